@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mobj: managed objects with reference counting and a cycle collector.
+ *
+ * This header is the whole contract between the mobj module and user space.
+ */
+#ifndef _UAPI_LINUX_MOBJ_H
+#define _UAPI_LINUX_MOBJ_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MOBJ_TYPE 0xB8
+
+/* Bumped when a command or a field is added; old callers keep working. */
+#define MOBJ_ABI_VERSION 1
+
+/**
+ * DOC: General ioctl format
+ *
+ * Every command takes a pointer to a struct whose first member is
+ * "__u32 size", the size of the struct as the caller knows it, and which
+ * carries "__u32 flags".  The kernel accepts any size between the command's
+ * first version and any later one:
+ *
+ *  - a size smaller than the command's first version:             -EINVAL
+ *  - a larger size whose bytes past the kernel's struct are not 0: -E2BIG
+ *  - a bad pointer to the struct or to a buffer it names:         -EFAULT
+ *
+ * Output fields are written back only up to the caller's size.
+ *
+ * Errors shared by all commands:
+ *
+ *  ======== ===============================================================
+ *  ENOTTY   unknown command
+ *  EINVAL   unknown flag bit, non-zero reserved field, bad value
+ *  ENOENT   no handle of that number in this open file (never existed,
+ *           already closed, or belongs to another open file)
+ *  ERANGE   slot index or payload offset out of range
+ *  EMSGSIZE payload longer than the data_max limit
+ *  EFBIG    an object would have more than slots_max slots
+ *  EDQUOT   this open file already owns client_objects_max live objects
+ *  ENOSPC   the device already has objects_max live objects
+ *  EMFILE   this open file already has client_handles_max handles
+ *  ESTALE   a weak handle whose object has died
+ *  ENOMEM   out of memory, or the memory cgroup limit was hit
+ *  EFAULT   bad user pointer
+ *  ======== ===============================================================
+ *
+ * A command that fails changes nothing: refcounts, slots, handles, payloads
+ * and the device's counters are exactly as before the call.
+ */
+
+/**
+ * DOC: Objects, handles and references
+ *
+ * An object has a unique 64-bit id (never reused while the module is
+ * loaded), a type tag, an opaque payload and an ordered list of slots, each
+ * a strong reference to an object.  A handle is a small non-zero integer
+ * naming an object in one open file (a "client"); each handle owns one
+ * strong reference.  An object's refcount is the number of handles, in all
+ * clients, plus the number of slots, in all objects, that refer to it.  It
+ * is freed when that number reaches zero.  Reference cycles are freed by the
+ * cycle collector (MOBJ_GC_*).
+ *
+ * Handles belong to the open file, not to the process: a forked child, or a
+ * process that received the file descriptor over a Unix socket, uses the
+ * same handles.  A handle number means nothing in another open file.
+ */
+
+enum {
+	MOBJ_CMD_BASE = 0x00,
+	MOBJ_CMD_QUERY = MOBJ_CMD_BASE,
+	MOBJ_CMD_NOP,
+	MOBJ_CMD_NEW,
+	MOBJ_CMD_DUP,
+	MOBJ_CMD_CLOSE,
+	MOBJ_CMD_GETREFCOUNT,
+	MOBJ_CMD_INFO,
+	MOBJ_CMD_DATA_READ,
+	MOBJ_CMD_DATA_WRITE,
+	MOBJ_CMD_SLOT_APPEND,
+	MOBJ_CMD_SLOT_SET,
+	MOBJ_CMD_SLOT_GET,
+	MOBJ_CMD_SLOT_POP,
+	MOBJ_CMD_GC_COLLECT,
+	MOBJ_CMD_GC_GET,
+	MOBJ_CMD_GC_SET,
+	MOBJ_CMD_GC_STATS,
+	MOBJ_CMD_GC_FREEZE,
+	MOBJ_CMD_GC_GARBAGE,
+	MOBJ_CMD_REFERENTS,
+	MOBJ_CMD_REFERRERS,
+	MOBJ_CMD_WATCH,
+	MOBJ_CMD_WEAKREF,
+	MOBJ_CMD_WEAKREF_GET,
+	MOBJ_CMD_LAST,
+};
+
+/**
+ * struct mobj_query - MOBJ_QUERY: the ABI, the limits and the counters
+ * @size: sizeof(struct mobj_query)
+ * @flags: must be 0
+ * @abi_version: out, MOBJ_ABI_VERSION of the module
+ * @__reserved: must be 0
+ * @commands: out, bit N set when command number N is supported
+ * @data_max: out, largest payload in bytes
+ * @slots_max: out, most slots one object may have
+ * @objects_max: out, most live objects on the device
+ * @client_objects_max: out, most live objects one client may have created
+ * @client_handles_max: out, most handles one client may hold
+ * @live_objects: out, objects alive on the device (all clients)
+ * @live_handles: out, handles open on the device (all clients)
+ * @client_objects: out, live objects created by this client
+ * @client_handles: out, handles held by this client
+ */
+struct mobj_query {
+	__u32 size;
+	__u32 flags;
+	__u32 abi_version;
+	__u32 __reserved;
+	__aligned_u64 commands;
+	__u32 data_max;
+	__u32 slots_max;
+	__aligned_u64 objects_max;
+	__aligned_u64 client_objects_max;
+	__aligned_u64 client_handles_max;
+	__aligned_u64 live_objects;
+	__aligned_u64 live_handles;
+	__aligned_u64 client_objects;
+	__aligned_u64 client_handles;
+};
+
+#define MOBJ_QUERY _IO(MOBJ_TYPE, MOBJ_CMD_QUERY)
+
+/**
+ * struct mobj_nop - MOBJ_NOP: do nothing (the cost of the ioctl path)
+ * @size: sizeof(struct mobj_nop)
+ * @flags: must be 0
+ */
+struct mobj_nop {
+	__u32 size;
+	__u32 flags;
+};
+
+#define MOBJ_NOP _IO(MOBJ_TYPE, MOBJ_CMD_NOP)
+
+/**
+ * struct mobj_new - MOBJ_NEW: create an object
+ * @size: sizeof(struct mobj_new)
+ * @flags: must be 0
+ * @type: the user's type tag, any value
+ * @data_len: payload length in bytes, at most data_max
+ * @data: pointer to the payload (ignored when @data_len is 0)
+ * @handle: out, a new handle owning the object's only reference
+ * @__reserved: must be 0
+ * @id: out, the object's id
+ */
+struct mobj_new {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 data_len;
+	__aligned_u64 data;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 id;
+};
+
+#define MOBJ_NEW _IO(MOBJ_TYPE, MOBJ_CMD_NEW)
+
+/**
+ * struct mobj_dup - MOBJ_DUP: a second handle to the same object (INCREF)
+ * @size: sizeof(struct mobj_dup)
+ * @flags: must be 0
+ * @handle: the handle to duplicate
+ * @new_handle: out, the new handle
+ */
+struct mobj_dup {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 new_handle;
+};
+
+#define MOBJ_DUP _IO(MOBJ_TYPE, MOBJ_CMD_DUP)
+
+/**
+ * struct mobj_close - MOBJ_CLOSE: drop a handle and its reference (DECREF)
+ * @size: sizeof(struct mobj_close)
+ * @flags: must be 0
+ * @handle: a strong or weak handle
+ * @__reserved: must be 0
+ */
+struct mobj_close {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+#define MOBJ_CLOSE _IO(MOBJ_TYPE, MOBJ_CMD_CLOSE)
+
+/**
+ * struct mobj_getrefcount - MOBJ_GETREFCOUNT: an object's refcount
+ * @size: sizeof(struct mobj_getrefcount)
+ * @flags: must be 0
+ * @handle: the object
+ * @__reserved: must be 0
+ * @refcount: out, handles in all clients plus slots referring to it
+ */
+struct mobj_getrefcount {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 refcount;
+};
+
+#define MOBJ_GETREFCOUNT _IO(MOBJ_TYPE, MOBJ_CMD_GETREFCOUNT)
+
+/* mobj_info.state bits */
+enum mobj_state_flags {
+	MOBJ_STATE_TRACKED = 1 << 0,	/* seen by the collector */
+	MOBJ_STATE_FROZEN = 1 << 1,	/* in the permanent generation */
+	MOBJ_STATE_GARBAGE = 1 << 2,	/* kept by MOBJ_GC_DEBUG_SAVEALL */
+	MOBJ_STATE_WATCHED = 1 << 3,	/* a client asked for its death */
+};
+
+/**
+ * struct mobj_info - MOBJ_INFO: everything about one object
+ * @size: sizeof(struct mobj_info)
+ * @flags: must be 0
+ * @handle: the object
+ * @type: out, its type tag
+ * @id: out, its id
+ * @refcount: out, as MOBJ_GETREFCOUNT
+ * @data_len: out, payload length
+ * @nslots: out, number of slots
+ * @generation: out, collector generation 0-2, or 3 when frozen
+ * @state: out, MOBJ_STATE_* bits
+ */
+struct mobj_info {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 type;
+	__aligned_u64 id;
+	__aligned_u64 refcount;
+	__u32 data_len;
+	__u32 nslots;
+	__u32 generation;
+	__u32 state;
+};
+
+#define MOBJ_INFO _IO(MOBJ_TYPE, MOBJ_CMD_INFO)
+
+/**
+ * struct mobj_data_read - MOBJ_DATA_READ: copy out part of a payload
+ * @size: sizeof(struct mobj_data_read)
+ * @flags: must be 0
+ * @handle: the object
+ * @offset: first byte to read; at most the payload length (-ERANGE)
+ * @len: in, the buffer's size; out, bytes copied
+ * @data_len: out, the payload's whole length
+ * @data: pointer to the buffer
+ */
+struct mobj_data_read {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 offset;
+	__u32 len;
+	__u32 data_len;
+	__aligned_u64 data;
+};
+
+#define MOBJ_DATA_READ _IO(MOBJ_TYPE, MOBJ_CMD_DATA_READ)
+
+/**
+ * struct mobj_data_write - MOBJ_DATA_WRITE: replace a payload
+ * @size: sizeof(struct mobj_data_write)
+ * @flags: must be 0
+ * @handle: the object
+ * @len: new payload length, at most data_max
+ * @data: pointer to the new payload
+ */
+struct mobj_data_write {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 len;
+	__aligned_u64 data;
+};
+
+#define MOBJ_DATA_WRITE _IO(MOBJ_TYPE, MOBJ_CMD_DATA_WRITE)
+
+/**
+ * struct mobj_slot - the slot commands, one struct for all four
+ * @size: sizeof(struct mobj_slot)
+ * @flags: must be 0
+ * @handle: the object whose slots are used
+ * @index: the slot (SET, GET, POP); must be 0 for APPEND
+ * @value: the object to store (APPEND, SET); out, a new handle (GET);
+ *	must be 0 for POP
+ * @__reserved: must be 0
+ *
+ * MOBJ_SLOT_APPEND(handle, value): a.append(b); value's refcount + 1.  The
+ * new slot's index is the old slot count (MOBJ_INFO nslots).
+ * MOBJ_SLOT_SET(handle, index, value): a[i] = b; drops the old reference.
+ * MOBJ_SLOT_GET(handle, index): a new handle to a[i].
+ * MOBJ_SLOT_POP(handle, index): del a[i]; later slots move down by one.
+ */
+struct mobj_slot {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 index;
+	__u32 value;
+	__u32 __reserved;
+};
+
+#define MOBJ_SLOT_APPEND _IO(MOBJ_TYPE, MOBJ_CMD_SLOT_APPEND)
+#define MOBJ_SLOT_SET _IO(MOBJ_TYPE, MOBJ_CMD_SLOT_SET)
+#define MOBJ_SLOT_GET _IO(MOBJ_TYPE, MOBJ_CMD_SLOT_GET)
+#define MOBJ_SLOT_POP _IO(MOBJ_TYPE, MOBJ_CMD_SLOT_POP)
+
+/**
+ * DOC: The cycle collector
+ *
+ * Python's gc module, per device: objects with slots are tracked in three
+ * generations plus a permanent (frozen) one.  count[0] is allocations minus
+ * deallocations since the last generation-0 collection; when it exceeds
+ * threshold[0] a collection is queued on a workqueue.  Generation 1 is
+ * collected every threshold[1] generation-0 collections, generation 2 every
+ * threshold[2] generation-1 collections once the objects awaiting their
+ * first full collection exceed 25% of the long-lived ones.
+ */
+#define MOBJ_GC_GENERATIONS 3
+
+/**
+ * struct mobj_gc_collect - MOBJ_GC_COLLECT: gc.collect(generation)
+ * @size: sizeof(struct mobj_gc_collect)
+ * @flags: must be 0
+ * @generation: collect generations 0..@generation (0-2)
+ * @__reserved: must be 0
+ * @collected: out, objects found unreachable and freed (or saved)
+ * @uncollectable: out, always 0: mobj objects have no finalizers
+ * @examined: out, tracked objects examined
+ * @duration_ns: out, time the collection took
+ */
+struct mobj_gc_collect {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 __reserved;
+	__aligned_u64 collected;
+	__aligned_u64 uncollectable;
+	__aligned_u64 examined;
+	__aligned_u64 duration_ns;
+};
+
+#define MOBJ_GC_COLLECT _IO(MOBJ_TYPE, MOBJ_CMD_GC_COLLECT)
+
+/* mobj_gc_state.debug bits */
+enum mobj_gc_debug_flags {
+	MOBJ_GC_DEBUG_SAVEALL = 1 << 0,	/* keep garbage, do not free */
+};
+
+/**
+ * struct mobj_gc_state - MOBJ_GC_GET: the collector's settings and counts
+ * @size: sizeof(struct mobj_gc_state)
+ * @flags: must be 0
+ * @enabled: out, 1 when automatic collection is enabled (gc.isenabled)
+ * @debug: out, MOBJ_GC_DEBUG_* bits
+ * @threshold: out, gc.get_threshold()
+ * @__reserved: must be 0
+ * @count: out, gc.get_count()
+ * @freeze_count: out, objects in the permanent generation
+ * @garbage_count: out, objects on the saved garbage list
+ */
+struct mobj_gc_state {
+	__u32 size;
+	__u32 flags;
+	__u32 enabled;
+	__u32 debug;
+	__u32 threshold[MOBJ_GC_GENERATIONS];
+	__u32 __reserved;
+	__aligned_u64 count[MOBJ_GC_GENERATIONS];
+	__aligned_u64 freeze_count;
+	__aligned_u64 garbage_count;
+};
+
+#define MOBJ_GC_GET _IO(MOBJ_TYPE, MOBJ_CMD_GC_GET)
+
+/* mobj_gc_set.flags: which fields to apply */
+enum mobj_gc_set_flags {
+	MOBJ_GC_SET_ENABLED = 1 << 0,
+	MOBJ_GC_SET_THRESHOLD = 1 << 1,
+	MOBJ_GC_SET_DEBUG = 1 << 2,
+};
+
+/**
+ * struct mobj_gc_set - MOBJ_GC_SET: enable, disable, thresholds, debug
+ * @size: sizeof(struct mobj_gc_set)
+ * @flags: MOBJ_GC_SET_* bits naming the fields to apply
+ * @enabled: 0 or 1 (gc.disable / gc.enable)
+ * @debug: MOBJ_GC_DEBUG_* bits (gc.set_debug)
+ * @threshold: gc.set_threshold(); threshold[0] = 0 disables automatic
+ *	collection, threshold[1] and threshold[2] must be at least 1
+ * @__reserved: must be 0
+ */
+struct mobj_gc_set {
+	__u32 size;
+	__u32 flags;
+	__u32 enabled;
+	__u32 debug;
+	__u32 threshold[MOBJ_GC_GENERATIONS];
+	__u32 __reserved;
+};
+
+#define MOBJ_GC_SET _IO(MOBJ_TYPE, MOBJ_CMD_GC_SET)
+
+/**
+ * struct mobj_gc_gen_stats - one generation's statistics (gc.get_stats)
+ * @collections: collections of this generation
+ * @collected: objects it freed (or saved)
+ * @uncollectable: always 0
+ * @total_ns: time spent collecting it
+ */
+struct mobj_gc_gen_stats {
+	__aligned_u64 collections;
+	__aligned_u64 collected;
+	__aligned_u64 uncollectable;
+	__aligned_u64 total_ns;
+};
+
+/**
+ * struct mobj_gc_stats - MOBJ_GC_STATS: gc.get_stats()
+ * @size: sizeof(struct mobj_gc_stats)
+ * @flags: must be 0
+ * @gen: out, one entry per generation
+ */
+struct mobj_gc_stats {
+	__u32 size;
+	__u32 flags;
+	struct mobj_gc_gen_stats gen[MOBJ_GC_GENERATIONS];
+};
+
+#define MOBJ_GC_STATS _IO(MOBJ_TYPE, MOBJ_CMD_GC_STATS)
+
+/* mobj_gc_freeze.flags */
+enum mobj_gc_freeze_flags {
+	MOBJ_GC_UNFREEZE = 1 << 0,
+};
+
+/**
+ * struct mobj_gc_freeze - MOBJ_GC_FREEZE: gc.freeze() / gc.unfreeze()
+ * @size: sizeof(struct mobj_gc_freeze)
+ * @flags: 0 to freeze, MOBJ_GC_UNFREEZE to unfreeze
+ * @moved: out, objects moved into (or out of) the permanent generation
+ *
+ * Freeze moves every tracked object into the permanent generation, which
+ * is never collected; unfreeze moves them back into generation 2.
+ */
+struct mobj_gc_freeze {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 moved;
+};
+
+#define MOBJ_GC_FREEZE _IO(MOBJ_TYPE, MOBJ_CMD_GC_FREEZE)
+
+/* mobj_gc_garbage.flags */
+enum mobj_gc_garbage_flags {
+	MOBJ_GC_GARBAGE_CLEAR = 1 << 0,	/* del gc.garbage[:] */
+};
+
+/**
+ * struct mobj_gc_garbage - MOBJ_GC_GARBAGE: gc.garbage
+ * @size: sizeof(struct mobj_gc_garbage)
+ * @flags: MOBJ_GC_GARBAGE_* bits
+ * @count: in, room in @handles; out, objects on the garbage list
+ * @filled: out, new handles written to @handles
+ * @handles: pointer to an array of __u32, filled with new handles to the
+ *	first min(@count, garbage length) saved objects
+ *
+ * With MOBJ_GC_GARBAGE_CLEAR the list's references are dropped after the
+ * handles are made, so garbage nobody took a handle to is freed.
+ */
+struct mobj_gc_garbage {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 filled;
+	__aligned_u64 handles;
+};
+
+#define MOBJ_GC_GARBAGE _IO(MOBJ_TYPE, MOBJ_CMD_GC_GARBAGE)
+
+/**
+ * struct mobj_refs - MOBJ_REFERENTS and MOBJ_REFERRERS
+ * @size: sizeof(struct mobj_refs)
+ * @flags: must be 0
+ * @handle: the object
+ * @count: in, room in @ids; out, how many there are in all
+ * @ids: pointer to an array of __u64, filled with the first min(@count,
+ *	total) ids
+ *
+ * MOBJ_REFERENTS: the ids in the object's slots, in slot order
+ * (gc.get_referents).  MOBJ_REFERRERS: the ids of the objects with a slot
+ * referring to it, one entry per such slot (gc.get_referrers), found
+ * through reverse edges in time proportional to the in-degree.  Handles
+ * are not objects and are not listed.
+ */
+struct mobj_refs {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 count;
+	__aligned_u64 ids;
+};
+
+#define MOBJ_REFERENTS _IO(MOBJ_TYPE, MOBJ_CMD_REFERENTS)
+#define MOBJ_REFERRERS _IO(MOBJ_TYPE, MOBJ_CMD_REFERRERS)
+
+/**
+ * struct mobj_watch - MOBJ_WATCH: ask for a death notice
+ * @size: sizeof(struct mobj_watch)
+ * @flags: must be 0
+ * @handle: the object to watch
+ * @__reserved: must be 0
+ * @cookie: returned in the event
+ *
+ * When the object dies a struct mobj_event can be read() from this file;
+ * poll() reports EPOLLIN while events are queued.
+ */
+struct mobj_watch {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 cookie;
+};
+
+#define MOBJ_WATCH _IO(MOBJ_TYPE, MOBJ_CMD_WATCH)
+
+/* mobj_event.reason */
+#define MOBJ_EVENT_REFCOUNT	1	/* its refcount reached zero */
+#define MOBJ_EVENT_CYCLE	2	/* the cycle collector freed it */
+#define MOBJ_EVENT_LOST		3	/* @lost events were dropped */
+
+/**
+ * struct mobj_event - one record read() from /dev/mobj
+ * @cookie: the cookie given to MOBJ_WATCH
+ * @id: the object's id
+ * @type: the object's type tag
+ * @reason: MOBJ_EVENT_*
+ * @generation: the generation it died in (MOBJ_EVENT_CYCLE)
+ * @__reserved: 0
+ * @lost: MOBJ_EVENT_LOST: events dropped because the queue was full
+ */
+struct mobj_event {
+	__aligned_u64 cookie;
+	__aligned_u64 id;
+	__u32 type;
+	__u32 reason;
+	__u32 generation;
+	__u32 __reserved;
+	__aligned_u64 lost;
+};
+
+/**
+ * struct mobj_weakref - MOBJ_WEAKREF and MOBJ_WEAKREF_GET
+ * @size: sizeof(struct mobj_weakref)
+ * @flags: must be 0
+ * @handle: MOBJ_WEAKREF: a strong handle; MOBJ_WEAKREF_GET: a weak one
+ * @result: out, MOBJ_WEAKREF: a new weak handle; MOBJ_WEAKREF_GET: a new
+ *	strong handle, or -ESTALE once the object is dead
+ *
+ * A weak handle does not count in the refcount; close it with MOBJ_CLOSE.
+ * Other commands given a weak handle fail with -EINVAL.
+ */
+struct mobj_weakref {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 result;
+};
+
+#define MOBJ_WEAKREF _IO(MOBJ_TYPE, MOBJ_CMD_WEAKREF)
+#define MOBJ_WEAKREF_GET _IO(MOBJ_TYPE, MOBJ_CMD_WEAKREF_GET)
+
+#endif /* _UAPI_LINUX_MOBJ_H */
