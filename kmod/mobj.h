@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mobj internals: the heap, its objects, clients and the cycle collector.
+ */
+#ifndef _MOBJ_H
+#define _MOBJ_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <linux/mobj.h>
+
+/*
+ * Where an object's gc_node is linked: one of the three generations, the
+ * permanent generation (frozen), the list of objects that never had a slot
+ * (untracked: they cannot be part of a cycle), or the saved garbage list.
+ */
+enum mobj_gen_index {
+	MOBJ_GEN0,
+	MOBJ_GEN1,
+	MOBJ_GEN2,
+	MOBJ_GEN_PERMANENT,
+	MOBJ_GEN_UNTRACKED,
+	MOBJ_GEN_GARBAGE,
+	MOBJ_NR_LISTS,
+};
+
+/* obj->gc_state, meaningful only during a collection */
+enum mobj_gc_mark {
+	MOBJ_GC_IDLE,
+	MOBJ_GC_REACHABLE,	/* in the set being collected, reachable */
+	MOBJ_GC_UNREACHABLE,	/* in the set being collected, garbage so far */
+};
+
+struct mobj_obj;
+
+/**
+ * struct mobj_ref - one slot: a strong reference from @owner to @target
+ * @target: the object referred to
+ * @owner: the object whose slot this is
+ * @backref: entry in @target->referrers (reverse edge)
+ */
+struct mobj_ref {
+	struct mobj_obj *target;
+	struct mobj_obj *owner;
+	struct list_head backref;
+};
+
+/**
+ * struct mobj_quota - live objects created by one client
+ * @objects: how many are alive
+ * @orphan: the client is gone; free this when @objects reaches zero
+ *
+ * Objects outlive the client that created them; the charge stays with the
+ * quota until they die.
+ */
+struct mobj_quota {
+	unsigned long objects;
+	bool orphan;
+};
+
+/**
+ * struct mobj_obj - a managed object
+ * @id: unique id, never reused while the module is loaded
+ * @refcount: handles + slots referring to it (+ handles being created)
+ * @gc_refs: the collector's scratch count
+ * @type: the user's type tag
+ * @gen: which list @gc_node is on (enum mobj_gen_index)
+ * @gc_state: enum mobj_gc_mark
+ * @nslots: slots in use
+ * @cap: slots allocated
+ * @data_len: payload length
+ * @data: payload
+ * @slots: the slot array
+ * @referrers: the mobj_ref entries, in other objects, that refer to it
+ * @observers: weak references and death watches (struct mobj_observer)
+ * @gc_node: entry on a generation list, or on a list of dying objects
+ * @quota: the creating client's charge
+ *
+ * Everything here is protected by the device's big lock.
+ */
+struct mobj_obj {
+	u64 id;
+	unsigned long refcount;
+	long gc_refs;
+	u32 type;
+	u8 gen;
+	u8 gc_state;
+	u32 nslots;
+	u32 cap;
+	u32 data_len;
+	void *data;
+	struct mobj_ref *slots;
+	struct list_head referrers;
+	struct list_head observers;
+	struct list_head gc_node;
+	struct mobj_quota *quota;
+};
+
+enum mobj_observer_kind {
+	MOBJ_OBSERVER_WEAK,
+	MOBJ_OBSERVER_WATCH,
+};
+
+/**
+ * struct mobj_observer - something that wants to know when an object dies
+ * @node: entry in obj->observers
+ * @obj: the object, or NULL once it died (weak references)
+ * @kind: enum mobj_observer_kind
+ */
+struct mobj_observer {
+	struct list_head node;
+	struct mobj_obj *obj;
+	unsigned int kind;
+};
+
+/**
+ * struct mobj_watcher - a death notice requested with MOBJ_WATCH
+ * @observer: on the object's observers list
+ * @client_node: entry in client->watches
+ * @client: who gets the event
+ * @cookie: the user's cookie
+ */
+struct mobj_watcher {
+	struct mobj_observer observer;
+	struct list_head client_node;
+	struct mobj_client *client;
+	u64 cookie;
+};
+
+/**
+ * struct mobj_gc_gen - one generation's collector settings and statistics
+ * @count: gen 0: allocations minus deallocations since its last
+ *	collection; gen 1 and 2: collections of the younger generation since
+ *	their own last collection
+ * @threshold: collect when @count exceeds it
+ * @stats: collections, collected, uncollectable, time
+ */
+struct mobj_gc_gen {
+	unsigned long count;
+	unsigned int threshold;
+	struct mobj_gc_gen_stats stats;
+};
+
+/**
+ * struct mobj_dev - one heap: its objects, clients and collector
+ * @lock: the big lock (see below)
+ * @next_id: id of the next object
+ * @live_objects: objects alive
+ * @live_handles: strong and weak handles open, all clients
+ * @lists: the generation lists, indexed by enum mobj_gen_index
+ * @list_count: objects on each list
+ * @gen: collector settings and statistics of generations 0-2
+ * @gc_enabled: automatic collection on (gc.enable)
+ * @gc_debug: MOBJ_GC_DEBUG_* bits
+ * @long_lived_total: objects that survived the last full collection
+ * @long_lived_pending: objects that have since reached generation 2
+ * @clients: the open files
+ * @gc_work: automatic collection, queued when gen 0's count crosses its
+ *	threshold
+ *
+ * The big lock, like CPython's GIL, serialises every change to the heap:
+ * every field of this struct, of every object (refcounts, slots, reverse
+ * edges, payloads, observers, generation lists), of every client (handle
+ * tables, quotas, watches, event queues) is read and written under it.
+ * Each path that raises a refcount holds it, so the collector, which runs
+ * with it held throughout, sees a graph that cannot change under it.  It is
+ * a mutex: allocations (GFP_KERNEL) may sleep under it, user memory is never
+ * touched under it (a faulting copy would stall every client).
+ */
+struct mobj_dev {
+	struct mutex lock;		/* the big lock, see above */
+	u64 next_id;
+	unsigned long live_objects;
+	unsigned long live_handles;
+	struct list_head lists[MOBJ_NR_LISTS];
+	unsigned long list_count[MOBJ_NR_LISTS];
+	struct mobj_gc_gen gen[MOBJ_GC_GENERATIONS];
+	bool gc_enabled;
+	u32 gc_debug;
+	unsigned long long_lived_total;
+	unsigned long long_lived_pending;
+	struct list_head clients;
+	struct work_struct gc_work;
+};
+
+/**
+ * struct mobj_client - one open file of the device
+ * @mdev: the device
+ * @handles: handle -> struct mobj_obj * (strong) or tagged
+ *	struct mobj_observer * (weak, xa_pointer_tag() == MOBJ_WEAK_TAG)
+ * @next_handle: cursor for cyclic handle allocation
+ * @nhandles: handles held
+ * @quota: objects created by this client
+ * @watches: its struct mobj_watcher entries
+ * @wait: readers of the event queue
+ * @events: the event ring, @events_max records, allocated on first WATCH
+ * @events_head: first queued record
+ * @events_count: records queued
+ * @events_max: ring size
+ * @events_lost: records dropped since the last read
+ * @node: entry in mdev->clients
+ */
+struct mobj_client {
+	struct mobj_dev *mdev;
+	struct xarray handles;
+	u32 next_handle;
+	unsigned long nhandles;
+	struct mobj_quota *quota;
+	struct list_head watches;
+	wait_queue_head_t wait;
+	struct mobj_event *events;
+	unsigned int events_head;
+	unsigned int events_count;
+	unsigned int events_max;
+	u64 events_lost;
+	struct list_head node;
+};
+
+#define MOBJ_WEAK_TAG 1
+
+/* Limits, module parameters (mobj_main.c). */
+unsigned int mobj_data_max(void);
+unsigned int mobj_slots_max(void);
+unsigned int mobj_objects_max(void);
+unsigned int mobj_client_objects_max(void);
+unsigned int mobj_client_handles_max(void);
+unsigned int mobj_events_max(void);
+
+/* The heap (mobj_obj.c). */
+void mobj_dev_init(struct mobj_dev *mdev);
+void mobj_dev_destroy(struct mobj_dev *mdev);
+int mobj_obj_cache_init(void);
+void mobj_obj_cache_destroy(void);
+struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len);
+void mobj_obj_free_unpublished(struct mobj_obj *obj);
+int mobj_obj_insert(struct mobj_dev *mdev, struct mobj_obj *obj,
+		    struct mobj_quota *quota);
+void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj);
+void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj);
+void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead);
+void mobj_obj_destroy(struct mobj_dev *mdev, struct mobj_obj *obj,
+		      u32 reason, u32 generation);
+int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
+		     struct mobj_obj *target, u32 *index);
+int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
+		  struct mobj_obj *target);
+int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index);
+void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
+		    unsigned int to);
+void mobj_list_del(struct mobj_dev *mdev, struct mobj_obj *obj);
+void mobj_quota_put(struct mobj_quota *quota);
+
+/* Events (mobj_main.c). */
+void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);
+
+/* The cycle collector (mobj_gc.c). */
+int mobj_gc_wq_init(void);
+void mobj_gc_wq_destroy(void);
+void mobj_gc_init(struct mobj_dev *mdev);
+void mobj_gc_maybe_queue(struct mobj_dev *mdev);
+unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
+			      struct mobj_gc_collect *res);
+void mobj_gc_collect_generations(struct mobj_dev *mdev);
+unsigned long mobj_gc_freeze(struct mobj_dev *mdev);
+unsigned long mobj_gc_unfreeze(struct mobj_dev *mdev);
+void mobj_gc_garbage_clear(struct mobj_dev *mdev);
+
+#endif /* _MOBJ_H */

@@ -1,0 +1,1325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj: managed objects for user space.
+ *
+ * /dev/mobj hands out small integer handles to refcounted objects that can
+ * refer to each other through slots, CPython's memory model in the kernel:
+ * exact refcounts, freeing at zero, and a generational cycle collector for
+ * what refcounting cannot free.  This file is the character device: open
+ * files (clients) with their handle tables, the ioctl dispatcher and one
+ * handler per command, and the death-notice event queue.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/poll.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mobj.h"
+
+#define MOBJ_VERSION "0.1.0"
+
+/* Limits: module parameters, root-writable, checked on every operation. */
+struct mobj_limit {
+	unsigned int val;
+	unsigned int min;
+	unsigned int max;
+};
+
+static int mobj_limit_set(const char *buf, const struct kernel_param *kp)
+{
+	struct mobj_limit *limit = kp->arg;
+	unsigned int val;
+	int rc;
+
+	rc = kstrtouint(buf, 0, &val);
+	if (rc)
+		return rc;
+	if (val < limit->min || val > limit->max)
+		return -EINVAL;
+	WRITE_ONCE(limit->val, val);
+	return 0;
+}
+
+static int mobj_limit_get(char *buf, const struct kernel_param *kp)
+{
+	struct mobj_limit *limit = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(limit->val));
+}
+
+static const struct kernel_param_ops mobj_limit_ops = {
+	.set = mobj_limit_set,
+	.get = mobj_limit_get,
+};
+
+static struct mobj_limit data_max = { 4096, 0, SZ_1M };
+module_param_cb(data_max, &mobj_limit_ops, &data_max, 0644);
+MODULE_PARM_DESC(data_max, "Largest payload in bytes (default 4096, at most 1 MiB)");
+
+static struct mobj_limit slots_max = { 65536, 1, 1U << 20 };
+module_param_cb(slots_max, &mobj_limit_ops, &slots_max, 0644);
+MODULE_PARM_DESC(slots_max, "Most slots per object (default 65536)");
+
+static struct mobj_limit objects_max = { 1U << 24, 1, UINT_MAX };
+module_param_cb(objects_max, &mobj_limit_ops, &objects_max, 0644);
+MODULE_PARM_DESC(objects_max, "Most live objects per device (default 16M)");
+
+static struct mobj_limit client_objects_max = { 1U << 22, 1, UINT_MAX };
+module_param_cb(client_objects_max, &mobj_limit_ops, &client_objects_max, 0644);
+MODULE_PARM_DESC(client_objects_max,
+		 "Most live objects created by one open file (default 4M)");
+
+static struct mobj_limit client_handles_max = { 1U << 22, 1, INT_MAX };
+module_param_cb(client_handles_max, &mobj_limit_ops, &client_handles_max, 0644);
+MODULE_PARM_DESC(client_handles_max,
+		 "Most handles held by one open file (default 4M)");
+
+static struct mobj_limit events_max = { 1024, 1, 65536 };
+module_param_cb(events_max, &mobj_limit_ops, &events_max, 0644);
+MODULE_PARM_DESC(events_max,
+		 "Death notices queued per open file before they are dropped (default 1024)");
+
+static unsigned short dev_mode = 0600;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Mode of /dev/mobj (default 0600)");
+
+unsigned int mobj_data_max(void)
+{
+	return READ_ONCE(data_max.val);
+}
+
+unsigned int mobj_slots_max(void)
+{
+	return READ_ONCE(slots_max.val);
+}
+
+unsigned int mobj_objects_max(void)
+{
+	return READ_ONCE(objects_max.val);
+}
+
+unsigned int mobj_client_objects_max(void)
+{
+	return READ_ONCE(client_objects_max.val);
+}
+
+unsigned int mobj_client_handles_max(void)
+{
+	return READ_ONCE(client_handles_max.val);
+}
+
+unsigned int mobj_events_max(void)
+{
+	return READ_ONCE(events_max.val);
+}
+
+static struct mobj_dev mobj_dev;
+
+/* Handles */
+
+static bool mobj_entry_is_weak(void *entry)
+{
+	return xa_pointer_tag(entry) == MOBJ_WEAK_TAG;
+}
+
+/* The object behind a strong handle. */
+static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+{
+	void *entry;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	entry = xa_load(&client->handles, handle);
+	if (!entry)
+		return ERR_PTR(-ENOENT);
+	if (mobj_entry_is_weak(entry))
+		return ERR_PTR(-EINVAL);
+	return entry;
+}
+
+/*
+ * Reserve a handle number.  The entry stays empty, so lookups fail, until
+ * mobj_handle_publish() stores what the handle refers to.
+ */
+static int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
+{
+	int rc;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	if (client->nhandles >= mobj_client_handles_max())
+		return -EMFILE;
+	rc = xa_alloc_cyclic(&client->handles, handle, NULL,
+			     XA_LIMIT(1, INT_MAX), &client->next_handle,
+			     GFP_KERNEL_ACCOUNT);
+	if (rc < 0)
+		return rc == -EBUSY ? -EMFILE : rc;
+	client->nhandles++;
+	client->mdev->live_handles++;
+	return 0;
+}
+
+static void mobj_handle_unreserve(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->mdev->lock);
+
+	xa_erase(&client->handles, handle);
+	client->nhandles--;
+	client->mdev->live_handles--;
+}
+
+static void mobj_handle_publish(struct mobj_client *client, u32 handle,
+				void *entry)
+{
+	lockdep_assert_held(&client->mdev->lock);
+
+	/* Replacing a reserved entry never allocates. */
+	WARN_ON(xa_is_err(xa_store(&client->handles, handle, entry,
+				   GFP_KERNEL)));
+}
+
+/* Drop what a handle held: a strong reference, or a weak one. */
+static void mobj_entry_drop(struct mobj_dev *mdev, void *entry)
+{
+	struct mobj_observer *ob;
+
+	lockdep_assert_held(&mdev->lock);
+
+	if (!mobj_entry_is_weak(entry)) {
+		mobj_obj_put(mdev, entry);
+		return;
+	}
+	ob = xa_untag_pointer(entry);
+	if (ob->obj)
+		list_del(&ob->node);
+	kfree(ob);
+}
+
+/* Events */
+
+void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev)
+{
+	unsigned int tail;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	if (client->events_count == client->events_max) {
+		client->events_lost++;
+	} else {
+		tail = (client->events_head + client->events_count) %
+		       client->events_max;
+		client->events[tail] = *ev;
+		WRITE_ONCE(client->events_count, client->events_count + 1);
+	}
+	wake_up_interruptible_poll(&client->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static bool mobj_client_readable(struct mobj_client *client)
+{
+	return READ_ONCE(client->events_count) || READ_ONCE(client->events_lost);
+}
+
+/* Move up to @max records into @out; a LOST record follows the queue. */
+static unsigned int mobj_client_take_events(struct mobj_client *client,
+					    struct mobj_event *out,
+					    unsigned int max)
+{
+	unsigned int n = 0;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	while (n < max && client->events_count) {
+		out[n++] = client->events[client->events_head];
+		client->events_head = (client->events_head + 1) %
+				      client->events_max;
+		WRITE_ONCE(client->events_count, client->events_count - 1);
+	}
+	if (n < max && !client->events_count && client->events_lost) {
+		out[n++] = (struct mobj_event) {
+			.reason = MOBJ_EVENT_LOST,
+			.lost = client->events_lost,
+		};
+		WRITE_ONCE(client->events_lost, 0);
+	}
+	return n;
+}
+
+#define MOBJ_READ_BATCH 32
+
+static ssize_t mobj_fops_read(struct file *filp, char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct mobj_client *client = filp->private_data;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_event *events;
+	unsigned int n;
+	int rc;
+
+	if (count < sizeof(*events))
+		return -EINVAL;
+	count = min_t(size_t, count / sizeof(*events), MOBJ_READ_BATCH);
+
+	events = kmalloc_array(count, sizeof(*events), GFP_KERNEL);
+	if (!events)
+		return -ENOMEM;
+	for (;;) {
+		mutex_lock(&mdev->lock);
+		n = mobj_client_take_events(client, events, count);
+		mutex_unlock(&mdev->lock);
+		if (n)
+			break;
+		rc = -EAGAIN;
+		if (filp->f_flags & O_NONBLOCK)
+			goto out_free;
+		rc = wait_event_interruptible(client->wait,
+					      mobj_client_readable(client));
+		if (rc)
+			goto out_free;
+	}
+	/*
+	 * The records have left the queue: a fault here loses them, as a
+	 * read(2) into a bad buffer loses data on a pipe.
+	 */
+	rc = copy_to_user(buf, events, n * sizeof(*events)) ? -EFAULT : 0;
+out_free:
+	kfree(events);
+	return rc ? rc : n * sizeof(*events);
+}
+
+static __poll_t mobj_fops_poll(struct file *filp, poll_table *wait)
+{
+	struct mobj_client *client = filp->private_data;
+
+	poll_wait(filp, &client->wait, wait);
+	return mobj_client_readable(client) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* The ioctl path */
+
+/**
+ * struct mobj_ucmd - one ioctl call
+ * @client: the caller's open file
+ * @ubuffer: the user's struct
+ * @user_size: its size as the user gave it
+ * @cmd: the kernel's copy, sized for this module's version
+ * @size: sizeof the kernel's struct
+ */
+struct mobj_ucmd {
+	struct mobj_client *client;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+	u32 size;
+};
+
+/* Copy the answer back, as much of it as the caller's struct holds. */
+static int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(u32, ucmd->user_size, ucmd->size)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Reserve, then publish: @handle was reserved and @entry holds a reference
+ * for it.  The answer goes to user space first; only when that worked does
+ * the handle become usable.  Otherwise the handle and its reference go, and
+ * nothing changed.
+ */
+static int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle,
+			       void *entry)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	int rc;
+
+	rc = mobj_ucmd_respond(ucmd);
+	mutex_lock(&mdev->lock);
+	if (rc) {
+		mobj_handle_unreserve(client, handle);
+		mobj_entry_drop(mdev, entry);
+	} else {
+		mobj_handle_publish(client, handle, entry);
+	}
+	mutex_unlock(&mdev->lock);
+	return rc;
+}
+
+static int mobj_ioctl_query(struct mobj_ucmd *ucmd);
+
+static int mobj_ioctl_nop(struct mobj_ucmd *ucmd)
+{
+	struct mobj_nop *cmd = ucmd->cmd;
+
+	return cmd->flags ? -EINVAL : 0;
+}
+
+static int mobj_ioctl_new(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_new *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	void *data = NULL;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->data_len > mobj_data_max())
+		return -EMSGSIZE;
+	if (cmd->data_len) {
+		data = vmemdup_user(u64_to_user_ptr(cmd->data), cmd->data_len);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+	obj = mobj_obj_alloc(cmd->type, data, cmd->data_len);
+	if (!obj) {
+		kvfree(data);
+		return -ENOMEM;
+	}
+
+	mutex_lock(&mdev->lock);
+	rc = mobj_handle_reserve(client, &cmd->handle);
+	if (rc)
+		goto err_unlock;
+	rc = mobj_obj_insert(mdev, obj, client->quota);
+	if (rc)
+		goto err_unreserve;
+	cmd->id = obj->id;
+	mutex_unlock(&mdev->lock);
+
+	return mobj_respond_handle(ucmd, cmd->handle, obj);
+
+err_unreserve:
+	mobj_handle_unreserve(client, cmd->handle);
+err_unlock:
+	mutex_unlock(&mdev->lock);
+	mobj_obj_free_unpublished(obj);
+	return rc;
+}
+
+/* A new strong handle to @obj, for DUP, SLOT_GET and WEAKREF_GET. */
+static int mobj_new_strong_handle(struct mobj_client *client,
+				  struct mobj_obj *obj, u32 *handle)
+{
+	int rc;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	rc = mobj_handle_reserve(client, handle);
+	if (!rc)
+		mobj_obj_get(client->mdev, obj);
+	return rc;
+}
+
+static int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_dup *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	int rc;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc)
+		rc = mobj_new_strong_handle(client, obj, &cmd->new_handle);
+	mutex_unlock(&mdev->lock);
+	if (rc)
+		return rc;
+	return mobj_respond_handle(ucmd, cmd->new_handle, obj);
+}
+
+static int mobj_ioctl_close(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_close *cmd = ucmd->cmd;
+	void *entry;
+	int rc = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	entry = xa_load(&client->handles, cmd->handle);
+	if (entry) {
+		mobj_handle_unreserve(client, cmd->handle);
+		mobj_entry_drop(mdev, entry);
+	} else {
+		rc = -ENOENT;
+	}
+	mutex_unlock(&mdev->lock);
+	return rc;
+}
+
+static int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_getrefcount *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_obj *obj;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj))
+		cmd->refcount = obj->refcount;
+	mutex_unlock(&mdev->lock);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static u32 mobj_obj_state(struct mobj_obj *obj)
+{
+	struct mobj_observer *ob;
+	u32 state = 0;
+
+	switch (obj->gen) {
+	case MOBJ_GEN_PERMANENT:
+		state |= MOBJ_STATE_FROZEN;
+		fallthrough;
+	case MOBJ_GEN0:
+	case MOBJ_GEN1:
+	case MOBJ_GEN2:
+		state |= MOBJ_STATE_TRACKED;
+		break;
+	case MOBJ_GEN_GARBAGE:
+		state |= MOBJ_STATE_GARBAGE | MOBJ_STATE_TRACKED;
+		break;
+	}
+	list_for_each_entry(ob, &obj->observers, node) {
+		if (ob->kind == MOBJ_OBSERVER_WATCH) {
+			state |= MOBJ_STATE_WATCHED;
+			break;
+		}
+	}
+	return state;
+}
+
+static int mobj_ioctl_info(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_info *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		cmd->type = obj->type;
+		cmd->id = obj->id;
+		cmd->refcount = obj->refcount;
+		cmd->data_len = obj->data_len;
+		cmd->nslots = obj->nslots;
+		cmd->generation = obj->gen <= MOBJ_GEN_PERMANENT ? obj->gen : 0;
+		cmd->state = mobj_obj_state(obj);
+	}
+	mutex_unlock(&mdev->lock);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_data_read *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_obj *obj;
+	void *buf = NULL;
+	int rc;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (rc)
+		goto out_unlock;
+	rc = -ERANGE;
+	if (cmd->offset > obj->data_len)
+		goto out_unlock;
+	cmd->len = min(cmd->len, obj->data_len - cmd->offset);
+	cmd->data_len = obj->data_len;
+	rc = 0;
+	if (cmd->len) {
+		buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT);
+		if (buf)
+			memcpy(buf, obj->data + cmd->offset, cmd->len);
+		else
+			rc = -ENOMEM;
+	}
+out_unlock:
+	mutex_unlock(&mdev->lock);
+	if (rc)
+		return rc;
+
+	if (cmd->len && copy_to_user(u64_to_user_ptr(cmd->data), buf, cmd->len))
+		rc = -EFAULT;
+	kvfree(buf);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
+{
+	struct mobj_data_write *cmd = ucmd->cmd;
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_obj *obj;
+	void *data = NULL;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (cmd->len > mobj_data_max())
+		return -EMSGSIZE;
+	if (cmd->len) {
+		data = vmemdup_user(u64_to_user_ptr(cmd->data), cmd->len);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		swap(obj->data, data);
+		obj->data_len = cmd->len;
+	}
+	mutex_unlock(&mdev->lock);
+	kvfree(data);
+	return PTR_ERR_OR_ZERO(obj);
+}
+
+/* The slot commands share a struct; each validates the fields it uses. */
+static int mobj_slot_lookup(struct mobj_client *client, struct mobj_slot *cmd,
+			    struct mobj_obj **obj, struct mobj_obj **value)
+{
+	lockdep_assert_held(&client->mdev->lock);
+
+	*obj = mobj_handle_obj(client, cmd->handle);
+	if (IS_ERR(*obj))
+		return PTR_ERR(*obj);
+	if (!value)
+		return 0;
+	*value = mobj_handle_obj(client, cmd->value);
+	return PTR_ERR_OR_ZERO(*value);
+}
+
+static int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *value;
+	u32 index;
+	int rc;
+
+	if (cmd->flags || cmd->index || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	rc = mobj_slot_lookup(client, cmd, &obj, &value);
+	if (!rc)
+		rc = mobj_slot_append(mdev, obj, value, &index);
+	mutex_unlock(&mdev->lock);
+	return rc;
+}
+
+static int mobj_ioctl_slot_set(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *value;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	rc = mobj_slot_lookup(client, cmd, &obj, &value);
+	if (!rc)
+		rc = mobj_slot_set(mdev, obj, cmd->index, value);
+	mutex_unlock(&mdev->lock);
+	return rc;
+}
+
+static int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *target = NULL;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
+	if (!rc && cmd->index >= obj->nslots)
+		rc = -ERANGE;
+	if (!rc) {
+		target = obj->slots[cmd->index].target;
+		rc = mobj_new_strong_handle(client, target, &cmd->value);
+	}
+	mutex_unlock(&mdev->lock);
+	if (rc)
+		return rc;
+	return mobj_respond_handle(ucmd, cmd->value, target);
+}
+
+static int mobj_ioctl_slot_pop(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	int rc;
+
+	if (cmd->flags || cmd->value || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
+	if (!rc)
+		rc = mobj_slot_pop(mdev, obj, cmd->index);
+	mutex_unlock(&mdev->lock);
+	return rc;
+}
+
+/*
+ * For commands whose effect cannot be undone: write the caller's struct
+ * back unchanged before acting, so that a read-only buffer fails with
+ * -EFAULT while nothing has happened yet.
+ */
+static int mobj_ucmd_probe(struct mobj_ucmd *ucmd)
+{
+	return mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
+{
+	struct mobj_gc_collect *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved ||
+	    cmd->generation >= MOBJ_GC_GENERATIONS)
+		return -EINVAL;
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+
+	mutex_lock(&mdev->lock);
+	mobj_gc_collect(mdev, cmd->generation, cmd);
+	mutex_unlock(&mdev->lock);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_gc_state *cmd = ucmd->cmd;
+	unsigned int i;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	cmd->enabled = mdev->gc_enabled;
+	cmd->debug = mdev->gc_debug;
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
+		cmd->threshold[i] = mdev->gen[i].threshold;
+		cmd->count[i] = mdev->gen[i].count;
+	}
+	cmd->freeze_count = mdev->list_count[MOBJ_GEN_PERMANENT];
+	cmd->garbage_count = mdev->list_count[MOBJ_GEN_GARBAGE];
+	mutex_unlock(&mdev->lock);
+	return mobj_ucmd_respond(ucmd);
+}
+
+#define MOBJ_GC_SET_ALL \
+	(MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_THRESHOLD | MOBJ_GC_SET_DEBUG)
+
+static int mobj_ioctl_gc_set(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_gc_set *cmd = ucmd->cmd;
+	unsigned int i;
+
+	if (cmd->flags & ~MOBJ_GC_SET_ALL || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_GC_SET_ENABLED && cmd->enabled > 1)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_GC_SET_DEBUG &&
+	    cmd->debug & ~MOBJ_GC_DEBUG_SAVEALL)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_GC_SET_THRESHOLD &&
+	    (!cmd->threshold[1] || !cmd->threshold[2]))
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	if (cmd->flags & MOBJ_GC_SET_ENABLED)
+		mdev->gc_enabled = cmd->enabled;
+	if (cmd->flags & MOBJ_GC_SET_DEBUG)
+		mdev->gc_debug = cmd->debug;
+	if (cmd->flags & MOBJ_GC_SET_THRESHOLD)
+		for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
+			mdev->gen[i].threshold = cmd->threshold[i];
+	mobj_gc_maybe_queue(mdev);
+	mutex_unlock(&mdev->lock);
+	return 0;
+}
+
+static int mobj_ioctl_gc_stats(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_gc_stats *cmd = ucmd->cmd;
+	unsigned int i;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
+		cmd->gen[i] = mdev->gen[i].stats;
+	mutex_unlock(&mdev->lock);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_gc_freeze *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->flags & ~MOBJ_GC_UNFREEZE)
+		return -EINVAL;
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+
+	mutex_lock(&mdev->lock);
+	if (cmd->flags & MOBJ_GC_UNFREEZE)
+		cmd->moved = mobj_gc_unfreeze(mdev);
+	else
+		cmd->moved = mobj_gc_freeze(mdev);
+	mutex_unlock(&mdev->lock);
+	return mobj_ucmd_respond(ucmd);
+}
+
+/*
+ * gc.garbage: new handles to the first saved objects, made as a batch with
+ * reserve-then-publish; the list is cleared only once they are published.
+ */
+static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_gc_garbage *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_obj **objs = NULL, *obj;
+	u32 *handles = NULL;
+	unsigned int i, n = 0;
+	int rc = 0;
+
+	if (cmd->flags & ~MOBJ_GC_GARBAGE_CLEAR)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	n = min_t(unsigned long, cmd->count,
+		  mdev->list_count[MOBJ_GEN_GARBAGE]);
+	cmd->count = min_t(unsigned long, mdev->list_count[MOBJ_GEN_GARBAGE],
+			   U32_MAX);
+	if (n) {
+		objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL_ACCOUNT);
+		handles = kvmalloc_array(n, sizeof(*handles),
+					 GFP_KERNEL_ACCOUNT);
+		if (!objs || !handles) {
+			rc = -ENOMEM;
+			n = 0;
+		}
+	}
+	i = 0;
+	list_for_each_entry(obj, &mdev->lists[MOBJ_GEN_GARBAGE], gc_node) {
+		if (i == n)
+			break;
+		rc = mobj_new_strong_handle(client, obj, &handles[i]);
+		if (rc)
+			break;
+		objs[i++] = obj;
+	}
+	mutex_unlock(&mdev->lock);
+
+	cmd->filled = i;
+	if (!rc && i && copy_to_user(u64_to_user_ptr(cmd->handles), handles,
+				     i * sizeof(*handles)))
+		rc = -EFAULT;
+	if (!rc)
+		rc = mobj_ucmd_respond(ucmd);
+
+	mutex_lock(&mdev->lock);
+	while (i--) {
+		if (rc) {
+			mobj_handle_unreserve(client, handles[i]);
+			mobj_obj_put(mdev, objs[i]);
+		} else {
+			mobj_handle_publish(client, handles[i], objs[i]);
+		}
+	}
+	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
+		mobj_gc_garbage_clear(mdev);
+	mutex_unlock(&mdev->lock);
+	kvfree(handles);
+	kvfree(objs);
+	return rc;
+}
+
+static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_refs *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	struct mobj_ref *ref;
+	u64 *ids = NULL;
+	u32 i, n = 0, total = 0;
+	int rc;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (rc)
+		goto out_unlock;
+	if (referrers)
+		list_for_each_entry(ref, &obj->referrers, backref)
+			total++;
+	else
+		total = obj->nslots;
+	n = min(cmd->count, total);
+	if (n) {
+		ids = kvmalloc_array(n, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+		if (!ids) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	if (referrers) {
+		i = 0;
+		list_for_each_entry(ref, &obj->referrers, backref) {
+			if (i == n)
+				break;
+			ids[i++] = ref->owner->id;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			ids[i] = obj->slots[i].target->id;
+	}
+out_unlock:
+	mutex_unlock(&mdev->lock);
+	if (rc)
+		return rc;
+
+	cmd->count = total;
+	if (n && copy_to_user(u64_to_user_ptr(cmd->ids), ids, n * sizeof(*ids)))
+		rc = -EFAULT;
+	kvfree(ids);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_referents(struct mobj_ucmd *ucmd)
+{
+	return mobj_ioctl_refs(ucmd, false);
+}
+
+static int mobj_ioctl_referrers(struct mobj_ucmd *ucmd)
+{
+	return mobj_ioctl_refs(ucmd, true);
+}
+
+static int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_watch *cmd = ucmd->cmd;
+	struct mobj_watcher *watcher;
+	struct mobj_obj *obj;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	watcher = kzalloc(sizeof(*watcher), GFP_KERNEL_ACCOUNT);
+	if (!watcher)
+		return -ENOMEM;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc && !client->events) {
+		client->events_max = mobj_events_max();
+		client->events = kvmalloc_array(client->events_max,
+						sizeof(*client->events),
+						GFP_KERNEL_ACCOUNT);
+		if (!client->events)
+			rc = -ENOMEM;
+	}
+	if (!rc) {
+		watcher->observer.kind = MOBJ_OBSERVER_WATCH;
+		watcher->observer.obj = obj;
+		watcher->client = client;
+		watcher->cookie = cmd->cookie;
+		list_add_tail(&watcher->observer.node, &obj->observers);
+		list_add_tail(&watcher->client_node, &client->watches);
+		watcher = NULL;
+	}
+	mutex_unlock(&mdev->lock);
+	kfree(watcher);
+	return rc;
+}
+
+static int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_weakref *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_observer *ob;
+	struct mobj_obj *obj;
+	int rc;
+
+	if (cmd->flags)
+		return -EINVAL;
+	ob = kzalloc(sizeof(*ob), GFP_KERNEL_ACCOUNT);
+	if (!ob)
+		return -ENOMEM;
+
+	mutex_lock(&mdev->lock);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc)
+		rc = mobj_handle_reserve(client, &cmd->result);
+	if (!rc) {
+		ob->kind = MOBJ_OBSERVER_WEAK;
+		ob->obj = obj;
+		list_add_tail(&ob->node, &obj->observers);
+	}
+	mutex_unlock(&mdev->lock);
+	if (rc) {
+		kfree(ob);
+		return rc;
+	}
+	return mobj_respond_handle(ucmd, cmd->result,
+				   xa_tag_pointer(ob, MOBJ_WEAK_TAG));
+}
+
+static int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_weakref *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_observer *ob;
+	struct mobj_obj *obj = NULL;
+	void *entry;
+	int rc;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	mutex_lock(&mdev->lock);
+	entry = xa_load(&client->handles, cmd->handle);
+	if (!entry) {
+		rc = -ENOENT;
+	} else if (!mobj_entry_is_weak(entry)) {
+		rc = -EINVAL;
+	} else {
+		ob = xa_untag_pointer(entry);
+		obj = ob->obj;
+		rc = obj ? mobj_new_strong_handle(client, obj, &cmd->result) :
+			   -ESTALE;
+	}
+	mutex_unlock(&mdev->lock);
+	if (rc)
+		return rc;
+	return mobj_respond_handle(ucmd, cmd->result, obj);
+}
+
+union mobj_ucmd_buffer {
+	struct mobj_query query;
+	struct mobj_nop nop;
+	struct mobj_new new;
+	struct mobj_dup dup;
+	struct mobj_close close;
+	struct mobj_getrefcount getrefcount;
+	struct mobj_info info;
+	struct mobj_data_read data_read;
+	struct mobj_data_write data_write;
+	struct mobj_slot slot;
+	struct mobj_gc_collect gc_collect;
+	struct mobj_gc_state gc_state;
+	struct mobj_gc_set gc_set;
+	struct mobj_gc_stats gc_stats;
+	struct mobj_gc_freeze gc_freeze;
+	struct mobj_gc_garbage gc_garbage;
+	struct mobj_refs refs;
+	struct mobj_watch watch;
+	struct mobj_weakref weakref;
+};
+
+struct mobj_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct mobj_ucmd *ucmd);
+};
+
+#define IOCTL_OP(_name, _fn, _struct, _last)                                  \
+	[MOBJ_CMD_##_name - MOBJ_CMD_BASE] = {                                \
+		.size = sizeof(_struct) +                                     \
+			BUILD_BUG_ON_ZERO(sizeof(union mobj_ucmd_buffer) <    \
+					  sizeof(_struct)),                   \
+		.min_size = offsetofend(_struct, _last),                      \
+		.ioctl_num = MOBJ_##_name,                                    \
+		.execute = _fn,                                               \
+	}
+
+static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
+	IOCTL_OP(QUERY, mobj_ioctl_query, struct mobj_query, client_handles),
+	IOCTL_OP(NOP, mobj_ioctl_nop, struct mobj_nop, flags),
+	IOCTL_OP(NEW, mobj_ioctl_new, struct mobj_new, id),
+	IOCTL_OP(DUP, mobj_ioctl_dup, struct mobj_dup, new_handle),
+	IOCTL_OP(CLOSE, mobj_ioctl_close, struct mobj_close, __reserved),
+	IOCTL_OP(GETREFCOUNT, mobj_ioctl_getrefcount,
+		 struct mobj_getrefcount, refcount),
+	IOCTL_OP(INFO, mobj_ioctl_info, struct mobj_info, state),
+	IOCTL_OP(DATA_READ, mobj_ioctl_data_read, struct mobj_data_read,
+		 data),
+	IOCTL_OP(DATA_WRITE, mobj_ioctl_data_write,
+		 struct mobj_data_write, data),
+	IOCTL_OP(SLOT_APPEND, mobj_ioctl_slot_append, struct mobj_slot,
+		 __reserved),
+	IOCTL_OP(SLOT_SET, mobj_ioctl_slot_set, struct mobj_slot,
+		 __reserved),
+	IOCTL_OP(SLOT_GET, mobj_ioctl_slot_get, struct mobj_slot,
+		 __reserved),
+	IOCTL_OP(SLOT_POP, mobj_ioctl_slot_pop, struct mobj_slot,
+		 __reserved),
+	IOCTL_OP(GC_COLLECT, mobj_ioctl_gc_collect, struct mobj_gc_collect,
+		 duration_ns),
+	IOCTL_OP(GC_GET, mobj_ioctl_gc_get, struct mobj_gc_state,
+		 garbage_count),
+	IOCTL_OP(GC_SET, mobj_ioctl_gc_set, struct mobj_gc_set,
+		 __reserved),
+	IOCTL_OP(GC_STATS, mobj_ioctl_gc_stats, struct mobj_gc_stats, gen),
+	IOCTL_OP(GC_FREEZE, mobj_ioctl_gc_freeze, struct mobj_gc_freeze,
+		 moved),
+	IOCTL_OP(GC_GARBAGE, mobj_ioctl_gc_garbage, struct mobj_gc_garbage,
+		 handles),
+	IOCTL_OP(REFERENTS, mobj_ioctl_referents, struct mobj_refs, ids),
+	IOCTL_OP(REFERRERS, mobj_ioctl_referrers, struct mobj_refs, ids),
+	IOCTL_OP(WATCH, mobj_ioctl_watch, struct mobj_watch, cookie),
+	IOCTL_OP(WEAKREF, mobj_ioctl_weakref, struct mobj_weakref, result),
+	IOCTL_OP(WEAKREF_GET, mobj_ioctl_weakref_get, struct mobj_weakref,
+		 result),
+};
+
+static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_query *cmd = ucmd->cmd;
+	unsigned int i;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	cmd->abi_version = MOBJ_ABI_VERSION;
+	cmd->commands = 0;
+	for (i = 0; i < ARRAY_SIZE(mobj_ioctl_ops); i++)
+		if (mobj_ioctl_ops[i].execute)
+			cmd->commands |= BIT_ULL(i);
+	cmd->data_max = mobj_data_max();
+	cmd->slots_max = mobj_slots_max();
+	cmd->objects_max = mobj_objects_max();
+	cmd->client_objects_max = mobj_client_objects_max();
+	cmd->client_handles_max = mobj_client_handles_max();
+
+	mutex_lock(&mdev->lock);
+	cmd->live_objects = mdev->live_objects;
+	cmd->live_handles = mdev->live_handles;
+	cmd->client_objects = client->quota->objects;
+	cmd->client_handles = client->nhandles;
+	mutex_unlock(&mdev->lock);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static long mobj_fops_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg)
+{
+	const struct mobj_ioctl_op *op;
+	union mobj_ucmd_buffer buf;
+	struct mobj_ucmd ucmd = {
+		.client = filp->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (_IOC_TYPE(cmd) != MOBJ_TYPE || nr < MOBJ_CMD_BASE ||
+	    nr - MOBJ_CMD_BASE >= ARRAY_SIZE(mobj_ioctl_ops))
+		return -ENOTTY;
+	op = &mobj_ioctl_ops[nr - MOBJ_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ucmd.size = op->size;
+	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->execute(&ucmd);
+}
+
+/* Open files */
+
+static int mobj_fops_open(struct inode *inode, struct file *filp)
+{
+	struct mobj_dev *mdev = &mobj_dev;
+	struct mobj_client *client;
+
+	client = kzalloc(sizeof(*client), GFP_KERNEL_ACCOUNT);
+	if (!client)
+		return -ENOMEM;
+	client->quota = kzalloc(sizeof(*client->quota), GFP_KERNEL_ACCOUNT);
+	if (!client->quota) {
+		kfree(client);
+		return -ENOMEM;
+	}
+	client->mdev = mdev;
+	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	INIT_LIST_HEAD(&client->watches);
+	init_waitqueue_head(&client->wait);
+
+	mutex_lock(&mdev->lock);
+	list_add_tail(&client->node, &mdev->clients);
+	mutex_unlock(&mdev->lock);
+
+	filp->private_data = client;
+	return nonseekable_open(inode, filp);
+}
+
+/*
+ * The last reference to the open file is gone, so no ioctl of it is in
+ * flight and no handle is half made.  Drop every handle; objects that other
+ * clients or objects still refer to survive.
+ */
+static int mobj_fops_release(struct inode *inode, struct file *filp)
+{
+	struct mobj_client *client = filp->private_data;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_watcher *watch, *next;
+	unsigned long index;
+	void *entry;
+
+	mutex_lock(&mdev->lock);
+	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
+		list_del(&watch->observer.node);
+		list_del(&watch->client_node);
+		kfree(watch);
+	}
+	xa_for_each(&client->handles, index, entry) {
+		mobj_entry_drop(mdev, entry);
+		client->nhandles--;
+		mdev->live_handles--;
+		cond_resched();
+	}
+	WARN_ON(client->nhandles);
+	xa_destroy(&client->handles);
+	list_del(&client->node);
+	client->quota->orphan = true;
+	mobj_quota_put(client->quota);
+	mutex_unlock(&mdev->lock);
+
+	kvfree(client->events);
+	kfree(client);
+	return 0;
+}
+
+static const struct file_operations mobj_fops = {
+	.owner = THIS_MODULE,
+	.open = mobj_fops_open,
+	.release = mobj_fops_release,
+	.read = mobj_fops_read,
+	.poll = mobj_fops_poll,
+	.unlocked_ioctl = mobj_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice mobj_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "mobj",
+	.fops = &mobj_fops,
+};
+
+static int __init mobj_init(void)
+{
+	int rc;
+
+	rc = mobj_obj_cache_init();
+	if (rc)
+		return rc;
+	rc = mobj_gc_wq_init();
+	if (rc)
+		goto err_cache;
+	mobj_dev_init(&mobj_dev);
+	mobj_misc.mode = dev_mode;
+	rc = misc_register(&mobj_misc);
+	if (rc)
+		goto err_dev;
+	return 0;
+
+err_dev:
+	mobj_dev_destroy(&mobj_dev);
+	mobj_gc_wq_destroy();
+err_cache:
+	mobj_obj_cache_destroy();
+	return rc;
+}
+
+static void __exit mobj_exit(void)
+{
+	misc_deregister(&mobj_misc);
+	mobj_dev_destroy(&mobj_dev);
+	mobj_gc_wq_destroy();
+	mobj_obj_cache_destroy();
+}
+
+module_init(mobj_init);
+module_exit(mobj_exit);
+
+MODULE_DESCRIPTION("mobj: managed objects with refcounts and a cycle collector");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(MOBJ_VERSION);
