@@ -147,6 +147,26 @@ struct mobj_gc_gen {
 };
 
 /**
+ * struct mobj_lock_stats - the big lock's figures (debugfs "stats")
+ * @acquisitions: times it was taken
+ * @contended: times a taker had to wait
+ * @wait_ns: total time spent waiting
+ * @wait_max_ns: longest wait
+ * @hold_max_ns: longest hold
+ * @hold_start: when the current holder took it
+ *
+ * Updated by the holder, under the lock.
+ */
+struct mobj_lock_stats {
+	u64 acquisitions;
+	u64 contended;
+	u64 wait_ns;
+	u64 wait_max_ns;
+	u64 hold_max_ns;
+	u64 hold_start;
+};
+
+/**
  * struct mobj_dev - one heap: its objects, clients and collector
  * @lock: the big lock (see below)
  * @next_id: id of the next object
@@ -160,6 +180,13 @@ struct mobj_gc_gen {
  * @long_lived_total: objects that survived the last full collection
  * @long_lived_pending: objects that have since reached generation 2
  * @clients: the open files
+ * @next_client_id: id of the next client, for tracing
+ * @objects: id -> struct mobj_obj *, every live object
+ * @type_names: type tag -> name (char *), MOBJ_TYPE_NAME
+ * @ntype_names: entries in @type_names
+ * @events_dropped: death notices dropped because a queue was full
+ * @lockstat: the big lock's figures
+ * @debugfs: the device's debugfs directory
  * @gc_work: automatic collection, queued when gen 0's count crosses its
  *	threshold
  *
@@ -185,12 +212,21 @@ struct mobj_dev {
 	unsigned long long_lived_total;
 	unsigned long long_lived_pending;
 	struct list_head clients;
+	u64 next_client_id;
+	struct xarray objects;
+	struct xarray type_names;
+	unsigned int ntype_names;
+	u64 events_dropped;
+	struct mobj_lock_stats lockstat;
+	struct dentry *debugfs;
 	struct work_struct gc_work;
 };
 
 /**
  * struct mobj_client - one open file of the device
  * @mdev: the device
+ * @id: unique among the device's clients, for tracing
+ * @pid: the thread group that opened it
  * @handles: handle -> struct mobj_obj * (strong) or tagged
  *	struct mobj_observer * (weak, xa_pointer_tag() == MOBJ_WEAK_TAG)
  * @next_handle: cursor for cyclic handle allocation
@@ -207,6 +243,8 @@ struct mobj_dev {
  */
 struct mobj_client {
 	struct mobj_dev *mdev;
+	u64 id;
+	pid_t pid;
 	struct xarray handles;
 	u32 next_handle;
 	unsigned long nhandles;
@@ -221,7 +259,18 @@ struct mobj_client {
 	struct list_head node;
 };
 
+/*
+ * Handle table entries are tagged pointers: a weak handle points to its
+ * struct mobj_observer, a strong one to its struct mobj_obj; a handle that
+ * is reserved but not yet published carries MOBJ_PENDING_TAG as well, and
+ * lookups do not find it.
+ */
 #define MOBJ_WEAK_TAG 1
+#define MOBJ_PENDING_TAG 2
+#define MOBJ_TYPE_NAMES_MAX 4096
+
+void mobj_lock(struct mobj_dev *mdev);
+void mobj_unlock(struct mobj_dev *mdev);
 
 /* Limits, module parameters (mobj_main.c). */
 unsigned int mobj_data_max(void);
@@ -254,6 +303,12 @@ void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
 		    unsigned int to);
 void mobj_list_del(struct mobj_dev *mdev, struct mobj_obj *obj);
 void mobj_quota_put(struct mobj_quota *quota);
+
+/* debugfs (mobj_debugfs.c). */
+void mobj_debugfs_init(struct mobj_dev *mdev, const char *name);
+void mobj_debugfs_exit(struct mobj_dev *mdev);
+const char *mobj_type_name(struct mobj_dev *mdev, u32 type);
+void mobj_graph_debugfs_init(struct mobj_dev *mdev, struct dentry *dir);
 
 /* Events (mobj_main.c). */
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);

@@ -25,6 +25,7 @@
 #include <kunit/visibility.h>
 
 #include "mobj.h"
+#include "mobj_trace.h"
 
 static struct workqueue_struct *mobj_gc_wq;
 
@@ -32,11 +33,11 @@ static void mobj_gc_work(struct work_struct *work)
 {
 	struct mobj_dev *mdev = container_of(work, struct mobj_dev, gc_work);
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	if (mdev->gc_enabled && mdev->gen[0].threshold &&
 	    mdev->gen[0].count > mdev->gen[0].threshold)
 		mobj_gc_collect_generations(mdev);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 }
 
 void mobj_gc_init(struct mobj_dev *mdev)
@@ -146,6 +147,7 @@ static void mobj_gc_free_garbage(struct mobj_dev *mdev,
 		while (obj->nslots) {
 			ref = &obj->slots[--obj->nslots];
 			target = ref->target;
+			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
 			if (target->gc_state == MOBJ_GC_UNREACHABLE)
 				target->refcount--;
@@ -252,6 +254,7 @@ unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
 	unsigned int to = min_t(unsigned int, generation + 1, MOBJ_GEN2);
 	struct mobj_gc_collect r;
 	unsigned long survivors;
+	unsigned long candidates = 0;
 	u64 start = ktime_get_ns();
 	LIST_HEAD(young);
 	unsigned int i;
@@ -262,8 +265,10 @@ unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
 		mdev->gen[generation + 1].count++;
 	for (i = 0; i <= generation; i++) {
 		mdev->gen[i].count = 0;
+		candidates += mdev->list_count[i];
 		list_splice_tail_init(&mdev->lists[i], &young);
 	}
+	trace_gc_start(generation, candidates);
 
 	survivors = mobj_gc_sweep(mdev, &young, to, generation,
 				  mdev->gc_debug & MOBJ_GC_DEBUG_SAVEALL, &r);
@@ -278,6 +283,7 @@ unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
 	stats->collections++;
 	stats->collected += r.collected;
 	stats->total_ns += r.duration_ns;
+	trace_gc_end(generation, r.collected, r.uncollectable, r.duration_ns);
 	if (res)
 		*res = r;
 	return r.collected;

@@ -9,16 +9,21 @@
  * files (clients) with their handle tables, the ioctl dispatcher and one
  * handler per command, and the death-notice event queue.
  */
+#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "mobj.h"
+
+#define CREATE_TRACE_POINTS
+#include "mobj_trace.h"
 
 #define MOBJ_VERSION "0.1.0"
 
@@ -85,7 +90,13 @@ MODULE_PARM_DESC(events_max,
 
 static unsigned short dev_mode = 0600;
 module_param(dev_mode, ushort, 0444);
-MODULE_PARM_DESC(dev_mode, "Mode of /dev/mobj (default 0600)");
+MODULE_PARM_DESC(dev_mode, "Mode of /dev/mobj* (default 0600)");
+
+#define MOBJ_DEVICES_MAX 16
+static unsigned int devices = 1;
+module_param(devices, uint, 0444);
+MODULE_PARM_DESC(devices,
+		 "Independent heaps: /dev/mobj, then /dev/mobj1... (default 1, at most 16)");
 
 unsigned int mobj_data_max(void)
 {
@@ -117,23 +128,45 @@ unsigned int mobj_events_max(void)
 	return READ_ONCE(events_max.val);
 }
 
-static struct mobj_dev mobj_dev;
+/**
+ * struct mobj_device - one character device and its heap
+ * @misc: /dev/mobj, /dev/mobj1, ...
+ * @mdev: its heap, big lock and collector
+ * @name: the device's name
+ */
+struct mobj_device {
+	struct miscdevice misc;
+	struct mobj_dev mdev;
+	char name[16];
+};
+
+static struct mobj_device *mobj_devices;
 
 /* Handles */
 
 static bool mobj_entry_is_weak(void *entry)
 {
-	return xa_pointer_tag(entry) == MOBJ_WEAK_TAG;
+	return xa_pointer_tag(entry) & MOBJ_WEAK_TAG;
 }
 
-/* The object behind a strong handle. */
-static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+/* What a published handle holds: NULL when unknown or not yet published. */
+static void *mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
 	void *entry;
 
 	lockdep_assert_held(&client->mdev->lock);
 
 	entry = xa_load(&client->handles, handle);
+	if (!entry || xa_pointer_tag(entry) & MOBJ_PENDING_TAG)
+		return NULL;
+	return entry;
+}
+
+/* The object behind a strong handle. */
+static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+{
+	void *entry = mobj_handle_entry(client, handle);
+
 	if (!entry)
 		return ERR_PTR(-ENOENT);
 	if (mobj_entry_is_weak(entry))
@@ -142,18 +175,22 @@ static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 }
 
 /*
- * Reserve a handle number.  The entry stays empty, so lookups fail, until
- * mobj_handle_publish() stores what the handle refers to.
+ * Reserve a handle number for @entry, which already holds its reference.
+ * Lookups do not find it until mobj_handle_publish(); the consistency
+ * checker does, so the reference is accounted for.
  */
-static int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
+static int mobj_handle_reserve(struct mobj_client *client, void *entry,
+			       u32 *handle)
 {
+	unsigned int tag = xa_pointer_tag(entry) | MOBJ_PENDING_TAG;
 	int rc;
 
 	lockdep_assert_held(&client->mdev->lock);
 
 	if (client->nhandles >= mobj_client_handles_max())
 		return -EMFILE;
-	rc = xa_alloc_cyclic(&client->handles, handle, NULL,
+	rc = xa_alloc_cyclic(&client->handles, handle,
+			     xa_tag_pointer(xa_untag_pointer(entry), tag),
 			     XA_LIMIT(1, INT_MAX), &client->next_handle,
 			     GFP_KERNEL_ACCOUNT);
 	if (rc < 0)
@@ -177,7 +214,7 @@ static void mobj_handle_publish(struct mobj_client *client, u32 handle,
 {
 	lockdep_assert_held(&client->mdev->lock);
 
-	/* Replacing a reserved entry never allocates. */
+	/* Replacing an entry never allocates. */
 	WARN_ON(xa_is_err(xa_store(&client->handles, handle, entry,
 				   GFP_KERNEL)));
 }
@@ -209,6 +246,7 @@ void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev)
 
 	if (client->events_count == client->events_max) {
 		client->events_lost++;
+		client->mdev->events_dropped++;
 	} else {
 		tail = (client->events_head + client->events_count) %
 		       client->events_max;
@@ -267,9 +305,9 @@ static ssize_t mobj_fops_read(struct file *filp, char __user *buf,
 	if (!events)
 		return -ENOMEM;
 	for (;;) {
-		mutex_lock(&mdev->lock);
+		mobj_lock(mdev);
 		n = mobj_client_take_events(client, events, count);
-		mutex_unlock(&mdev->lock);
+		mobj_unlock(mdev);
 		if (n)
 			break;
 		rc = -EAGAIN;
@@ -339,14 +377,14 @@ static int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle,
 	int rc;
 
 	rc = mobj_ucmd_respond(ucmd);
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	if (rc) {
 		mobj_handle_unreserve(client, handle);
 		mobj_entry_drop(mdev, entry);
 	} else {
 		mobj_handle_publish(client, handle, entry);
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return rc;
 }
 
@@ -383,22 +421,22 @@ static int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 		return -ENOMEM;
 	}
 
-	mutex_lock(&mdev->lock);
-	rc = mobj_handle_reserve(client, &cmd->handle);
+	mobj_lock(mdev);
+	rc = mobj_handle_reserve(client, obj, &cmd->handle);
 	if (rc)
 		goto err_unlock;
 	rc = mobj_obj_insert(mdev, obj, client->quota);
 	if (rc)
 		goto err_unreserve;
 	cmd->id = obj->id;
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 
 	return mobj_respond_handle(ucmd, cmd->handle, obj);
 
 err_unreserve:
 	mobj_handle_unreserve(client, cmd->handle);
 err_unlock:
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	mobj_obj_free_unpublished(obj);
 	return rc;
 }
@@ -411,7 +449,7 @@ static int mobj_new_strong_handle(struct mobj_client *client,
 
 	lockdep_assert_held(&client->mdev->lock);
 
-	rc = mobj_handle_reserve(client, handle);
+	rc = mobj_handle_reserve(client, obj, handle);
 	if (!rc)
 		mobj_obj_get(client->mdev, obj);
 	return rc;
@@ -428,12 +466,12 @@ static int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc)
 		rc = mobj_new_strong_handle(client, obj, &cmd->new_handle);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc)
 		return rc;
 	return mobj_respond_handle(ucmd, cmd->new_handle, obj);
@@ -450,15 +488,15 @@ static int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
-	entry = xa_load(&client->handles, cmd->handle);
+	mobj_lock(mdev);
+	entry = mobj_handle_entry(client, cmd->handle);
 	if (entry) {
 		mobj_handle_unreserve(client, cmd->handle);
 		mobj_entry_drop(mdev, entry);
 	} else {
 		rc = -ENOENT;
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return rc;
 }
 
@@ -472,11 +510,11 @@ static int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	if (!IS_ERR(obj))
 		cmd->refcount = obj->refcount;
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return mobj_ucmd_respond(ucmd);
@@ -519,7 +557,7 @@ static int mobj_ioctl_info(struct mobj_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	if (!IS_ERR(obj)) {
 		cmd->type = obj->type;
@@ -530,7 +568,7 @@ static int mobj_ioctl_info(struct mobj_ucmd *ucmd)
 		cmd->generation = obj->gen <= MOBJ_GEN_PERMANENT ? obj->gen : 0;
 		cmd->state = mobj_obj_state(obj);
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return mobj_ucmd_respond(ucmd);
@@ -548,7 +586,7 @@ static int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (rc)
@@ -567,7 +605,7 @@ static int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
 			rc = -ENOMEM;
 	}
 out_unlock:
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc)
 		return rc;
 
@@ -595,13 +633,13 @@ static int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 			return PTR_ERR(data);
 	}
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	if (!IS_ERR(obj)) {
 		swap(obj->data, data);
 		obj->data_len = cmd->len;
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	kvfree(data);
 	return PTR_ERR_OR_ZERO(obj);
 }
@@ -633,11 +671,11 @@ static int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->index || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	rc = mobj_slot_lookup(client, cmd, &obj, &value);
 	if (!rc)
 		rc = mobj_slot_append(mdev, obj, value, &index);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return rc;
 }
 
@@ -652,11 +690,11 @@ static int mobj_ioctl_slot_set(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	rc = mobj_slot_lookup(client, cmd, &obj, &value);
 	if (!rc)
 		rc = mobj_slot_set(mdev, obj, cmd->index, value);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return rc;
 }
 
@@ -671,7 +709,7 @@ static int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
 	if (!rc && cmd->index >= obj->nslots)
 		rc = -ERANGE;
@@ -679,7 +717,7 @@ static int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
 		target = obj->slots[cmd->index].target;
 		rc = mobj_new_strong_handle(client, target, &cmd->value);
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc)
 		return rc;
 	return mobj_respond_handle(ucmd, cmd->value, target);
@@ -696,11 +734,11 @@ static int mobj_ioctl_slot_pop(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->value || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
 	if (!rc)
 		rc = mobj_slot_pop(mdev, obj, cmd->index);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return rc;
 }
 
@@ -727,9 +765,9 @@ static int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 	if (rc)
 		return rc;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	mobj_gc_collect(mdev, cmd->generation, cmd);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -742,7 +780,7 @@ static int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	cmd->enabled = mdev->gc_enabled;
 	cmd->debug = mdev->gc_debug;
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
@@ -751,7 +789,7 @@ static int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)
 	}
 	cmd->freeze_count = mdev->list_count[MOBJ_GEN_PERMANENT];
 	cmd->garbage_count = mdev->list_count[MOBJ_GEN_GARBAGE];
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -775,7 +813,7 @@ static int mobj_ioctl_gc_set(struct mobj_ucmd *ucmd)
 	    (!cmd->threshold[1] || !cmd->threshold[2]))
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	if (cmd->flags & MOBJ_GC_SET_ENABLED)
 		mdev->gc_enabled = cmd->enabled;
 	if (cmd->flags & MOBJ_GC_SET_DEBUG)
@@ -784,7 +822,7 @@ static int mobj_ioctl_gc_set(struct mobj_ucmd *ucmd)
 		for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
 			mdev->gen[i].threshold = cmd->threshold[i];
 	mobj_gc_maybe_queue(mdev);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return 0;
 }
 
@@ -797,10 +835,10 @@ static int mobj_ioctl_gc_stats(struct mobj_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
 		cmd->gen[i] = mdev->gen[i].stats;
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -816,12 +854,12 @@ static int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
 	if (rc)
 		return rc;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	if (cmd->flags & MOBJ_GC_UNFREEZE)
 		cmd->moved = mobj_gc_unfreeze(mdev);
 	else
 		cmd->moved = mobj_gc_freeze(mdev);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -842,7 +880,7 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	if (cmd->flags & ~MOBJ_GC_GARBAGE_CLEAR)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	n = min_t(unsigned long, cmd->count,
 		  mdev->list_count[MOBJ_GEN_GARBAGE]);
 	cmd->count = min_t(unsigned long, mdev->list_count[MOBJ_GEN_GARBAGE],
@@ -865,7 +903,7 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 			break;
 		objs[i++] = obj;
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 
 	cmd->filled = i;
 	if (!rc && i && copy_to_user(u64_to_user_ptr(cmd->handles), handles,
@@ -874,7 +912,7 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	if (!rc)
 		rc = mobj_ucmd_respond(ucmd);
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	while (i--) {
 		if (rc) {
 			mobj_handle_unreserve(client, handles[i]);
@@ -885,7 +923,7 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	}
 	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
 		mobj_gc_garbage_clear(mdev);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	kvfree(handles);
 	kvfree(objs);
 	return rc;
@@ -905,7 +943,7 @@ static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (rc)
@@ -935,7 +973,7 @@ static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
 			ids[i] = obj->slots[i].target->id;
 	}
 out_unlock:
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc)
 		return rc;
 
@@ -971,7 +1009,7 @@ static int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	if (!watcher)
 		return -ENOMEM;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc && !client->events) {
@@ -991,7 +1029,7 @@ static int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 		list_add_tail(&watcher->client_node, &client->watches);
 		watcher = NULL;
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	kfree(watcher);
 	return rc;
 }
@@ -1011,17 +1049,19 @@ static int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
 	if (!ob)
 		return -ENOMEM;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc)
-		rc = mobj_handle_reserve(client, &cmd->result);
+		rc = mobj_handle_reserve(client,
+					 xa_tag_pointer(ob, MOBJ_WEAK_TAG),
+					 &cmd->result);
 	if (!rc) {
 		ob->kind = MOBJ_OBSERVER_WEAK;
 		ob->obj = obj;
 		list_add_tail(&ob->node, &obj->observers);
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc) {
 		kfree(ob);
 		return rc;
@@ -1043,8 +1083,8 @@ static int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 
-	mutex_lock(&mdev->lock);
-	entry = xa_load(&client->handles, cmd->handle);
+	mobj_lock(mdev);
+	entry = mobj_handle_entry(client, cmd->handle);
 	if (!entry) {
 		rc = -ENOENT;
 	} else if (!mobj_entry_is_weak(entry)) {
@@ -1055,10 +1095,74 @@ static int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 		rc = obj ? mobj_new_strong_handle(client, obj, &cmd->result) :
 			   -ESTALE;
 	}
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	if (rc)
 		return rc;
 	return mobj_respond_handle(ucmd, cmd->result, obj);
+}
+
+static bool mobj_type_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.:<>-", name[i]))
+			return false;
+	return !memchr_inv(name + len, 0, MOBJ_TYPE_NAME_MAX - len);
+}
+
+static int mobj_type_name_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_type_name *cmd = ucmd->cmd;
+	const char *name;
+
+	memset(cmd->name, 0, sizeof(cmd->name));
+	mobj_lock(mdev);
+	name = xa_load(&mdev->type_names, cmd->type);
+	if (name)
+		strscpy(cmd->name, name, sizeof(cmd->name));
+	mobj_unlock(mdev);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
+{
+	struct mobj_dev *mdev = ucmd->client->mdev;
+	struct mobj_type_name *cmd = ucmd->cmd;
+	char *name = NULL, *old;
+	size_t len;
+	int rc = 0;
+
+	if (cmd->flags & ~MOBJ_TYPE_NAME_GET || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_TYPE_NAME_GET)
+		return mobj_type_name_get(ucmd);
+	len = strnlen(cmd->name, sizeof(cmd->name));
+	if (len == sizeof(cmd->name) || !mobj_type_name_valid(cmd->name, len))
+		return -EINVAL;
+	if (len) {
+		name = kstrdup(cmd->name, GFP_KERNEL_ACCOUNT);
+		if (!name)
+			return -ENOMEM;
+	}
+
+	mobj_lock(mdev);
+	old = xa_load(&mdev->type_names, cmd->type);
+	if (!name) {
+		xa_erase(&mdev->type_names, cmd->type);
+		mdev->ntype_names -= !!old;
+	} else if (!old && mdev->ntype_names >= MOBJ_TYPE_NAMES_MAX) {
+		rc = -ENOSPC;
+	} else {
+		rc = xa_err(xa_store(&mdev->type_names, cmd->type, name,
+				     GFP_KERNEL_ACCOUNT));
+		if (!rc && !old)
+			mdev->ntype_names++;
+	}
+	mobj_unlock(mdev);
+	kfree(rc ? name : old);
+	return rc;
 }
 
 union mobj_ucmd_buffer {
@@ -1081,6 +1185,7 @@ union mobj_ucmd_buffer {
 	struct mobj_refs refs;
 	struct mobj_watch watch;
 	struct mobj_weakref weakref;
+	struct mobj_type_name type_name;
 };
 
 struct mobj_ioctl_op {
@@ -1138,6 +1243,7 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 	IOCTL_OP(WEAKREF, mobj_ioctl_weakref, struct mobj_weakref, result),
 	IOCTL_OP(WEAKREF_GET, mobj_ioctl_weakref_get, struct mobj_weakref,
 		 result),
+	IOCTL_OP(TYPE_NAME, mobj_ioctl_type_name, struct mobj_type_name, name),
 };
 
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
@@ -1161,12 +1267,12 @@ static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
 	cmd->client_objects_max = mobj_client_objects_max();
 	cmd->client_handles_max = mobj_client_handles_max();
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	cmd->live_objects = mdev->live_objects;
 	cmd->live_handles = mdev->live_handles;
 	cmd->client_objects = client->quota->objects;
 	cmd->client_handles = client->nhandles;
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -1206,7 +1312,9 @@ static long mobj_fops_ioctl(struct file *filp, unsigned int cmd,
 
 static int mobj_fops_open(struct inode *inode, struct file *filp)
 {
-	struct mobj_dev *mdev = &mobj_dev;
+	struct mobj_device *device = container_of(filp->private_data,
+						  struct mobj_device, misc);
+	struct mobj_dev *mdev = &device->mdev;
 	struct mobj_client *client;
 
 	client = kzalloc(sizeof(*client), GFP_KERNEL_ACCOUNT);
@@ -1218,13 +1326,15 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	}
 	client->mdev = mdev;
+	client->pid = task_tgid_vnr(current);
 	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
 	init_waitqueue_head(&client->wait);
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
+	client->id = ++mdev->next_client_id;
 	list_add_tail(&client->node, &mdev->clients);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 
 	filp->private_data = client;
 	return nonseekable_open(inode, filp);
@@ -1243,7 +1353,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	unsigned long index;
 	void *entry;
 
-	mutex_lock(&mdev->lock);
+	mobj_lock(mdev);
 	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
 		list_del(&watch->observer.node);
 		list_del(&watch->client_node);
@@ -1260,7 +1370,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	list_del(&client->node);
 	client->quota->orphan = true;
 	mobj_quota_put(client->quota);
-	mutex_unlock(&mdev->lock);
+	mobj_unlock(mdev);
 
 	kvfree(client->events);
 	kfree(client);
@@ -1278,31 +1388,64 @@ static const struct file_operations mobj_fops = {
 	.llseek = no_llseek,
 };
 
-static struct miscdevice mobj_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "mobj",
-	.fops = &mobj_fops,
-};
+static void mobj_device_exit(struct mobj_device *device)
+{
+	misc_deregister(&device->misc);
+	mobj_debugfs_exit(&device->mdev);
+	mobj_dev_destroy(&device->mdev);
+}
 
-static int __init mobj_init(void)
+static int mobj_device_init(struct mobj_device *device, unsigned int index)
 {
 	int rc;
 
+	if (index)
+		snprintf(device->name, sizeof(device->name), "mobj%u", index);
+	else
+		strscpy(device->name, "mobj", sizeof(device->name));
+	mobj_dev_init(&device->mdev);
+	mobj_debugfs_init(&device->mdev, device->name);
+	device->misc.minor = MISC_DYNAMIC_MINOR;
+	device->misc.name = device->name;
+	device->misc.fops = &mobj_fops;
+	device->misc.mode = dev_mode;
+	rc = misc_register(&device->misc);
+	if (rc) {
+		mobj_debugfs_exit(&device->mdev);
+		mobj_dev_destroy(&device->mdev);
+	}
+	return rc;
+}
+
+static int __init mobj_init(void)
+{
+	unsigned int i;
+	int rc;
+
+	if (!devices || devices > MOBJ_DEVICES_MAX)
+		return -EINVAL;
 	rc = mobj_obj_cache_init();
 	if (rc)
 		return rc;
 	rc = mobj_gc_wq_init();
 	if (rc)
 		goto err_cache;
-	mobj_dev_init(&mobj_dev);
-	mobj_misc.mode = dev_mode;
-	rc = misc_register(&mobj_misc);
-	if (rc)
-		goto err_dev;
+	rc = -ENOMEM;
+	mobj_devices = kcalloc(devices, sizeof(*mobj_devices), GFP_KERNEL);
+	if (!mobj_devices)
+		goto err_wq;
+	for (i = 0; i < devices; i++) {
+		rc = mobj_device_init(&mobj_devices[i], i);
+		if (rc)
+			goto err_devices;
+	}
 	return 0;
 
-err_dev:
-	mobj_dev_destroy(&mobj_dev);
+err_devices:
+	while (i--)
+		mobj_device_exit(&mobj_devices[i]);
+	kfree(mobj_devices);
+err_wq:
 	mobj_gc_wq_destroy();
 err_cache:
 	mobj_obj_cache_destroy();
@@ -1311,12 +1454,14 @@ err_cache:
 
 static void __exit mobj_exit(void)
 {
-	misc_deregister(&mobj_misc);
-	mobj_dev_destroy(&mobj_dev);
+	unsigned int i;
+
+	for (i = devices; i--;)
+		mobj_device_exit(&mobj_devices[i]);
+	kfree(mobj_devices);
 	mobj_gc_wq_destroy();
 	mobj_obj_cache_destroy();
 }
-
 module_init(mobj_init);
 module_exit(mobj_exit);
 

@@ -7,11 +7,13 @@
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 
 #include <kunit/visibility.h>
 
 #include "mobj.h"
+#include "mobj_trace.h"
 
 static struct kmem_cache *mobj_obj_cache;
 
@@ -26,12 +28,46 @@ void mobj_obj_cache_destroy(void)
 	kmem_cache_destroy(mobj_obj_cache);
 }
 
+/* Take the big lock, keeping its figures for debugfs. */
+void mobj_lock(struct mobj_dev *mdev)
+{
+	struct mobj_lock_stats *st = &mdev->lockstat;
+	u64 start, now;
+
+	if (mutex_trylock(&mdev->lock)) {
+		now = local_clock();
+	} else {
+		start = local_clock();
+		mutex_lock(&mdev->lock);
+		now = local_clock();
+		st->contended++;
+		if (now > start) {
+			st->wait_ns += now - start;
+			st->wait_max_ns = max(st->wait_max_ns, now - start);
+		}
+	}
+	st->acquisitions++;
+	st->hold_start = now;
+}
+
+void mobj_unlock(struct mobj_dev *mdev)
+{
+	struct mobj_lock_stats *st = &mdev->lockstat;
+	u64 now = local_clock();
+
+	if (now > st->hold_start)
+		st->hold_max_ns = max(st->hold_max_ns, now - st->hold_start);
+	mutex_unlock(&mdev->lock);
+}
+
 void mobj_dev_init(struct mobj_dev *mdev)
 {
 	unsigned int i;
 
 	mutex_init(&mdev->lock);
 	mdev->next_id = 1;
+	xa_init(&mdev->objects);
+	xa_init(&mdev->type_names);
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
 		INIT_LIST_HEAD(&mdev->lists[i]);
 	INIT_LIST_HEAD(&mdev->clients);
@@ -48,7 +84,9 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_dev_init);
 void mobj_dev_destroy(struct mobj_dev *mdev)
 {
 	struct mobj_obj *obj, *next;
+	unsigned long type;
 	unsigned int i;
+	char *name;
 
 	cancel_work_sync(&mdev->gc_work);
 	mutex_lock(&mdev->lock);
@@ -64,6 +102,10 @@ void mobj_dev_destroy(struct mobj_dev *mdev)
 		}
 	}
 	WARN_ON(mdev->live_objects);
+	WARN_ON(!xa_empty(&mdev->objects));
+	xa_for_each(&mdev->type_names, type, name)
+		kfree(name);
+	xa_destroy(&mdev->type_names);
 	mutex_unlock(&mdev->lock);
 	mutex_destroy(&mdev->lock);
 }
@@ -112,12 +154,17 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_quota_put);
 int mobj_obj_insert(struct mobj_dev *mdev, struct mobj_obj *obj,
 		    struct mobj_quota *quota)
 {
+	int rc;
+
 	lockdep_assert_held(&mdev->lock);
 
 	if (mdev->live_objects >= mobj_objects_max())
 		return -ENOSPC;
 	if (quota->objects >= mobj_client_objects_max())
 		return -EDQUOT;
+	rc = xa_insert(&mdev->objects, mdev->next_id, obj, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		return rc;
 
 	obj->id = mdev->next_id++;
 	obj->quota = quota;
@@ -127,6 +174,7 @@ int mobj_obj_insert(struct mobj_dev *mdev, struct mobj_obj *obj,
 	list_add_tail(&obj->gc_node, &mdev->lists[MOBJ_GEN_UNTRACKED]);
 	mdev->list_count[MOBJ_GEN_UNTRACKED]++;
 	mdev->gen[0].count++;
+	trace_obj_new(obj->id, obj->type, obj->data_len);
 	mobj_gc_maybe_queue(mdev);
 	return 0;
 }
@@ -193,7 +241,9 @@ void mobj_obj_destroy(struct mobj_dev *mdev, struct mobj_obj *obj,
 	lockdep_assert_held(&mdev->lock);
 	WARN_ON_ONCE(obj->refcount || obj->nslots);
 
+	trace_obj_free(obj->id, obj->type, reason);
 	mobj_obj_notify(obj, reason, generation);
+	xa_erase(&mdev->objects, obj->id);
 	obj->quota->objects--;
 	mobj_quota_put(obj->quota);
 	mdev->live_objects--;
@@ -222,6 +272,7 @@ void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead)
 		while (obj->nslots) {
 			ref = &obj->slots[--obj->nslots];
 			target = ref->target;
+			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
 			if (--target->refcount)
 				continue;
@@ -303,6 +354,7 @@ int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
 			return rc;
 	}
 	mobj_ref_link(&obj->slots[obj->nslots], obj, target);
+	trace_slot_set(obj->id, obj->nslots, target->id);
 	*index = obj->nslots++;
 	if (obj->gen == MOBJ_GEN_UNTRACKED)
 		mobj_list_move(mdev, obj, MOBJ_GEN0);
@@ -323,8 +375,10 @@ int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
 		return -ERANGE;
 	ref = &obj->slots[index];
 	old = ref->target;
+	trace_slot_clear(obj->id, index, old->id);
 	list_del(&ref->backref);
 	mobj_ref_link(ref, obj, target);
+	trace_slot_set(obj->id, index, target->id);
 	mobj_obj_put(mdev, old);
 	return 0;
 }
@@ -341,6 +395,7 @@ int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index)
 	if (index >= obj->nslots)
 		return -ERANGE;
 	old = obj->slots[index].target;
+	trace_slot_clear(obj->id, index, old->id);
 	list_del(&obj->slots[index].backref);
 	for (i = index; i + 1 < obj->nslots; i++)
 		mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);

@@ -40,7 +40,8 @@
  *  EMSGSIZE payload longer than the data_max limit
  *  EFBIG    an object would have more than slots_max slots
  *  EDQUOT   this open file already owns client_objects_max live objects
- *  ENOSPC   the device already has objects_max live objects
+ *  ENOSPC   the device already has objects_max live objects, or 4096
+ *           named types (MOBJ_TYPE_NAME)
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
  *  ENOMEM   out of memory, or the memory cgroup limit was hit
@@ -94,6 +95,7 @@ enum {
 	MOBJ_CMD_WATCH,
 	MOBJ_CMD_WEAKREF,
 	MOBJ_CMD_WEAKREF_GET,
+	MOBJ_CMD_TYPE_NAME,
 	MOBJ_CMD_LAST,
 };
 
@@ -590,5 +592,35 @@ struct mobj_weakref {
 
 #define MOBJ_WEAKREF _IO(MOBJ_TYPE, MOBJ_CMD_WEAKREF)
 #define MOBJ_WEAKREF_GET _IO(MOBJ_TYPE, MOBJ_CMD_WEAKREF_GET)
+
+#define MOBJ_TYPE_NAME_MAX 32
+
+/* mobj_type_name.flags */
+enum mobj_type_name_flags {
+	MOBJ_TYPE_NAME_GET = 1 << 0,	/* read the name instead of setting it */
+};
+
+/**
+ * struct mobj_type_name - MOBJ_TYPE_NAME: name a type tag for tracing
+ * @size: sizeof(struct mobj_type_name)
+ * @flags: 0 to set the name, MOBJ_TYPE_NAME_GET to read it
+ * @type: the type tag
+ * @__reserved: must be 0
+ * @name: 1 to 31 characters from [A-Za-z0-9_.:<>-], NUL-terminated, the
+ *	rest of the array zero; an empty string removes the name.  Out with
+ *	MOBJ_TYPE_NAME_GET (empty when the type has none).
+ *
+ * Names belong to the device, are shared by all clients and appear in
+ * debugfs and in tracing.  At most 4096 types have a name (-ENOSPC).
+ */
+struct mobj_type_name {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 __reserved;
+	char name[MOBJ_TYPE_NAME_MAX];
+};
+
+#define MOBJ_TYPE_NAME _IO(MOBJ_TYPE, MOBJ_CMD_TYPE_NAME)
 
 #endif /* _UAPI_LINUX_MOBJ_H */

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj debugfs: /sys/kernel/debug/<device>/ (root only)
+ *
+ *   stats    counts, collector settings and statistics, big lock figures
+ *   objects  one line per live object, streamed by id
+ *   types    live objects per type, most common first
+ *   garbage  the objects kept by MOBJ_GC_DEBUG_SAVEALL
+ *   graph    write a query, read a Graphviz digraph (objgraph's show_refs,
+ *            show_backrefs and find_backref_chain)
+ *   check    verify the whole heap; "ok ..." or one line per problem
+ *
+ * Objects are named by id, clients by their number; no kernel address is
+ * ever printed.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "mobj.h"
+
+static struct dentry *mobj_debugfs_root;
+
+const char *mobj_type_name(struct mobj_dev *mdev, u32 type)
+{
+	lockdep_assert_held(&mdev->lock);
+
+	return xa_load(&mdev->type_names, type);
+}
+
+static void mobj_seq_type(struct seq_file *m, struct mobj_dev *mdev, u32 type)
+{
+	const char *name = mobj_type_name(mdev, type);
+
+	if (name)
+		seq_puts(m, name);
+	else
+		seq_printf(m, "type%u", type);
+}
+
+static const char *const mobj_gen_names[MOBJ_NR_LISTS] = {
+	[MOBJ_GEN0] = "0",
+	[MOBJ_GEN1] = "1",
+	[MOBJ_GEN2] = "2",
+	[MOBJ_GEN_PERMANENT] = "frozen",
+	[MOBJ_GEN_UNTRACKED] = "-",
+	[MOBJ_GEN_GARBAGE] = "garbage",
+};
+
+static bool mobj_obj_watched(struct mobj_obj *obj)
+{
+	struct mobj_observer *ob;
+
+	list_for_each_entry(ob, &obj->observers, node)
+		if (ob->kind == MOBJ_OBSERVER_WATCH)
+			return true;
+	return false;
+}
+
+static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
+			 struct mobj_obj *obj)
+{
+	char flags[5], *f = flags;
+
+	if (obj->gen != MOBJ_GEN_UNTRACKED)
+		*f++ = 't';
+	if (obj->gen == MOBJ_GEN_PERMANENT)
+		*f++ = 'f';
+	if (obj->gen == MOBJ_GEN_GARBAGE)
+		*f++ = 'g';
+	if (mobj_obj_watched(obj))
+		*f++ = 'w';
+	if (f == flags)
+		*f++ = '-';
+	*f = '\0';
+
+	seq_printf(m, "%llu ", obj->id);
+	mobj_seq_type(m, mdev, obj->type);
+	seq_printf(m, " %lu %s %u %u %s\n", obj->refcount,
+		   mobj_gen_names[obj->gen], obj->nslots, obj->data_len, flags);
+}
+
+#define MOBJ_OBJ_HEADER "# id type refcount generation slots data_len flags\n"
+
+/* stats */
+
+static int mobj_stats_show(struct seq_file *m, void *unused)
+{
+	struct mobj_dev *mdev = m->private;
+	struct mobj_lock_stats ls;
+	struct mobj_client *client;
+	unsigned long nclients = 0;
+	unsigned int i;
+
+	mobj_lock(mdev);
+	list_for_each_entry(client, &mdev->clients, node)
+		nclients++;
+	seq_printf(m, "live_objects %lu\nlive_handles %lu\nclients %lu\n",
+		   mdev->live_objects, mdev->live_handles, nclients);
+	seq_printf(m, "next_id %llu\nnamed_types %u\n", mdev->next_id,
+		   mdev->ntype_names);
+	seq_printf(m, "gc_enabled %d\ngc_debug %u\n", mdev->gc_enabled,
+		   mdev->gc_debug);
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
+		struct mobj_gc_gen *gen = &mdev->gen[i];
+
+		seq_printf(m,
+			   "gen%u objects %lu count %lu threshold %u collections %llu collected %llu uncollectable %llu total_ns %llu\n",
+			   i, mdev->list_count[i], gen->count, gen->threshold,
+			   gen->stats.collections, gen->stats.collected,
+			   gen->stats.uncollectable, gen->stats.total_ns);
+	}
+	seq_printf(m, "frozen %lu\nuntracked %lu\ngarbage %lu\n",
+		   mdev->list_count[MOBJ_GEN_PERMANENT],
+		   mdev->list_count[MOBJ_GEN_UNTRACKED],
+		   mdev->list_count[MOBJ_GEN_GARBAGE]);
+	seq_printf(m, "long_lived_total %lu\nlong_lived_pending %lu\n",
+		   mdev->long_lived_total, mdev->long_lived_pending);
+	seq_printf(m, "events_dropped %llu\n", mdev->events_dropped);
+	ls = mdev->lockstat;
+	mobj_unlock(mdev);
+
+	/* This read's own acquisition is counted, its hold is not yet. */
+	seq_printf(m,
+		   "lock_acquisitions %llu\nlock_contended %llu\nlock_wait_ns %llu\nlock_wait_max_ns %llu\nlock_hold_max_ns %llu\n",
+		   ls.acquisitions, ls.contended, ls.wait_ns, ls.wait_max_ns,
+		   ls.hold_max_ns);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mobj_stats);
+
+/*
+ * objects: the position is the next id to show, so each read() finds its
+ * place in the id map without walking what it already printed, and no
+ * memory is allocated in proportion to the heap.
+ */
+static void *mobj_objects_start(struct seq_file *m, loff_t *pos)
+{
+	struct mobj_dev *mdev = m->private;
+	unsigned long id = *pos;
+
+	mobj_lock(mdev);
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	return xa_find(&mdev->objects, &id, ULONG_MAX, XA_PRESENT) ?
+	       (*pos = id, xa_load(&mdev->objects, id)) : NULL;
+}
+
+static void *mobj_objects_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct mobj_dev *mdev = m->private;
+	unsigned long id = v == SEQ_START_TOKEN ? 0 :
+			   ((struct mobj_obj *)v)->id;
+	void *obj;
+
+	obj = xa_find_after(&mdev->objects, &id, ULONG_MAX, XA_PRESENT);
+	*pos = obj ? id : (loff_t)id + 1;
+	return obj;
+}
+
+static void mobj_objects_stop(struct seq_file *m, void *v)
+{
+	struct mobj_dev *mdev = m->private;
+
+	mobj_unlock(mdev);
+}
+
+static int mobj_objects_seq_show(struct seq_file *m, void *v)
+{
+	if (v == SEQ_START_TOKEN)
+		seq_puts(m, MOBJ_OBJ_HEADER);
+	else
+		mobj_seq_obj(m, m->private, v);
+	return 0;
+}
+
+static const struct seq_operations mobj_objects_sops = {
+	.start = mobj_objects_start,
+	.next = mobj_objects_next,
+	.stop = mobj_objects_stop,
+	.show = mobj_objects_seq_show,
+};
+
+static int mobj_objects_open(struct inode *inode, struct file *file)
+{
+	int rc = seq_open(file, &mobj_objects_sops);
+
+	if (!rc)
+		((struct seq_file *)file->private_data)->private =
+			inode->i_private;
+	return rc;
+}
+
+static const struct file_operations mobj_objects_fops = {
+	.owner = THIS_MODULE,
+	.open = mobj_objects_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release,
+};
+
+/* garbage */
+
+static int mobj_garbage_show(struct seq_file *m, void *unused)
+{
+	struct mobj_dev *mdev = m->private;
+	struct mobj_obj *obj;
+
+	seq_puts(m, MOBJ_OBJ_HEADER);
+	mobj_lock(mdev);
+	list_for_each_entry(obj, &mdev->lists[MOBJ_GEN_GARBAGE], gc_node)
+		mobj_seq_obj(m, mdev, obj);
+	mobj_unlock(mdev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mobj_garbage);
+
+/* types */
+
+struct mobj_type_count {
+	u32 type;
+	unsigned long count;
+};
+
+static int mobj_type_count_cmp(const void *a, const void *b)
+{
+	const struct mobj_type_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/*
+ * Count objects per type in an xarray of values, then sort.  Memory grows
+ * with the number of distinct types, not with the heap.
+ */
+static int mobj_types_show(struct seq_file *m, void *unused)
+{
+	struct mobj_type_count *counts = NULL;
+	struct mobj_dev *mdev = m->private;
+	unsigned long type, n = 0, i;
+	struct mobj_obj *obj;
+	struct xarray hist;
+	void *entry;
+	int rc = 0;
+
+	xa_init(&hist);
+	mobj_lock(mdev);
+	xa_for_each(&mdev->objects, type, obj) {
+		entry = xa_load(&hist, obj->type);
+		n += !entry;
+		entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);
+		rc = xa_err(xa_store(&hist, obj->type, entry, GFP_KERNEL));
+		if (rc)
+			goto out_unlock;
+	}
+	counts = kvmalloc_array(n ?: 1, sizeof(*counts), GFP_KERNEL);
+	if (!counts) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	i = 0;
+	xa_for_each(&hist, type, entry)
+		counts[i++] = (struct mobj_type_count) {
+			.type = type, .count = xa_to_value(entry) };
+	sort(counts, n, sizeof(*counts), mobj_type_count_cmp, NULL);
+	seq_puts(m, "# type count\n");
+	for (i = 0; i < n; i++) {
+		mobj_seq_type(m, mdev, counts[i].type);
+		seq_printf(m, " %lu\n", counts[i].count);
+	}
+out_unlock:
+	mobj_unlock(mdev);
+	kvfree(counts);
+	xa_destroy(&hist);
+	return rc;
+}
+DEFINE_SHOW_ATTRIBUTE(mobj_types);
+
+/* check: the consistency checker */
+
+#define mobj_check(cond, m, errors, fmt, ...)				\
+	do {								\
+		if (!(cond)) {						\
+			(*(errors))++;					\
+			seq_printf(m, "FAIL " fmt "\n", ##__VA_ARGS__);	\
+		}							\
+	} while (0)
+
+/* Count handles per object into gc_refs, and check the clients. */
+static void mobj_check_clients(struct seq_file *m, struct mobj_dev *mdev,
+			       unsigned long *errors)
+{
+	unsigned long handles = 0, n, index;
+	struct mobj_client *client;
+	struct mobj_observer *ob;
+	void *entry;
+
+	list_for_each_entry(client, &mdev->clients, node) {
+		n = 0;
+		xa_for_each(&client->handles, index, entry) {
+			n++;
+			if (!(xa_pointer_tag(entry) & MOBJ_WEAK_TAG)) {
+				((struct mobj_obj *)xa_untag_pointer(entry))->gc_refs++;
+				continue;
+			}
+			ob = xa_untag_pointer(entry);
+			mobj_check(ob->kind == MOBJ_OBSERVER_WEAK, m, errors,
+				   "client %llu handle %lu: bad weak entry",
+				   client->id, index);
+		}
+		mobj_check(n == client->nhandles, m, errors,
+			   "client %llu: %lu handles, nhandles %lu",
+			   client->id, n, client->nhandles);
+		handles += n;
+	}
+	mobj_check(handles == mdev->live_handles, m, errors,
+		   "%lu handles in the tables, live_handles %lu", handles,
+		   mdev->live_handles);
+}
+
+static void mobj_check_obj(struct seq_file *m, struct mobj_dev *mdev,
+			   struct mobj_obj *obj, unsigned int list,
+			   unsigned long *errors, unsigned long *edges)
+{
+	unsigned long in = 0;
+	struct mobj_ref *ref;
+	u32 i;
+
+	mobj_check(obj->gen == list, m, errors,
+		   "object %llu: on list %u, gen %u", obj->id, list, obj->gen);
+	mobj_check(xa_load(&mdev->objects, obj->id) == obj, m, errors,
+		   "object %llu: not in the id map", obj->id);
+	mobj_check(obj->gc_state == MOBJ_GC_IDLE, m, errors,
+		   "object %llu: collector state %u", obj->id, obj->gc_state);
+	list_for_each_entry(ref, &obj->referrers, backref) {
+		struct mobj_obj *owner = ref->owner;
+
+		in++;
+		mobj_check(ref->target == obj && ref >= owner->slots &&
+			   ref < owner->slots + owner->nslots, m, errors,
+			   "object %llu: bad reverse edge from %llu", obj->id,
+			   owner->id);
+	}
+	for (i = 0; i < obj->nslots; i++)
+		mobj_check(obj->slots[i].owner == obj, m, errors,
+			   "object %llu: slot %u has another owner", obj->id, i);
+	mobj_check(obj->nslots <= obj->cap, m, errors,
+		   "object %llu: %u slots, room for %u", obj->id, obj->nslots,
+		   obj->cap);
+	/* handles (in gc_refs) + slots + the garbage list's own reference */
+	in += obj->gc_refs + (list == MOBJ_GEN_GARBAGE);
+	mobj_check(obj->refcount == in, m, errors,
+		   "object %llu: refcount %lu, %lu references found", obj->id,
+		   obj->refcount, in);
+	mobj_check(obj->refcount, m, errors, "object %llu: refcount 0",
+		   obj->id);
+	*edges += obj->nslots;
+}
+
+static int mobj_check_show(struct seq_file *m, void *unused)
+{
+	unsigned long errors = 0, total = 0, edges = 0, n, ids = 0, id;
+	struct mobj_dev *mdev = m->private;
+	struct mobj_obj *obj;
+	unsigned int i;
+
+	mobj_lock(mdev);
+	xa_for_each(&mdev->objects, id, obj) {
+		obj->gc_refs = 0;
+		ids++;
+	}
+	mobj_check_clients(m, mdev, &errors);
+	for (i = 0; i < MOBJ_NR_LISTS; i++) {
+		n = 0;
+		list_for_each_entry(obj, &mdev->lists[i], gc_node) {
+			mobj_check_obj(m, mdev, obj, i, &errors, &edges);
+			n++;
+		}
+		mobj_check(n == mdev->list_count[i], m, &errors,
+			   "list %u: %lu objects, counted %lu", i, n,
+			   mdev->list_count[i]);
+		total += n;
+	}
+	mobj_check(total == mdev->live_objects && ids == total, m, &errors,
+		   "%lu objects on lists, %lu in the id map, live_objects %lu",
+		   total, ids, mdev->live_objects);
+	if (!errors)
+		seq_printf(m, "ok objects %lu handles %lu edges %lu\n", total,
+			   mdev->live_handles, edges);
+	mobj_unlock(mdev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mobj_check);
+
+/*
+ * The first device's files are in /sys/kernel/debug/mobj/, each further
+ * device's in a directory of its name below it.  Devices go away in reverse
+ * order, so the first one, removing the top directory, goes last.
+ */
+void mobj_debugfs_init(struct mobj_dev *mdev, const char *name)
+{
+	struct dentry *dir;
+
+	if (!mobj_debugfs_root) {
+		mobj_debugfs_root = debugfs_create_dir("mobj", NULL);
+		dir = mobj_debugfs_root;
+	} else {
+		dir = debugfs_create_dir(name, mobj_debugfs_root);
+	}
+	mdev->debugfs = dir;
+	debugfs_create_file("stats", 0400, dir, mdev, &mobj_stats_fops);
+	debugfs_create_file("objects", 0400, dir, mdev, &mobj_objects_fops);
+	debugfs_create_file("types", 0400, dir, mdev, &mobj_types_fops);
+	debugfs_create_file("garbage", 0400, dir, mdev, &mobj_garbage_fops);
+	debugfs_create_file("check", 0400, dir, mdev, &mobj_check_fops);
+	mobj_graph_debugfs_init(mdev, dir);
+}
+
+void mobj_debugfs_exit(struct mobj_dev *mdev)
+{
+	debugfs_remove_recursive(mdev->debugfs);
+	if (mdev->debugfs == mobj_debugfs_root)
+		mobj_debugfs_root = NULL;
+	mdev->debugfs = NULL;
+}
