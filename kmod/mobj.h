@@ -74,6 +74,7 @@ struct mobj_quota {
  * @nslots: slots in use
  * @cap: slots allocated
  * @data_len: payload length
+ * @nwatchers: struct mobj_watcher entries on @observers
  * @data: payload
  * @slots: the slot array
  * @referrers: the mobj_ref entries, in other objects, that refer to it
@@ -81,7 +82,11 @@ struct mobj_quota {
  * @gc_node: entry on a generation list, or on a list of dying objects
  * @quota: the creating client's charge
  *
- * Everything here is protected by the device's big lock.
+ * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
+ * and MOBJ_INFO read @refcount, @nslots, @data_len, @gen and @nwatchers
+ * without it, under RCU (the cache is SLAB_TYPESAFE_BY_RCU): writers use
+ * WRITE_ONCE() for those, and readers check afterwards that the handle
+ * still refers to the object.
  */
 struct mobj_obj {
 	u64 id;
@@ -93,6 +98,7 @@ struct mobj_obj {
 	u32 nslots;
 	u32 cap;
 	u32 data_len;
+	u32 nwatchers;
 	void *data;
 	struct mobj_ref *slots;
 	struct list_head referrers;
@@ -271,6 +277,18 @@ struct mobj_client {
 
 void mobj_lock(struct mobj_dev *mdev);
 void mobj_unlock(struct mobj_dev *mdev);
+
+static inline void mobj_refcount_inc(struct mobj_obj *obj)
+{
+	WRITE_ONCE(obj->refcount, obj->refcount + 1);
+}
+
+/* Returns the new count. */
+static inline unsigned long mobj_refcount_dec(struct mobj_obj *obj)
+{
+	WRITE_ONCE(obj->refcount, obj->refcount - 1);
+	return obj->refcount;
+}
 
 /* Limits, module parameters (mobj_main.c). */
 unsigned int mobj_data_max(void);

@@ -49,16 +49,6 @@ static const char *const mobj_gen_names[MOBJ_NR_LISTS] = {
 	[MOBJ_GEN_GARBAGE] = "garbage",
 };
 
-static bool mobj_obj_watched(struct mobj_obj *obj)
-{
-	struct mobj_observer *ob;
-
-	list_for_each_entry(ob, &obj->observers, node)
-		if (ob->kind == MOBJ_OBSERVER_WATCH)
-			return true;
-	return false;
-}
-
 static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
 			 struct mobj_obj *obj)
 {
@@ -70,7 +60,7 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
 		*f++ = 'f';
 	if (obj->gen == MOBJ_GEN_GARBAGE)
 		*f++ = 'g';
-	if (mobj_obj_watched(obj))
+	if (obj->nwatchers)
 		*f++ = 'w';
 	if (f == flags)
 		*f++ = '-';

@@ -150,7 +150,7 @@ static void mobj_gc_free_garbage(struct mobj_dev *mdev,
 			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
 			if (target->gc_state == MOBJ_GC_UNREACHABLE)
-				target->refcount--;
+				mobj_refcount_dec(target);
 			else
 				mobj_obj_put(mdev, target);
 		}
@@ -172,7 +172,7 @@ static void mobj_gc_save_garbage(struct mobj_dev *mdev,
 
 	list_for_each_entry_safe(obj, next, garbage, gc_node) {
 		obj->gc_state = MOBJ_GC_IDLE;
-		obj->refcount++;
+		mobj_refcount_inc(obj);
 		mobj_list_move(mdev, obj, MOBJ_GEN_GARBAGE);
 	}
 }
@@ -366,7 +366,7 @@ void mobj_gc_garbage_clear(struct mobj_dev *mdev)
 
 	list_splice_tail_init(&mdev->lists[MOBJ_GEN_GARBAGE], &young);
 	list_for_each_entry(obj, &young, gc_node)
-		obj->refcount--;
+		mobj_refcount_dec(obj);
 	mobj_gc_sweep(mdev, &young, MOBJ_GEN2, MOBJ_GEN2, false, &r);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_garbage_clear);

@@ -149,23 +149,19 @@ static bool mobj_entry_is_weak(void *entry)
 	return xa_pointer_tag(entry) & MOBJ_WEAK_TAG;
 }
 
-/* What a published handle holds: NULL when unknown or not yet published. */
-static void *mobj_handle_entry(struct mobj_client *client, u32 handle)
+static void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
-	void *entry;
+	void *entry = xa_load(&client->handles, handle);
 
-	lockdep_assert_held(&client->mdev->lock);
-
-	entry = xa_load(&client->handles, handle);
 	if (!entry || xa_pointer_tag(entry) & MOBJ_PENDING_TAG)
 		return NULL;
 	return entry;
 }
 
-/* The object behind a strong handle. */
-static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+static struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
+					  u32 handle)
 {
-	void *entry = mobj_handle_entry(client, handle);
+	void *entry = __mobj_handle_entry(client, handle);
 
 	if (!entry)
 		return ERR_PTR(-ENOENT);
@@ -174,17 +170,49 @@ static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 	return entry;
 }
 
-/*
- * Reserve a handle number for @entry, which already holds its reference.
- * Lookups do not find it until mobj_handle_publish(); the consistency
- * checker does, so the reference is accounted for.
- */
-static int mobj_handle_reserve(struct mobj_client *client, void *entry,
-			       u32 *handle)
+/* What a published handle holds: NULL when unknown or not yet published. */
+static void *mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
-	unsigned int tag = xa_pointer_tag(entry) | MOBJ_PENDING_TAG;
+	lockdep_assert_held(&client->mdev->lock);
+
+	return __mobj_handle_entry(client, handle);
+}
+
+/* The object behind a strong handle. */
+static struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->mdev->lock);
+
+	return __mobj_handle_obj(client, handle);
+}
+
+/*
+ * Lock-free readers: under rcu_read_lock(), look the object up, read what
+ * is needed, then mobj_handle_recheck().  The object's memory stays an
+ * object (SLAB_TYPESAFE_BY_RCU) but may have been freed and reused; if
+ * the handle still refers to it, nothing was (handle numbers are not
+ * reused), and what was read is a value it had since the lookup.
+ */
+static bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
+				struct mobj_obj *obj)
+{
+	smp_rmb();	/* the fields were read before the handle is checked */
+	return xa_load(&client->handles, handle) == obj;
+}
+
+/*
+ * Add a handle for @entry, which already holds its reference.  Reserved
+ * (@pending) handles are not found by lookups until mobj_handle_publish();
+ * the consistency checker does see them, so the reference is accounted for.
+ */
+static int mobj_handle_add(struct mobj_client *client, void *entry,
+			   bool pending, u32 *handle)
+{
+	unsigned int tag = xa_pointer_tag(entry);
 	int rc;
 
+	if (pending)
+		tag |= MOBJ_PENDING_TAG;
 	lockdep_assert_held(&client->mdev->lock);
 
 	if (client->nhandles >= mobj_client_handles_max())
@@ -198,6 +226,12 @@ static int mobj_handle_reserve(struct mobj_client *client, void *entry,
 	client->nhandles++;
 	client->mdev->live_handles++;
 	return 0;
+}
+
+static int mobj_handle_reserve(struct mobj_client *client, void *entry,
+			       u32 *handle)
+{
+	return mobj_handle_add(client, entry, true, handle);
 }
 
 static void mobj_handle_unreserve(struct mobj_client *client, u32 handle)
@@ -442,17 +476,24 @@ err_unlock:
 }
 
 /* A new strong handle to @obj, for DUP, SLOT_GET and WEAKREF_GET. */
-static int mobj_new_strong_handle(struct mobj_client *client,
-				  struct mobj_obj *obj, u32 *handle)
+static int __mobj_new_strong_handle(struct mobj_client *client,
+				    struct mobj_obj *obj, bool pending,
+				    u32 *handle)
 {
 	int rc;
 
 	lockdep_assert_held(&client->mdev->lock);
 
-	rc = mobj_handle_reserve(client, obj, handle);
+	rc = mobj_handle_add(client, obj, pending, handle);
 	if (!rc)
 		mobj_obj_get(client->mdev, obj);
 	return rc;
+}
+
+static int mobj_new_strong_handle(struct mobj_client *client,
+				  struct mobj_obj *obj, u32 *handle)
+{
+	return __mobj_new_strong_handle(client, obj, true, handle);
 }
 
 static int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
@@ -504,28 +545,29 @@ static int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
 	struct mobj_getrefcount *cmd = ucmd->cmd;
-	struct mobj_dev *mdev = client->mdev;
 	struct mobj_obj *obj;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 
-	mobj_lock(mdev);
-	obj = mobj_handle_obj(client, cmd->handle);
-	if (!IS_ERR(obj))
-		cmd->refcount = obj->refcount;
-	mobj_unlock(mdev);
+	rcu_read_lock();
+	obj = __mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		cmd->refcount = READ_ONCE(obj->refcount);
+		if (!mobj_handle_recheck(client, cmd->handle, obj))
+			obj = ERR_PTR(-ENOENT);
+	}
+	rcu_read_unlock();
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return mobj_ucmd_respond(ucmd);
 }
 
-static u32 mobj_obj_state(struct mobj_obj *obj)
+static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
 {
-	struct mobj_observer *ob;
-	u32 state = 0;
+	u32 state = nwatchers ? MOBJ_STATE_WATCHED : 0;
 
-	switch (obj->gen) {
+	switch (gen) {
 	case MOBJ_GEN_PERMANENT:
 		state |= MOBJ_STATE_FROZEN;
 		fallthrough;
@@ -538,37 +580,35 @@ static u32 mobj_obj_state(struct mobj_obj *obj)
 		state |= MOBJ_STATE_GARBAGE | MOBJ_STATE_TRACKED;
 		break;
 	}
-	list_for_each_entry(ob, &obj->observers, node) {
-		if (ob->kind == MOBJ_OBSERVER_WATCH) {
-			state |= MOBJ_STATE_WATCHED;
-			break;
-		}
-	}
 	return state;
 }
 
+/* Lock-free, like MOBJ_GETREFCOUNT: each field is one the object had. */
 static int mobj_ioctl_info(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
-	struct mobj_dev *mdev = client->mdev;
 	struct mobj_info *cmd = ucmd->cmd;
 	struct mobj_obj *obj;
+	unsigned int gen;
 
 	if (cmd->flags)
 		return -EINVAL;
 
-	mobj_lock(mdev);
-	obj = mobj_handle_obj(client, cmd->handle);
+	rcu_read_lock();
+	obj = __mobj_handle_obj(client, cmd->handle);
 	if (!IS_ERR(obj)) {
 		cmd->type = obj->type;
 		cmd->id = obj->id;
-		cmd->refcount = obj->refcount;
-		cmd->data_len = obj->data_len;
-		cmd->nslots = obj->nslots;
-		cmd->generation = obj->gen <= MOBJ_GEN_PERMANENT ? obj->gen : 0;
-		cmd->state = mobj_obj_state(obj);
+		cmd->refcount = READ_ONCE(obj->refcount);
+		cmd->data_len = READ_ONCE(obj->data_len);
+		cmd->nslots = READ_ONCE(obj->nslots);
+		gen = READ_ONCE(obj->gen);
+		cmd->generation = gen <= MOBJ_GEN_PERMANENT ? gen : 0;
+		cmd->state = mobj_obj_state(gen, READ_ONCE(obj->nwatchers));
+		if (!mobj_handle_recheck(client, cmd->handle, obj))
+			obj = ERR_PTR(-ENOENT);
 	}
-	mobj_unlock(mdev);
+	rcu_read_unlock();
 	if (IS_ERR(obj))
 		return PTR_ERR(obj);
 	return mobj_ucmd_respond(ucmd);
@@ -637,7 +677,7 @@ static int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 	obj = mobj_handle_obj(client, cmd->handle);
 	if (!IS_ERR(obj)) {
 		swap(obj->data, data);
-		obj->data_len = cmd->len;
+		WRITE_ONCE(obj->data_len, cmd->len);
 	}
 	mobj_unlock(mdev);
 	kvfree(data);
@@ -1027,6 +1067,7 @@ static int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 		watcher->cookie = cmd->cookie;
 		list_add_tail(&watcher->observer.node, &obj->observers);
 		list_add_tail(&watcher->client_node, &client->watches);
+		WRITE_ONCE(obj->nwatchers, obj->nwatchers + 1);
 		watcher = NULL;
 	}
 	mobj_unlock(mdev);
@@ -1165,6 +1206,170 @@ static int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 	return rc;
 }
 
+/* A batch operand: a handle, or MOBJ_BATCH_RESULT(i) of an earlier entry. */
+static int mobj_batch_operand(struct mobj_batch_op *ops, u32 i, u32 handle,
+			      u32 *out)
+{
+	u32 ref = handle & ~MOBJ_BATCH_RESULT_FLAG;
+
+	if (!(handle & MOBJ_BATCH_RESULT_FLAG)) {
+		*out = handle;
+		return 0;
+	}
+	if (ref >= i || (ops[ref].cmd != MOBJ_CMD_NEW &&
+			 ops[ref].cmd != MOBJ_CMD_DUP &&
+			 ops[ref].cmd != MOBJ_CMD_SLOT_GET))
+		return -EINVAL;
+	*out = ops[ref].result;
+	return 0;
+}
+
+static int mobj_batch_new(struct mobj_client *client, struct mobj_batch_op *op)
+{
+	struct mobj_obj *obj;
+	u32 handle;
+	int rc;
+
+	obj = mobj_obj_alloc(op->handle, NULL, 0);
+	if (!obj)
+		return -ENOMEM;
+	rc = mobj_handle_add(client, obj, false, &handle);
+	if (rc)
+		goto err_free;
+	rc = mobj_obj_insert(client->mdev, obj, client->quota);
+	if (rc)
+		goto err_remove;
+	op->result = handle;
+	return 0;
+
+err_remove:
+	mobj_handle_unreserve(client, handle);
+err_free:
+	mobj_obj_free_unpublished(obj);
+	return rc;
+}
+
+/*
+ * One batch entry, under the lock.  Handles are published at once: the
+ * batch array was checked to be writable before anything ran.
+ */
+static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
+			  u32 i)
+{
+	struct mobj_batch_op *op = &ops[i];
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_obj *obj, *value = NULL;
+	u32 handle = 0, val = 0, index;
+	void *entry;
+	int rc;
+
+	lockdep_assert_held(&mdev->lock);
+
+	if (op->flags)
+		return -EINVAL;
+	if (op->cmd == MOBJ_CMD_NEW)
+		return op->index || op->value ? -EINVAL :
+		       mobj_batch_new(client, op);
+
+	rc = mobj_batch_operand(ops, i, op->handle, &handle);
+	if (!rc && op->value)
+		rc = mobj_batch_operand(ops, i, op->value, &val);
+	if (rc)
+		return rc;
+	if (op->cmd == MOBJ_CMD_CLOSE) {
+		entry = mobj_handle_entry(client, handle);
+		if (!entry)
+			return -ENOENT;
+		if (op->index || op->value)
+			return -EINVAL;
+		mobj_handle_unreserve(client, handle);
+		mobj_entry_drop(mdev, entry);
+		return 0;
+	}
+	obj = mobj_handle_obj(client, handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (op->cmd == MOBJ_CMD_SLOT_APPEND || op->cmd == MOBJ_CMD_SLOT_SET) {
+		value = mobj_handle_obj(client, val);
+		if (IS_ERR(value))
+			return PTR_ERR(value);
+	} else if (op->value) {
+		return -EINVAL;
+	}
+
+	switch (op->cmd) {
+	case MOBJ_CMD_DUP:
+	case MOBJ_CMD_GETREFCOUNT:
+		if (op->index)
+			return -EINVAL;
+		if (op->cmd == MOBJ_CMD_GETREFCOUNT) {
+			op->result = obj->refcount;
+			return 0;
+		}
+		rc = __mobj_new_strong_handle(client, obj, false, &handle);
+		op->result = handle;
+		return rc;
+	case MOBJ_CMD_SLOT_APPEND:
+		return op->index ? -EINVAL :
+		       mobj_slot_append(mdev, obj, value, &index);
+	case MOBJ_CMD_SLOT_SET:
+		return mobj_slot_set(mdev, obj, op->index, value);
+	case MOBJ_CMD_SLOT_POP:
+		return mobj_slot_pop(mdev, obj, op->index);
+	case MOBJ_CMD_SLOT_GET:
+		if (op->index >= obj->nslots)
+			return -ERANGE;
+		rc = __mobj_new_strong_handle(client,
+					      obj->slots[op->index].target,
+					      false, &handle);
+		op->result = handle;
+		return rc;
+	}
+	return -EINVAL;
+}
+
+static int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_batch *cmd = ucmd->cmd;
+	struct mobj_dev *mdev = client->mdev;
+	struct mobj_batch_op *ops;
+	void __user *uops;
+	size_t bytes;
+	int rc = 0;
+	u32 i;
+
+	if (cmd->flags || !cmd->count || cmd->count > MOBJ_BATCH_MAX)
+		return -EINVAL;
+	uops = u64_to_user_ptr(cmd->ops);
+	bytes = array_size(cmd->count, sizeof(*ops));
+	ops = vmemdup_user(uops, bytes);
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	/* Nothing may run unless the answers can be written back. */
+	if (copy_to_user(uops, ops, bytes) || mobj_ucmd_probe(ucmd)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+
+	mobj_lock(mdev);
+	for (i = 0; i < cmd->count; i++) {
+		rc = mobj_batch_one(client, ops, i);
+		ops[i].error = rc;
+		if (rc)
+			break;
+	}
+	mobj_unlock(mdev);
+
+	cmd->done = i;
+	if (copy_to_user(uops, ops, min(i + 1, cmd->count) * sizeof(*ops)) ||
+	    mobj_ucmd_respond(ucmd))
+		rc = -EFAULT;
+out_free:
+	kvfree(ops);
+	return rc;
+}
+
 union mobj_ucmd_buffer {
 	struct mobj_query query;
 	struct mobj_nop nop;
@@ -1186,6 +1391,7 @@ union mobj_ucmd_buffer {
 	struct mobj_watch watch;
 	struct mobj_weakref weakref;
 	struct mobj_type_name type_name;
+	struct mobj_batch batch;
 };
 
 struct mobj_ioctl_op {
@@ -1244,6 +1450,7 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 	IOCTL_OP(WEAKREF_GET, mobj_ioctl_weakref_get, struct mobj_weakref,
 		 result),
 	IOCTL_OP(TYPE_NAME, mobj_ioctl_type_name, struct mobj_type_name, name),
+	IOCTL_OP(BATCH, mobj_ioctl_batch, struct mobj_batch, ops),
 };
 
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
@@ -1355,6 +1562,8 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 
 	mobj_lock(mdev);
 	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
+		WRITE_ONCE(watch->observer.obj->nwatchers,
+			   watch->observer.obj->nwatchers - 1);
 		list_del(&watch->observer.node);
 		list_del(&watch->client_node);
 		kfree(watch);

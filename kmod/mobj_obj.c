@@ -19,7 +19,8 @@ static struct kmem_cache *mobj_obj_cache;
 
 int mobj_obj_cache_init(void)
 {
-	mobj_obj_cache = KMEM_CACHE(mobj_obj, SLAB_ACCOUNT);
+	mobj_obj_cache = KMEM_CACHE(mobj_obj,
+				    SLAB_ACCOUNT | SLAB_TYPESAFE_BY_RCU);
 	return mobj_obj_cache ? 0 : -ENOMEM;
 }
 
@@ -196,14 +197,14 @@ void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
 	list_move_tail(&obj->gc_node, &mdev->lists[to]);
 	mdev->list_count[obj->gen]--;
 	mdev->list_count[to]++;
-	obj->gen = to;
+	WRITE_ONCE(obj->gen, to);
 }
 
 void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj)
 {
 	lockdep_assert_held(&mdev->lock);
 
-	obj->refcount++;
+	mobj_refcount_inc(obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
 
@@ -218,6 +219,7 @@ static void mobj_obj_notify(struct mobj_obj *obj, u32 reason, u32 generation)
 		ob->obj = NULL;
 		if (ob->kind != MOBJ_OBSERVER_WATCH)
 			continue;
+		obj->nwatchers--;
 		watch = container_of(ob, struct mobj_watcher, observer);
 		mobj_client_post(watch->client, &(struct mobj_event) {
 			.cookie = watch->cookie,
@@ -274,7 +276,7 @@ void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead)
 			target = ref->target;
 			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
-			if (--target->refcount)
+			if (mobj_refcount_dec(target))
 				continue;
 			mobj_list_del(mdev, target);
 			list_add_tail(&target->gc_node, dead);
@@ -291,7 +293,7 @@ void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj)
 
 	lockdep_assert_held(&mdev->lock);
 
-	if (--obj->refcount)
+	if (mobj_refcount_dec(obj))
 		return;
 	mobj_list_del(mdev, obj);
 	list_add(&obj->gc_node, &dead);
@@ -304,7 +306,7 @@ static void mobj_ref_link(struct mobj_ref *ref, struct mobj_obj *owner,
 {
 	ref->owner = owner;
 	ref->target = target;
-	target->refcount++;
+	mobj_refcount_inc(target);
 	list_add_tail(&ref->backref, &target->referrers);
 }
 
@@ -355,7 +357,8 @@ int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
 	}
 	mobj_ref_link(&obj->slots[obj->nslots], obj, target);
 	trace_slot_set(obj->id, obj->nslots, target->id);
-	*index = obj->nslots++;
+	*index = obj->nslots;
+	WRITE_ONCE(obj->nslots, obj->nslots + 1);
 	if (obj->gen == MOBJ_GEN_UNTRACKED)
 		mobj_list_move(mdev, obj, MOBJ_GEN0);
 	return 0;
@@ -399,7 +402,7 @@ int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index)
 	list_del(&obj->slots[index].backref);
 	for (i = index; i + 1 < obj->nslots; i++)
 		mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);
-	obj->nslots--;
+	WRITE_ONCE(obj->nslots, obj->nslots - 1);
 	mobj_obj_put(mdev, old);
 	return 0;
 }

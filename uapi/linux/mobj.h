@@ -96,6 +96,7 @@ enum {
 	MOBJ_CMD_WEAKREF,
 	MOBJ_CMD_WEAKREF_GET,
 	MOBJ_CMD_TYPE_NAME,
+	MOBJ_CMD_BATCH,
 	MOBJ_CMD_LAST,
 };
 
@@ -622,5 +623,63 @@ struct mobj_type_name {
 };
 
 #define MOBJ_TYPE_NAME _IO(MOBJ_TYPE, MOBJ_CMD_TYPE_NAME)
+
+/**
+ * DOC: Batches
+ *
+ * MOBJ_BATCH runs an array of operations in order under one acquisition of
+ * the device's lock, like binder's write buffer.  Each entry names a
+ * command (NEW without payload, DUP, CLOSE, GETREFCOUNT, SLOT_APPEND,
+ * SLOT_SET, SLOT_GET, SLOT_POP) and its operands; a handle operand may be
+ * MOBJ_BATCH_RESULT(i), the handle made by entry i (< this entry) of the
+ * same batch.  Execution stops at the first entry that fails: that entry
+ * changes nothing, every entry before it is done.  The ioctl then returns
+ * that entry's error, with @done set to its index; @done == @count and 0
+ * when every entry succeeded.
+ */
+#define MOBJ_BATCH_MAX 4096
+#define MOBJ_BATCH_RESULT_FLAG 0x80000000u
+#define MOBJ_BATCH_RESULT(i) (MOBJ_BATCH_RESULT_FLAG | (__u32)(i))
+
+/**
+ * struct mobj_batch_op - one operation of a batch
+ * @cmd: MOBJ_CMD_NEW, _DUP, _CLOSE, _GETREFCOUNT, _SLOT_APPEND, _SLOT_SET,
+ *	_SLOT_GET or _SLOT_POP
+ * @flags: must be 0
+ * @handle: the object operated on (NEW: the type tag)
+ * @index: slot index (SET, GET, POP), otherwise 0
+ * @value: the object stored (APPEND, SET), otherwise 0
+ * @error: out, 0 or the entry's negative errno (only the failing entry
+ *	and those before it are written)
+ * @result: out, NEW, DUP, SLOT_GET: the new handle; GETREFCOUNT: the
+ *	refcount
+ */
+struct mobj_batch_op {
+	__u32 cmd;
+	__u32 flags;
+	__u32 handle;
+	__u32 index;
+	__u32 value;
+	__s32 error;
+	__aligned_u64 result;
+};
+
+/**
+ * struct mobj_batch - MOBJ_BATCH: several operations, one lock acquisition
+ * @size: sizeof(struct mobj_batch)
+ * @flags: must be 0
+ * @count: entries in @ops, 1 to MOBJ_BATCH_MAX
+ * @done: out, entries completed
+ * @ops: pointer to an array of struct mobj_batch_op, read and written
+ */
+struct mobj_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 done;
+	__aligned_u64 ops;
+};
+
+#define MOBJ_BATCH _IO(MOBJ_TYPE, MOBJ_CMD_BATCH)
 
 #endif /* _UAPI_LINUX_MOBJ_H */
