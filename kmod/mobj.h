@@ -29,11 +29,13 @@ enum mobj_gen_index {
 	MOBJ_NR_LISTS,
 };
 
-/* obj->gc_state, meaningful only during a collection */
+/* obj->gc_state: where an object stands in the collection under way */
 enum mobj_gc_mark {
-	MOBJ_GC_IDLE,
-	MOBJ_GC_REACHABLE,	/* in the set being collected, reachable */
-	MOBJ_GC_UNREACHABLE,	/* in the set being collected, garbage so far */
+	MOBJ_GC_IDLE,		/* not in the set being collected */
+	MOBJ_GC_IN_SET,		/* in the set, gc_refs being computed */
+	MOBJ_GC_TOUCHED,	/* in the set, changed since: live this time */
+	MOBJ_GC_REACHABLE,	/* in the set, reachable */
+	MOBJ_GC_UNREACHABLE,	/* in the set, garbage so far (or for good) */
 };
 
 struct mobj_obj;
@@ -152,6 +154,55 @@ struct mobj_gc_gen {
 	struct mobj_gc_gen_stats stats;
 };
 
+/* The passes of a collection, in order (mobj_gc.c). */
+enum mobj_gc_phase {
+	MOBJ_GC_PHASE_IDLE,
+	MOBJ_GC_PHASE_TAKE,		/* objects join the set */
+	MOBJ_GC_PHASE_SUBTRACT,		/* internal references subtracted */
+	MOBJ_GC_PHASE_PARTITION,	/* gc_refs == 0: tentatively garbage */
+	MOBJ_GC_PHASE_PROPAGATE,	/* what reachable objects reach */
+	MOBJ_GC_PHASE_PROMOTE,		/* survivors to the next generation */
+	MOBJ_GC_PHASE_CLEAR,		/* garbage drops its slots, or is saved */
+	MOBJ_GC_PHASE_DESTROY,		/* garbage freed */
+};
+
+/**
+ * struct mobj_gc_cycle - a collection under way
+ * @phase: enum mobj_gc_phase (mobj_gc.c)
+ * @generation: the generation collected, reported in death notices
+ * @to: the list survivors move to
+ * @save: MOBJ_GC_DEBUG_SAVEALL: keep the garbage
+ * @stats: whether the generation's statistics count this cycle
+ * @from: the lists the set is taken from, one after the other
+ * @nfrom: how many
+ * @take: objects still to take from @from[0]
+ * @young: the set; survivors at the end
+ * @unreachable: garbage so far
+ * @cursor: where the current pass is, a marker on @young or @unreachable
+ * @survivors: objects that stayed tracked
+ * @res: what is reported
+ * @start_ns: when it started
+ *
+ * The collector works in steps of bounded size and the big lock is dropped
+ * between them (see mobj_gc.c).
+ */
+struct mobj_gc_cycle {
+	unsigned int phase;
+	unsigned int generation;
+	unsigned int to;
+	bool save;
+	bool stats;
+	unsigned int from[MOBJ_GC_GENERATIONS];
+	unsigned int nfrom;
+	unsigned long take;
+	struct list_head young;
+	struct list_head unreachable;
+	struct list_head cursor;
+	unsigned long survivors;
+	struct mobj_gc_collect res;
+	u64 start_ns;
+};
+
 /**
  * struct mobj_lock_stats - the big lock's figures (debugfs "stats")
  * @acquisitions: times it was taken
@@ -195,6 +246,10 @@ struct mobj_lock_stats {
  * @debugfs: the device's debugfs directory
  * @gc_work: automatic collection, queued when gen 0's count crosses its
  *	threshold
+ * @gc_mutex: held for a whole collection, taken before the big lock;
+ *	also by what must not run while one is under way (the checker,
+ *	MOBJ_GC_GARBAGE)
+ * @cycle: the collection under way, protected by the big lock
  *
  * The big lock, like CPython's GIL, serialises every change to the heap:
  * every field of this struct, of every object (refcounts, slots, reverse
@@ -226,6 +281,8 @@ struct mobj_dev {
 	struct mobj_lock_stats lockstat;
 	struct dentry *debugfs;
 	struct work_struct gc_work;
+	struct mutex gc_mutex;		/* one collection at a time */
+	struct mobj_gc_cycle cycle;
 };
 
 /**
@@ -278,15 +335,34 @@ struct mobj_client {
 void mobj_lock(struct mobj_dev *mdev);
 void mobj_unlock(struct mobj_dev *mdev);
 
-static inline void mobj_refcount_inc(struct mobj_obj *obj)
+void mobj_gc_touch(struct mobj_dev *mdev, struct mobj_obj *obj);
+
+/* Found garbage by the collection under way: dead to everyone else. */
+static inline bool mobj_gc_doomed(struct mobj_dev *mdev, struct mobj_obj *obj)
+{
+	return obj->gc_state == MOBJ_GC_UNREACHABLE &&
+	       mdev->cycle.phase > MOBJ_GC_PHASE_PROPAGATE && !mdev->cycle.save;
+}
+
+/*
+ * Every change of a refcount outside the collector goes through these: an
+ * object changed while a collection is under way is live for that one.
+ */
+static inline void mobj_refcount_inc(struct mobj_dev *mdev,
+				     struct mobj_obj *obj)
 {
 	WRITE_ONCE(obj->refcount, obj->refcount + 1);
+	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
+		mobj_gc_touch(mdev, obj);
 }
 
 /* Returns the new count. */
-static inline unsigned long mobj_refcount_dec(struct mobj_obj *obj)
+static inline unsigned long mobj_refcount_dec(struct mobj_dev *mdev,
+					      struct mobj_obj *obj)
 {
 	WRITE_ONCE(obj->refcount, obj->refcount - 1);
+	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
+		mobj_gc_touch(mdev, obj);
 	return obj->refcount;
 }
 
@@ -332,13 +408,18 @@ void mobj_graph_debugfs_init(struct mobj_dev *mdev, struct dentry *dir);
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);
 
 /* The cycle collector (mobj_gc.c). */
+unsigned int mobj_gc_step_budget(void);
 int mobj_gc_wq_init(void);
 void mobj_gc_wq_destroy(void);
 void mobj_gc_init(struct mobj_dev *mdev);
 void mobj_gc_maybe_queue(struct mobj_dev *mdev);
 unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
 			      struct mobj_gc_collect *res);
-void mobj_gc_collect_generations(struct mobj_dev *mdev);
+void mobj_gc_collect_incremental(struct mobj_dev *mdev, unsigned int generation,
+				 struct mobj_gc_collect *res);
+void mobj_gc_collect_generations(struct mobj_dev *mdev, bool incremental);
+void mobj_gc_cycle_begin(struct mobj_dev *mdev, unsigned int generation);
+bool mobj_gc_cycle_step(struct mobj_dev *mdev, unsigned long budget);
 unsigned long mobj_gc_freeze(struct mobj_dev *mdev);
 unsigned long mobj_gc_unfreeze(struct mobj_dev *mdev);
 void mobj_gc_garbage_clear(struct mobj_dev *mdev);

@@ -91,8 +91,8 @@ static int mobj_stats_show(struct seq_file *m, void *unused)
 		   mdev->live_objects, mdev->live_handles, nclients);
 	seq_printf(m, "next_id %llu\nnamed_types %u\n", mdev->next_id,
 		   mdev->ntype_names);
-	seq_printf(m, "gc_enabled %d\ngc_debug %u\n", mdev->gc_enabled,
-		   mdev->gc_debug);
+	seq_printf(m, "gc_enabled %d\ngc_debug %u\ngc_phase %u\n",
+		   mdev->gc_enabled, mdev->gc_debug, mdev->cycle.phase);
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
 		struct mobj_gc_gen *gen = &mdev->gen[i];
 
@@ -358,6 +358,8 @@ static int mobj_check_show(struct seq_file *m, void *unused)
 	struct mobj_obj *obj;
 	unsigned int i;
 
+	/* Between collections every object's collector state is idle. */
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	xa_for_each(&mdev->objects, id, obj) {
 		obj->gc_refs = 0;
@@ -382,6 +384,7 @@ static int mobj_check_show(struct seq_file *m, void *unused)
 		seq_printf(m, "ok objects %lu handles %lu edges %lu\n", total,
 			   mdev->live_handles, edges);
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_check);

@@ -12,12 +12,26 @@
  *     generations, handles being created);
  *  3. objects left above zero are reachable, and so is everything they
  *     reach through slots; the rest is garbage;
- *  4. drop the garbage's slots, then free it.
+ *  4. promote the survivors, drop the garbage's slots, then free it.
  *
- * Everything runs under the big lock, without recursion and without
- * allocating memory: the lists and the scratch count live in the objects.
- * Automatic collections run from a work item, never in the ioctl that
- * crossed the threshold.
+ * No recursion and no memory allocation: the lists and the scratch count
+ * live in the objects.  Automatic collections run from a work item, never
+ * in the ioctl that crossed the threshold.
+ *
+ * Bounded pauses: a collection is a sequence of steps of at most
+ * gc_step_budget units of work (objects and slots visited), and the big lock
+ * is dropped between steps, so clients wait for it a bounded time whatever
+ * the heap size.  Clients may then change the set while it is examined.
+ * Every refcount change of an object in the set "touches" it (see
+ * mobj_refcount_inc()), and a touched object is live for this collection;
+ * one found unreachable so far goes back to the reachable list, where the
+ * propagation pass will reach it and what it refers to.  An object whose
+ * refcount and slots did not change keeps a valid gc_refs; one whose slots
+ * changed touched their targets.  So what is still unreachable at the end
+ * of the propagation is garbage, exactly as a stop-the-world collection at
+ * that moment would find, minus objects touched during the collection,
+ * which the next one collects.  From then on nothing can reach the garbage
+ * (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further steps.
  */
 #include <linux/ktime.h>
 #include <linux/sched.h>
@@ -27,17 +41,22 @@
 #include "mobj.h"
 #include "mobj_trace.h"
 
+/* Work between two cond_resched() of a collection that keeps the lock. */
+#define MOBJ_GC_RESCHED_BUDGET 1024
+
 static struct workqueue_struct *mobj_gc_wq;
 
 static void mobj_gc_work(struct work_struct *work)
 {
 	struct mobj_dev *mdev = container_of(work, struct mobj_dev, gc_work);
 
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	if (mdev->gc_enabled && mdev->gen[0].threshold &&
 	    mdev->gen[0].count > mdev->gen[0].threshold)
-		mobj_gc_collect_generations(mdev);
+		mobj_gc_collect_generations(mdev, true);
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 }
 
 void mobj_gc_init(struct mobj_dev *mdev)
@@ -49,6 +68,10 @@ void mobj_gc_init(struct mobj_dev *mdev)
 		mdev->gen[i].threshold = thresholds[i];
 	mdev->gc_enabled = true;
 	INIT_WORK(&mdev->gc_work, mobj_gc_work);
+	mutex_init(&mdev->gc_mutex);
+	INIT_LIST_HEAD(&mdev->cycle.young);
+	INIT_LIST_HEAD(&mdev->cycle.unreachable);
+	INIT_LIST_HEAD(&mdev->cycle.cursor);
 }
 
 int mobj_gc_wq_init(void)
@@ -72,175 +95,370 @@ void mobj_gc_maybe_queue(struct mobj_dev *mdev)
 		queue_work(mobj_gc_wq, &mdev->gc_work);
 }
 
-/* Steps 1 and 2: gc_refs = references from outside @young. */
-static unsigned long mobj_gc_subtract_refs(struct list_head *young)
+/* A client changed @obj's refcount while a collection examines it. */
+void mobj_gc_touch(struct mobj_dev *mdev, struct mobj_obj *obj)
 {
-	unsigned long n = 0;
+	struct mobj_gc_cycle *c = &mdev->cycle;
+
+	lockdep_assert_held(&mdev->lock);
+
+	if (c->phase > MOBJ_GC_PHASE_PROPAGATE)
+		return;
+	switch (obj->gc_state) {
+	case MOBJ_GC_IN_SET:
+		obj->gc_state = MOBJ_GC_TOUCHED;
+		break;
+	case MOBJ_GC_UNREACHABLE:
+		obj->gc_state = MOBJ_GC_REACHABLE;
+		list_move_tail(&obj->gc_node, &c->young);
+		c->res.collected--;
+		break;
+	}
+}
+
+/* The object after the cursor, which moves past it; NULL at the end. */
+static struct mobj_obj *mobj_gc_next(struct mobj_gc_cycle *c,
+				     struct list_head *head)
+{
+	struct list_head *pos = c->cursor.next;
+
+	if (pos == head)
+		return NULL;
+	list_move(&c->cursor, pos);
+	return list_entry(pos, struct mobj_obj, gc_node);
+}
+
+static void mobj_gc_next_phase(struct mobj_gc_cycle *c, struct list_head *head)
+{
+	c->phase++;
+	list_move(&c->cursor, head);
+}
+
+/* Pass 1: objects join the set with gc_refs = refcount. */
+static bool mobj_gc_take(struct mobj_dev *mdev, long *budget)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct list_head *from;
 	struct mobj_obj *obj;
+
+	while (c->nfrom) {
+		from = &mdev->lists[c->from[0]];
+		while (c->take && !list_empty(from)) {
+			if (--*budget < 0)
+				return false;
+			obj = list_first_entry(from, struct mobj_obj, gc_node);
+			list_move_tail(&obj->gc_node, &c->young);
+			obj->gc_refs = obj->refcount;
+			obj->gc_state = MOBJ_GC_IN_SET;
+			c->res.examined++;
+			c->take--;
+		}
+		c->nfrom--;
+		memmove(c->from, c->from + 1, c->nfrom * sizeof(c->from[0]));
+		if (c->nfrom)
+			c->take = mdev->list_count[c->from[0]];
+	}
+	mobj_gc_next_phase(c, &c->young);
+	return true;
+}
+
+/* Pass 2: subtract the references coming from inside the set. */
+static bool mobj_gc_subtract(struct mobj_dev *mdev, long *budget)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj, *t;
 	u32 i;
 
-	list_for_each_entry(obj, young, gc_node) {
-		obj->gc_refs = obj->refcount;
-		obj->gc_state = MOBJ_GC_REACHABLE;
-		n++;
-	}
-	list_for_each_entry(obj, young, gc_node) {
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->young);
+		if (!obj)
+			break;
+		*budget -= 1 + obj->nslots;
 		for (i = 0; i < obj->nslots; i++) {
-			struct mobj_obj *t = obj->slots[i].target;
-
-			if (t->gc_state != MOBJ_GC_IDLE)
+			t = obj->slots[i].target;
+			if (t->gc_state == MOBJ_GC_IN_SET ||
+			    t->gc_state == MOBJ_GC_TOUCHED)
 				t->gc_refs--;
 		}
-		cond_resched();
 	}
-	return n;
+	mobj_gc_next_phase(c, &c->young);
+	return true;
+}
+
+/* Pass 3: what no outside reference holds is garbage, for now. */
+static bool mobj_gc_partition(struct mobj_dev *mdev, long *budget)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj;
+
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->young);
+		if (!obj)
+			break;
+		--*budget;
+		if (obj->gc_state == MOBJ_GC_TOUCHED || obj->gc_refs > 0) {
+			obj->gc_state = MOBJ_GC_REACHABLE;
+			continue;
+		}
+		WARN_ON_ONCE(obj->gc_refs < 0);
+		obj->gc_state = MOBJ_GC_UNREACHABLE;
+		list_move_tail(&obj->gc_node, &c->unreachable);
+		c->res.collected++;
+	}
+	mobj_gc_next_phase(c, &c->young);
+	return true;
 }
 
 /*
- * Step 3: move every object of @young that no outside reference reaches
- * onto @unreachable.  First everything with gc_refs == 0 goes; then a walk
- * over what stays brings back, at the tail of @young where the walk will
- * reach it in turn, whatever a reachable object refers to.
+ * Pass 4: whatever a reachable object refers to is reachable; it goes to
+ * the tail of the list, where this pass reaches it in turn.
  */
-static void mobj_gc_move_unreachable(struct list_head *young,
-				     struct list_head *unreachable)
+static bool mobj_gc_propagate(struct mobj_dev *mdev, long *budget)
 {
-	struct mobj_obj *obj, *next;
-	struct list_head *pos;
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj, *t;
 	u32 i;
 
-	list_for_each_entry_safe(obj, next, young, gc_node) {
-		WARN_ON_ONCE(obj->gc_refs < 0);
-		if (obj->gc_refs > 0)
-			continue;
-		obj->gc_state = MOBJ_GC_UNREACHABLE;
-		list_move_tail(&obj->gc_node, unreachable);
-	}
-	for (pos = young->next; pos != young; pos = pos->next) {
-		obj = list_entry(pos, struct mobj_obj, gc_node);
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->young);
+		if (!obj)
+			break;
+		*budget -= 1 + obj->nslots;
 		for (i = 0; i < obj->nslots; i++) {
-			struct mobj_obj *t = obj->slots[i].target;
-
+			t = obj->slots[i].target;
 			if (t->gc_state != MOBJ_GC_UNREACHABLE)
 				continue;
 			t->gc_state = MOBJ_GC_REACHABLE;
-			list_move_tail(&t->gc_node, young);
+			list_move_tail(&t->gc_node, &c->young);
+			c->res.collected--;
 		}
-		cond_resched();
 	}
+	mobj_gc_next_phase(c, &c->young);
+	return true;
 }
 
 /*
- * Step 4 for the objects on @garbage: tell observers first (weak references
- * die before anything is torn down, as in CPython), then drop every slot.
- * References between garbage objects only lower counts; a reference to an
- * object outside is a normal put, which frees what only the garbage held.
- * Then every garbage object is at zero and is freed.
+ * Pass 5: survivors move to the next generation.  One without slots can
+ * never be in a cycle again until it gets a slot, so it leaves the
+ * collector's lists, like an untracked tuple in CPython.
  */
-static void mobj_gc_free_garbage(struct mobj_dev *mdev,
-				 struct list_head *garbage, u32 generation)
+static bool mobj_gc_promote(struct mobj_dev *mdev, long *budget)
 {
-	struct mobj_obj *obj, *next, *target;
-	struct mobj_ref *ref;
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj;
 
-	list_for_each_entry(obj, garbage, gc_node) {
-		while (obj->nslots) {
-			ref = &obj->slots[--obj->nslots];
-			target = ref->target;
-			trace_slot_clear(obj->id, obj->nslots, target->id);
-			list_del(&ref->backref);
-			if (target->gc_state == MOBJ_GC_UNREACHABLE)
-				mobj_refcount_dec(target);
-			else
-				mobj_obj_put(mdev, target);
-		}
-		cond_resched();
-	}
-	list_for_each_entry_safe(obj, next, garbage, gc_node) {
-		list_del_init(&obj->gc_node);
-		mdev->list_count[obj->gen]--;
-		obj->gc_state = MOBJ_GC_IDLE;
-		mobj_obj_destroy(mdev, obj, MOBJ_EVENT_CYCLE, generation);
-	}
-}
-
-/* DEBUG_SAVEALL: garbage stays alive on the garbage list, which holds it. */
-static void mobj_gc_save_garbage(struct mobj_dev *mdev,
-				 struct list_head *garbage)
-{
-	struct mobj_obj *obj, *next;
-
-	list_for_each_entry_safe(obj, next, garbage, gc_node) {
-		obj->gc_state = MOBJ_GC_IDLE;
-		mobj_refcount_inc(obj);
-		mobj_list_move(mdev, obj, MOBJ_GEN_GARBAGE);
-	}
-}
-
-/*
- * Survivors move to generation @to.  A survivor without slots can never be
- * in a cycle again until it gets a slot, so it leaves the collector's
- * lists, like an untracked tuple in CPython.
- */
-static unsigned long mobj_gc_promote(struct mobj_dev *mdev,
-				     struct list_head *young, unsigned int to)
-{
-	struct mobj_obj *obj, *next;
-	unsigned long n = 0;
-
-	list_for_each_entry_safe(obj, next, young, gc_node) {
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->young);
+		if (!obj)
+			break;
+		--*budget;
 		obj->gc_state = MOBJ_GC_IDLE;
 		if (!obj->nslots) {
 			mobj_list_move(mdev, obj, MOBJ_GEN_UNTRACKED);
 			continue;
 		}
-		mobj_list_move(mdev, obj, to);
-		n++;
+		mobj_list_move(mdev, obj, c->to);
+		c->survivors++;
 	}
-	return n;
+	mobj_gc_next_phase(c, &c->unreachable);
+	return true;
 }
 
-/**
- * mobj_gc_sweep - collect the objects on @young
- * @mdev: the device
- * @young: objects taken off their lists (obj->gen still names the list
- *	that counts them); emptied
- * @to: the generation survivors move to
- * @generation: reported in death notices
- * @save: keep the garbage on the garbage list instead of freeing it
- * @res: filled with what was examined and collected
- *
- * Returns the number of survivors that stayed tracked.
+/*
+ * Pass 6: the garbage drops its slots.  References between garbage objects
+ * only lower counts; a reference to an object outside is a normal put,
+ * which frees what only the garbage held (never garbage: anything that
+ * refers to garbage is garbage).  With DEBUG_SAVEALL the garbage is kept
+ * instead, on the garbage list, which holds a reference to each object.
  */
-static unsigned long mobj_gc_sweep(struct mobj_dev *mdev,
-				   struct list_head *young, unsigned int to,
-				   unsigned int generation, bool save,
-				   struct mobj_gc_collect *res)
+static bool mobj_gc_clear(struct mobj_dev *mdev, long *budget)
 {
-	LIST_HEAD(unreachable);
-	unsigned long survivors;
-	struct list_head *pos;
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj, *t;
+	struct mobj_ref *ref;
+
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->unreachable);
+		if (!obj)
+			break;
+		*budget -= 1 + obj->nslots;
+		if (c->save) {
+			obj->gc_state = MOBJ_GC_IDLE;
+			WRITE_ONCE(obj->refcount, obj->refcount + 1);
+			mobj_list_move(mdev, obj, MOBJ_GEN_GARBAGE);
+			continue;
+		}
+		while (obj->nslots) {
+			ref = &obj->slots[--obj->nslots];
+			t = ref->target;
+			trace_slot_clear(obj->id, obj->nslots, t->id);
+			list_del(&ref->backref);
+			if (t->gc_state == MOBJ_GC_UNREACHABLE)
+				WRITE_ONCE(t->refcount, t->refcount - 1);
+			else
+				mobj_obj_put(mdev, t);
+		}
+	}
+	mobj_gc_next_phase(c, &c->unreachable);
+	return true;
+}
+
+static void mobj_gc_cycle_end(struct mobj_dev *mdev)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_gen_stats *stats = &mdev->gen[c->generation].stats;
+
+	list_del_init(&c->cursor);
+	c->phase = MOBJ_GC_PHASE_IDLE;
+	c->res.duration_ns = ktime_get_ns() - c->start_ns;
+	trace_gc_end(c->generation, c->res.collected, c->res.uncollectable,
+		     c->res.duration_ns);
+	if (!c->stats)
+		return;
+	stats->collections++;
+	stats->collected += c->res.collected;
+	stats->total_ns += c->res.duration_ns;
+	if (c->generation == MOBJ_GEN1)
+		mdev->long_lived_pending += c->survivors;
+	if (c->generation == MOBJ_GEN2) {
+		mdev->long_lived_pending = 0;
+		mdev->long_lived_total = c->survivors;
+	}
+}
+
+/* Pass 7: every garbage object is at zero now; free it. */
+static bool mobj_gc_destroy(struct mobj_dev *mdev, long *budget)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_obj *obj;
+
+	for (;;) {
+		if (*budget <= 0)
+			return false;
+		obj = mobj_gc_next(c, &c->unreachable);
+		if (!obj)
+			break;
+		--*budget;
+		list_del_init(&obj->gc_node);
+		mdev->list_count[obj->gen]--;
+		obj->gc_state = MOBJ_GC_IDLE;
+		WARN_ON_ONCE(obj->refcount);
+		mobj_obj_destroy(mdev, obj, MOBJ_EVENT_CYCLE, c->generation);
+	}
+	mobj_gc_cycle_end(mdev);
+	return true;
+}
+
+static void mobj_gc_cycle_init(struct mobj_dev *mdev, const unsigned int *from,
+			       unsigned int nfrom, unsigned int to,
+			       unsigned int generation, bool stats)
+{
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	unsigned long candidates = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&mdev->lock);
+	WARN_ON_ONCE(c->phase != MOBJ_GC_PHASE_IDLE);
+
+	c->phase = MOBJ_GC_PHASE_TAKE;
+	c->generation = generation;
+	c->to = to;
+	c->save = stats && mdev->gc_debug & MOBJ_GC_DEBUG_SAVEALL;
+	c->stats = stats;
+	memcpy(c->from, from, nfrom * sizeof(*from));
+	c->nfrom = nfrom;
+	c->take = mdev->list_count[from[0]];
+	c->survivors = 0;
+	memset(&c->res, 0, sizeof(c->res));
+	c->start_ns = ktime_get_ns();
+	list_add(&c->cursor, &c->young);
+	for (i = 0; i < nfrom; i++)
+		candidates += mdev->list_count[from[i]];
+	trace_gc_start(generation, candidates);
+}
+
+/* Start collecting generations 0..@generation. */
+void mobj_gc_cycle_begin(struct mobj_dev *mdev, unsigned int generation)
+{
+	static const unsigned int gens[] = { MOBJ_GEN0, MOBJ_GEN1, MOBJ_GEN2 };
+	unsigned int i;
 
 	lockdep_assert_held(&mdev->lock);
 
-	res->examined = mobj_gc_subtract_refs(young);
-	mobj_gc_move_unreachable(young, &unreachable);
-	res->collected = 0;
-	list_for_each(pos, &unreachable)
-		res->collected++;
-	res->uncollectable = 0;
+	if (generation + 1 < MOBJ_GC_GENERATIONS)
+		mdev->gen[generation + 1].count++;
+	for (i = 0; i <= generation; i++)
+		mdev->gen[i].count = 0;
+	mobj_gc_cycle_init(mdev, gens, generation + 1,
+			   min_t(unsigned int, generation + 1, MOBJ_GEN2),
+			   generation, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_gc_cycle_begin);
 
-	/* Survivors first: freeing garbage may free objects outside it. */
-	survivors = mobj_gc_promote(mdev, young, to);
-	if (save)
-		mobj_gc_save_garbage(mdev, &unreachable);
-	else
-		mobj_gc_free_garbage(mdev, &unreachable, generation);
-	return survivors;
+/*
+ * Do up to @budget units of the collection under way; true when it is
+ * finished.
+ */
+bool mobj_gc_cycle_step(struct mobj_dev *mdev, unsigned long budget)
+{
+	static bool (*const passes[])(struct mobj_dev *mdev, long *budget) = {
+		[MOBJ_GC_PHASE_TAKE] = mobj_gc_take,
+		[MOBJ_GC_PHASE_SUBTRACT] = mobj_gc_subtract,
+		[MOBJ_GC_PHASE_PARTITION] = mobj_gc_partition,
+		[MOBJ_GC_PHASE_PROPAGATE] = mobj_gc_propagate,
+		[MOBJ_GC_PHASE_PROMOTE] = mobj_gc_promote,
+		[MOBJ_GC_PHASE_CLEAR] = mobj_gc_clear,
+		[MOBJ_GC_PHASE_DESTROY] = mobj_gc_destroy,
+	};
+	struct mobj_gc_cycle *c = &mdev->cycle;
+	long left = min_t(unsigned long, budget, LONG_MAX);
+
+	lockdep_assert_held(&mdev->lock);
+
+	while (c->phase != MOBJ_GC_PHASE_IDLE)
+		if (!passes[c->phase](mdev, &left))
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_gc_cycle_step);
+
+/*
+ * Run the collection under way to its end.  Incremental runs drop the big
+ * lock between steps; the others only yield the CPU (a mutex may be held
+ * across cond_resched()).
+ */
+static void mobj_gc_run(struct mobj_dev *mdev, bool incremental,
+			struct mobj_gc_collect *res)
+{
+	unsigned long budget = incremental ? mobj_gc_step_budget() : 0;
+
+	if (!budget) {
+		incremental = false;
+		budget = MOBJ_GC_RESCHED_BUDGET;
+	}
+	while (!mobj_gc_cycle_step(mdev, budget)) {
+		if (incremental)
+			mobj_unlock(mdev);
+		cond_resched();
+		if (incremental)
+			mobj_lock(mdev);
+	}
+	if (res)
+		*res = mdev->cycle.res;
 }
 
 /**
- * mobj_gc_collect - gc.collect(generation)
+ * mobj_gc_collect - gc.collect(generation), without dropping the lock
  * @mdev: the device
  * @generation: collect generations 0..@generation
  * @res: filled with the results when not NULL
@@ -250,52 +468,34 @@ static unsigned long mobj_gc_sweep(struct mobj_dev *mdev,
 unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
 			      struct mobj_gc_collect *res)
 {
-	struct mobj_gc_gen_stats *stats = &mdev->gen[generation].stats;
-	unsigned int to = min_t(unsigned int, generation + 1, MOBJ_GEN2);
-	struct mobj_gc_collect r;
-	unsigned long survivors;
-	unsigned long candidates = 0;
-	u64 start = ktime_get_ns();
-	LIST_HEAD(young);
-	unsigned int i;
-
 	lockdep_assert_held(&mdev->lock);
 
-	if (generation + 1 < MOBJ_GC_GENERATIONS)
-		mdev->gen[generation + 1].count++;
-	for (i = 0; i <= generation; i++) {
-		mdev->gen[i].count = 0;
-		candidates += mdev->list_count[i];
-		list_splice_tail_init(&mdev->lists[i], &young);
-	}
-	trace_gc_start(generation, candidates);
-
-	survivors = mobj_gc_sweep(mdev, &young, to, generation,
-				  mdev->gc_debug & MOBJ_GC_DEBUG_SAVEALL, &r);
-	if (generation == MOBJ_GEN1)
-		mdev->long_lived_pending += survivors;
-	if (generation == MOBJ_GEN2) {
-		mdev->long_lived_pending = 0;
-		mdev->long_lived_total = survivors;
-	}
-
-	r.duration_ns = ktime_get_ns() - start;
-	stats->collections++;
-	stats->collected += r.collected;
-	stats->total_ns += r.duration_ns;
-	trace_gc_end(generation, r.collected, r.uncollectable, r.duration_ns);
-	if (res)
-		*res = r;
-	return r.collected;
+	mobj_gc_cycle_begin(mdev, generation);
+	mobj_gc_run(mdev, false, res);
+	return mdev->cycle.res.collected;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect);
+
+/*
+ * The same in steps of gc_step_budget, dropping the big lock in between;
+ * the caller holds gc_mutex and the big lock.
+ */
+void mobj_gc_collect_incremental(struct mobj_dev *mdev, unsigned int generation,
+				 struct mobj_gc_collect *res)
+{
+	lockdep_assert_held(&mdev->gc_mutex);
+	lockdep_assert_held(&mdev->lock);
+
+	mobj_gc_cycle_begin(mdev, generation);
+	mobj_gc_run(mdev, true, res);
+}
 
 /*
  * The automatic collection: the oldest generation whose count exceeds its
  * threshold, except that a full collection also waits until the objects
  * awaiting one exceed 25% of those that survived the last one.
  */
-void mobj_gc_collect_generations(struct mobj_dev *mdev)
+void mobj_gc_collect_generations(struct mobj_dev *mdev, bool incremental)
 {
 	int i;
 
@@ -307,7 +507,10 @@ void mobj_gc_collect_generations(struct mobj_dev *mdev)
 		if (i == MOBJ_GEN2 &&
 		    mdev->long_lived_pending < mdev->long_lived_total / 4)
 			continue;
-		mobj_gc_collect(mdev, i, NULL);
+		if (incremental)
+			mobj_gc_collect_incremental(mdev, i, NULL);
+		else
+			mobj_gc_collect(mdev, i, NULL);
 		break;
 	}
 }
@@ -353,20 +556,20 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
 
 /*
  * del gc.garbage[:]: the list drops its references.  Objects nobody took a
- * handle to are unreachable again and are freed now; the others join
- * generation 2.
+ * handle to are unreachable again and are freed now, by a collection of
+ * the garbage list alone; the others join generation 2.  No collection may
+ * be under way (the caller holds gc_mutex, or owns the heap).
  */
 void mobj_gc_garbage_clear(struct mobj_dev *mdev)
 {
-	struct mobj_gc_collect r;
+	static const unsigned int garbage[] = { MOBJ_GEN_GARBAGE };
 	struct mobj_obj *obj;
-	LIST_HEAD(young);
 
 	lockdep_assert_held(&mdev->lock);
 
-	list_splice_tail_init(&mdev->lists[MOBJ_GEN_GARBAGE], &young);
-	list_for_each_entry(obj, &young, gc_node)
-		mobj_refcount_dec(obj);
-	mobj_gc_sweep(mdev, &young, MOBJ_GEN2, MOBJ_GEN2, false, &r);
+	list_for_each_entry(obj, &mdev->lists[MOBJ_GEN_GARBAGE], gc_node)
+		WRITE_ONCE(obj->refcount, obj->refcount - 1);
+	mobj_gc_cycle_init(mdev, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
+	mobj_gc_run(mdev, false, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_garbage_clear);

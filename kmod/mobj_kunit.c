@@ -143,6 +143,7 @@ static void mobj_heap_long_chain(struct kunit *test)
 		if (prev != head)
 			mobj_obj_put(&t->mdev, prev);
 		prev = obj;
+		cond_resched();
 	}
 	mobj_obj_put(&t->mdev, prev);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 100001UL);
@@ -321,8 +322,44 @@ static void mobj_gc_shape(struct kunit *test)
 	mobj_test_done(test, t);
 }
 
+/* The same shapes, collected one unit of work per step. */
+static void mobj_gc_shape_stepwise(struct kunit *test)
+{
+	const struct mobj_shape *shape = test->param_value;
+	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_obj *objs[8];
+	unsigned int i, steps = 0;
+
+	mutex_lock(&t->mdev.lock);
+	for (i = 0; i < shape->nobjs; i++)
+		objs[i] = mobj_test_new(test, t);
+	for (i = 0; i < shape->nedges; i++)
+		mobj_test_link(test, t, objs[shape->edges[i][0]],
+			       objs[shape->edges[i][1]]);
+	for (i = 0; i < shape->nobjs; i++)
+		if (!(shape->held & BIT(i)))
+			mobj_obj_put(&t->mdev, objs[i]);
+
+	mobj_gc_cycle_begin(&t->mdev, 2);
+	while (!mobj_gc_cycle_step(&t->mdev, 1))
+		steps++;
+	KUNIT_EXPECT_GT(test, steps, shape->nobjs);
+	KUNIT_EXPECT_EQ(test, t->mdev.cycle.res.collected, shape->expect);
+	KUNIT_EXPECT_EQ(test, t->mdev.live_objects,
+			shape->nobjs - shape->freed);
+	mobj_test_check(test, t);
+	for (i = 0; i < shape->nobjs; i++)
+		if (shape->held & BIT(i))
+			mobj_obj_put(&t->mdev, objs[i]);
+	mobj_gc_collect(&t->mdev, 2, NULL);
+	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
+	mutex_unlock(&t->mdev.lock);
+	mobj_test_done(test, t);
+}
+
 static struct kunit_case mobj_gc_shape_cases[] = {
 	KUNIT_CASE_PARAM(mobj_gc_shape, mobj_shape_gen_params),
+	KUNIT_CASE_PARAM(mobj_gc_shape_stepwise, mobj_shape_gen_params),
 	{}
 };
 
@@ -349,6 +386,7 @@ static void mobj_gc_big_ring(struct kunit *test)
 		if (prev != first)
 			mobj_obj_put(&t->mdev, prev);
 		prev = obj;
+		cond_resched();
 	}
 	mobj_test_link(test, t, prev, first);
 	mobj_obj_put(&t->mdev, prev);
@@ -457,12 +495,12 @@ static void mobj_gc_thresholds(struct kunit *test)
 	mobj_obj_put(mdev, a);
 	for (i = 0; i < 3; i++) {
 		mdev->gen[0].count = 2;
-		mobj_gc_collect_generations(mdev);
+		mobj_gc_collect_generations(mdev, false);
 		KUNIT_EXPECT_EQ(test, mdev->live_objects, 1UL);
 	}
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].count, 4UL);
 	mdev->gen[0].count = 2;
-	mobj_gc_collect_generations(mdev);
+	mobj_gc_collect_generations(mdev, false);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collections, 1ULL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collected, 1ULL);
@@ -481,11 +519,11 @@ static void mobj_gc_long_lived(struct kunit *test)
 	mdev->long_lived_pending = 10;
 	mdev->gen[2].count = mdev->gen[2].threshold + 1;
 	mdev->gen[0].count = mdev->gen[0].threshold + 1;
-	mobj_gc_collect_generations(mdev);
+	mobj_gc_collect_generations(mdev, false);
 	KUNIT_EXPECT_EQ(test, mdev->gen[2].stats.collections, 0ULL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 1ULL);
 	mdev->long_lived_pending = 26;
-	mobj_gc_collect_generations(mdev);
+	mobj_gc_collect_generations(mdev, false);
 	KUNIT_EXPECT_EQ(test, mdev->gen[2].stats.collections, 1ULL);
 	KUNIT_EXPECT_EQ(test, mdev->long_lived_pending, 0UL);
 	KUNIT_EXPECT_EQ(test, mdev->long_lived_total, 0UL);
@@ -604,7 +642,55 @@ static void mobj_gc_automatic(struct kunit *test)
 	mobj_test_done(test, t);
 }
 
+/*
+ * Objects changed while a collection examines them are live for it, and
+ * collected by the next one; what was not changed is collected as usual.
+ */
+static void mobj_gc_incremental_touch(struct kunit *test)
+{
+	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_obj *o[6];
+	unsigned int i;
+
+	mutex_lock(&mdev->lock);
+	for (i = 0; i < 6; i++)
+		o[i] = mobj_test_new(test, t);
+	for (i = 0; i < 6; i += 2) {
+		mobj_test_link(test, t, o[i], o[i + 1]);
+		mobj_test_link(test, t, o[i + 1], o[i]);
+	}
+	/* o0-o1 and o4-o5 are garbage; o2 keeps its handle for now. */
+	for (i = 0; i < 6; i++)
+		if (i != 2)
+			mobj_obj_put(mdev, o[i]);
+
+	mobj_gc_cycle_begin(mdev, 2);
+	for (i = 0; i < 20; i++)
+		KUNIT_ASSERT_FALSE(test, mobj_gc_cycle_step(mdev, 1));
+	/* Six objects taken, subtracted, partitioned: now propagating. */
+	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
+			(unsigned int)MOBJ_GC_PHASE_PROPAGATE);
+	KUNIT_EXPECT_EQ(test, o[0]->gc_state, (u8)MOBJ_GC_UNREACHABLE);
+	/* A new reference to o0 (a weak reference resolved, say)... */
+	mobj_obj_get(mdev, o[0]);
+	/* ...and o2's handle closed: neither pair is collected this time. */
+	mobj_obj_put(mdev, o[2]);
+	while (!mobj_gc_cycle_step(mdev, 1))
+		;
+	KUNIT_EXPECT_EQ(test, mdev->cycle.res.collected, 2ULL);
+	KUNIT_EXPECT_EQ(test, mdev->live_objects, 4UL);
+	mobj_test_check(test, t);
+
+	mobj_obj_put(mdev, o[0]);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 4UL);
+	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
+	mutex_unlock(&mdev->lock);
+	mobj_test_done(test, t);
+}
+
 static struct kunit_case mobj_gc_cases[] = {
+	KUNIT_CASE(mobj_gc_incremental_touch),
 	KUNIT_CASE(mobj_gc_big_ring),
 	KUNIT_CASE(mobj_gc_promotion),
 	KUNIT_CASE(mobj_gc_old_to_young),

@@ -88,6 +88,11 @@ module_param_cb(events_max, &mobj_limit_ops, &events_max, 0644);
 MODULE_PARM_DESC(events_max,
 		 "Death notices queued per open file before they are dropped (default 1024)");
 
+static struct mobj_limit gc_step_budget = { 4096, 0, UINT_MAX };
+module_param_cb(gc_step_budget, &mobj_limit_ops, &gc_step_budget, 0644);
+MODULE_PARM_DESC(gc_step_budget,
+		 "Objects and slots a collection visits before it lets clients have the lock (default 4096, 0: no pauses)");
+
 static unsigned short dev_mode = 0600;
 module_param(dev_mode, ushort, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/mobj* (default 0600)");
@@ -121,6 +126,11 @@ unsigned int mobj_client_objects_max(void)
 unsigned int mobj_client_handles_max(void)
 {
 	return READ_ONCE(client_handles_max.val);
+}
+
+unsigned int mobj_gc_step_budget(void)
+{
+	return READ_ONCE(gc_step_budget.val);
 }
 
 unsigned int mobj_events_max(void)
@@ -805,9 +815,11 @@ static int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 	if (rc)
 		return rc;
 
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
-	mobj_gc_collect(mdev, cmd->generation, cmd);
+	mobj_gc_collect_incremental(mdev, cmd->generation, cmd);
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -920,6 +932,8 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	if (cmd->flags & ~MOBJ_GC_GARBAGE_CLEAR)
 		return -EINVAL;
 
+	/* Clearing runs a collection of the garbage list: none may be under way. */
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	n = min_t(unsigned long, cmd->count,
 		  mdev->list_count[MOBJ_GEN_GARBAGE]);
@@ -964,6 +978,7 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
 		mobj_gc_garbage_clear(mdev);
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 	kvfree(handles);
 	kvfree(objs);
 	return rc;
@@ -1133,8 +1148,10 @@ static int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 	} else {
 		ob = xa_untag_pointer(entry);
 		obj = ob->obj;
-		rc = obj ? mobj_new_strong_handle(client, obj, &cmd->result) :
-			   -ESTALE;
+		if (!obj || mobj_gc_doomed(mdev, obj))
+			rc = -ESTALE;
+		else
+			rc = mobj_new_strong_handle(client, obj, &cmd->result);
 	}
 	mobj_unlock(mdev);
 	if (rc)

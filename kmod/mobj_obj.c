@@ -204,7 +204,7 @@ void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj)
 {
 	lockdep_assert_held(&mdev->lock);
 
-	mobj_refcount_inc(obj);
+	mobj_refcount_inc(mdev, obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
 
@@ -276,7 +276,7 @@ void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead)
 			target = ref->target;
 			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
-			if (mobj_refcount_dec(target))
+			if (mobj_refcount_dec(mdev, target))
 				continue;
 			mobj_list_del(mdev, target);
 			list_add_tail(&target->gc_node, dead);
@@ -293,7 +293,7 @@ void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj)
 
 	lockdep_assert_held(&mdev->lock);
 
-	if (mobj_refcount_dec(obj))
+	if (mobj_refcount_dec(mdev, obj))
 		return;
 	mobj_list_del(mdev, obj);
 	list_add(&obj->gc_node, &dead);
@@ -301,12 +301,12 @@ void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_put);
 
-static void mobj_ref_link(struct mobj_ref *ref, struct mobj_obj *owner,
-			  struct mobj_obj *target)
+static void mobj_ref_link(struct mobj_dev *mdev, struct mobj_ref *ref,
+			  struct mobj_obj *owner, struct mobj_obj *target)
 {
 	ref->owner = owner;
 	ref->target = target;
-	mobj_refcount_inc(target);
+	mobj_refcount_inc(mdev, target);
 	list_add_tail(&ref->backref, &target->referrers);
 }
 
@@ -355,7 +355,7 @@ int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
 		if (rc)
 			return rc;
 	}
-	mobj_ref_link(&obj->slots[obj->nslots], obj, target);
+	mobj_ref_link(mdev, &obj->slots[obj->nslots], obj, target);
 	trace_slot_set(obj->id, obj->nslots, target->id);
 	*index = obj->nslots;
 	WRITE_ONCE(obj->nslots, obj->nslots + 1);
@@ -380,7 +380,7 @@ int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
 	old = ref->target;
 	trace_slot_clear(obj->id, index, old->id);
 	list_del(&ref->backref);
-	mobj_ref_link(ref, obj, target);
+	mobj_ref_link(mdev, ref, obj, target);
 	trace_slot_set(obj->id, index, target->id);
 	mobj_obj_put(mdev, old);
 	return 0;
