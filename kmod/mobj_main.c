@@ -408,6 +408,16 @@ static int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 }
 
 /*
+ * For commands whose effect cannot be undone: write the caller's struct
+ * back unchanged before acting, so that a read-only buffer fails with
+ * -EFAULT while nothing has happened yet.
+ */
+static int mobj_ucmd_probe(struct mobj_ucmd *ucmd)
+{
+	return mobj_ucmd_respond(ucmd);
+}
+
+/*
  * Reserve, then publish: @handle was reserved and @entry holds a reference
  * for it.  The answer goes to user space first; only when that worked does
  * the handle become usable.  Otherwise the handle and its reference go, and
@@ -715,18 +725,20 @@ static int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
 	struct mobj_dev *mdev = client->mdev;
 	struct mobj_slot *cmd = ucmd->cmd;
 	struct mobj_obj *obj, *value;
-	u32 index;
 	int rc;
 
-	if (cmd->flags || cmd->index || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
 
 	mobj_lock(mdev);
 	rc = mobj_slot_lookup(client, cmd, &obj, &value);
 	if (!rc)
-		rc = mobj_slot_append(mdev, obj, value, &index);
+		rc = mobj_slot_append(mdev, obj, value, &cmd->index);
 	mobj_unlock(mdev);
-	return rc;
+	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
 
 static int mobj_ioctl_slot_set(struct mobj_ucmd *ucmd)
@@ -792,19 +804,9 @@ static int mobj_ioctl_slot_pop(struct mobj_ucmd *ucmd)
 	return rc;
 }
 
-/*
- * For commands whose effect cannot be undone: write the caller's struct
- * back unchanged before acting, so that a read-only buffer fails with
- * -EFAULT while nothing has happened yet.
- */
-static int mobj_ucmd_probe(struct mobj_ucmd *ucmd)
-{
-	return mobj_ucmd_respond(ucmd);
-}
-
 static int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 {
-	struct mobj_gc_collect *cmd = ucmd->cmd;
+	struct mobj_gc_collect *cmd = ucmd->cmd, res;
 	struct mobj_dev *mdev = ucmd->client->mdev;
 	int rc;
 
@@ -817,9 +819,14 @@ static int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 
 	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
-	mobj_gc_collect_incremental(mdev, cmd->generation, cmd);
+	mobj_gc_collect_incremental(mdev, cmd->generation, &res);
 	mobj_unlock(mdev);
 	mutex_unlock(&mdev->gc_mutex);
+
+	cmd->collected = res.collected;
+	cmd->uncollectable = res.uncollectable;
+	cmd->examined = res.examined;
+	cmd->duration_ns = res.duration_ns;
 	return mobj_ucmd_respond(ucmd);
 }
 
@@ -1163,8 +1170,10 @@ static bool mobj_type_name_valid(const char *name, size_t len)
 {
 	size_t i;
 
+	/* ASCII only: the kernel's isalnum() also takes Latin-1 letters. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.:<>-", name[i]))
+		if (!isascii(name[i]) || (!isalnum(name[i]) &&
+					  !strchr("_.:<>-", name[i])))
 			return false;
 	return !memchr_inv(name + len, 0, MOBJ_TYPE_NAME_MAX - len);
 }

@@ -303,13 +303,12 @@ struct mobj_data_write {
  * @size: sizeof(struct mobj_slot)
  * @flags: must be 0
  * @handle: the object whose slots are used
- * @index: the slot (SET, GET, POP); must be 0 for APPEND
+ * @index: the slot (SET, GET, POP); out, the new slot's index (APPEND)
  * @value: the object to store (APPEND, SET); out, a new handle (GET);
  *	must be 0 for POP
  * @__reserved: must be 0
  *
- * MOBJ_SLOT_APPEND(handle, value): a.append(b); value's refcount + 1.  The
- * new slot's index is the old slot count (MOBJ_INFO nslots).
+ * MOBJ_SLOT_APPEND(handle, value): a.append(b); value's refcount + 1.
  * MOBJ_SLOT_SET(handle, index, value): a[i] = b; drops the old reference.
  * MOBJ_SLOT_GET(handle, index): a new handle to a[i].
  * MOBJ_SLOT_POP(handle, index): del a[i]; later slots move down by one.
@@ -489,7 +488,9 @@ enum mobj_gc_garbage_flags {
  *	first min(@count, garbage length) saved objects
  *
  * With MOBJ_GC_GARBAGE_CLEAR the list's references are dropped after the
- * handles are made, so garbage nobody took a handle to is freed.
+ * handles are made, so garbage nobody took a handle to is freed.  Like
+ * gc.garbage, the list holds a reference to each saved object: it counts
+ * in the object's refcount.
  */
 struct mobj_gc_garbage {
 	__u32 size;
