@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the mobj selftests: -errno checks, raw and oddly sized
+ * ioctls, counters, snapshots, module parameters and the common fixture
+ * teardown.  Included once per test binary, after nothing else.
+ */
+#ifndef MOBJ_TEST_H
+#define MOBJ_TEST_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mobj.h"
+
+#define MOBJ_PARAM_DIR "/sys/module/mobj/parameters/"
+
+/* The library returns -errno: check for exactly that. */
+#define EXPECT_ERRNO(err, call) EXPECT_EQ(-(err), (call))
+#define ASSERT_ERRNO(err, call) ASSERT_EQ(-(err), (call))
+
+/*
+ * SKIP() from FIXTURE_SETUP: with the 6.1 harness a plain "return" would
+ * still run the test body, so jump back to the wrapper, which then skips
+ * both the test and the teardown and reports SKIP.
+ */
+#define SKIP_SETUP(fmt, ...) \
+	SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
+
+#define U32_NONE 0xffffffffU
+
+static inline int mobj_raw(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/*
+ * Issue @cmd with the @len-byte struct at @arg, telling the kernel its
+ * size is @usize.  Bytes past @len are zero, except the last one when
+ * @dirty.  The first @len bytes are copied back to @arg.
+ */
+static inline int mobj_sized(int fd, unsigned long cmd, void *arg, size_t len,
+			     size_t usize, bool dirty)
+{
+	__u8 buf[512] __attribute__((aligned(8)));
+	__u32 size = usize;
+	size_t i;
+	int ret;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, arg, len);
+	memcpy(buf, &size, sizeof(size));
+	if (dirty && usize > len)
+		buf[usize - 1] = 0xff;
+	ret = mobj_raw(fd, cmd, buf);
+	memcpy(arg, buf, len);
+	/* Nothing may be written past the kernel's struct but zeroes. */
+	for (i = len; i < sizeof(buf); i++)
+		if (buf[i] && !(dirty && i == usize - 1))
+			return -EILSEQ;
+	return ret;
+}
+
+/*
+ * The struct-length rules of the header, for a command whose struct @cmd
+ * is otherwise valid: size 0 and first-size - 1 fail with EINVAL, a
+ * non-zero byte past the struct with E2BIG.  ASSERT_LENGTH_OK then issues
+ * it with 8 zero bytes more, which must succeed.
+ */
+#define EXPECT_LENGTH_ERRORS(fd, ioctl_num, cmd) do { \
+	EXPECT_ERRNO(EINVAL, mobj_sized(fd, ioctl_num, &(cmd), sizeof(cmd), \
+					0, false)); \
+	EXPECT_ERRNO(EINVAL, mobj_sized(fd, ioctl_num, &(cmd), sizeof(cmd), \
+					sizeof(cmd) - 1, false)); \
+	EXPECT_ERRNO(E2BIG, mobj_sized(fd, ioctl_num, &(cmd), sizeof(cmd), \
+				       sizeof(cmd) + 8, true)); \
+	EXPECT_ERRNO(E2BIG, mobj_sized(fd, ioctl_num, &(cmd), sizeof(cmd), \
+				       sizeof(cmd) + 1, true)); \
+} while (0)
+
+#define ASSERT_LENGTH_OK(fd, ioctl_num, cmd) \
+	ASSERT_EQ(0, mobj_sized(fd, ioctl_num, &(cmd), sizeof(cmd), \
+				sizeof(cmd) + 8, false))
+
+static inline bool mobj_has_cmd(int fd, unsigned int nr)
+{
+	struct mobj_query q;
+
+	return !mobj_query(fd, &q) && (q.commands & (1ULL << nr));
+}
+
+/* The device's and this client's counters from MOBJ_QUERY. */
+struct mobj_counts {
+	__u64 live_objects;
+	__u64 live_handles;
+	__u64 client_objects;
+	__u64 client_handles;
+};
+
+static inline int mobj_counts(int fd, struct mobj_counts *c)
+{
+	struct mobj_query q;
+	int ret;
+
+	memset(c, 0xff, sizeof(*c));
+	ret = mobj_query(fd, &q);
+	if (ret)
+		return ret;
+	c->live_objects = q.live_objects;
+	c->live_handles = q.live_handles;
+	c->client_objects = q.client_objects;
+	c->client_handles = q.client_handles;
+	return 0;
+}
+
+#define EXPECT_COUNTS_EQ(a, b) do { \
+	EXPECT_EQ((a).live_objects, (b).live_objects); \
+	EXPECT_EQ((a).live_handles, (b).live_handles); \
+	EXPECT_EQ((a).client_objects, (b).client_objects); \
+	EXPECT_EQ((a).client_handles, (b).client_handles); \
+} while (0)
+
+/* Single values, ~0 when the command fails. */
+static inline __u64 rc_of(int fd, __u32 h)
+{
+	__u64 rc;
+
+	return mobj_getrefcount(fd, h, &rc) ? ~0ULL : rc;
+}
+
+static inline __u64 nslots_of(int fd, __u32 h)
+{
+	struct mobj_info info;
+
+	return mobj_info(fd, h, &info) ? ~0ULL : info.nslots;
+}
+
+static inline __u64 id_of(int fd, __u32 h)
+{
+	struct mobj_info info;
+
+	return mobj_info(fd, h, &info) ? ~0ULL : info.id;
+}
+
+static inline __u64 live_of(int fd)
+{
+	struct mobj_query q;
+
+	return mobj_query(fd, &q) ? ~0ULL : q.live_objects;
+}
+
+/* The id held in slot @i of @h, through SLOT_GET + INFO + CLOSE. */
+static inline __u64 slot_id(int fd, __u32 h, __u32 i)
+{
+	__u64 id;
+	__u32 v;
+
+	if (mobj_get(fd, h, i, &v))
+		return ~0ULL;
+	id = id_of(fd, v);
+	if (mobj_close(fd, v))
+		return ~0ULL;
+	return id;
+}
+
+/*
+ * Everything a failing command must leave alone: the counters, and for
+ * each object its INFO (but the collector's generation), payload and,
+ * when MOBJ_REFERENTS exists, its slots.
+ */
+#define SNAP_OBJS 8
+#define SNAP_DATA 64
+#define SNAP_SLOTS 16
+
+struct mobj_snap {
+	struct mobj_counts c;
+	unsigned int n;
+	struct {
+		int err;
+		__u32 type;
+		__u64 id;
+		__u64 refcount;
+		__u32 data_len;
+		__u32 nslots;
+		__u32 state;
+		__u8 data[SNAP_DATA];
+		int nrefs;
+		__u64 refs[SNAP_SLOTS];
+	} o[SNAP_OBJS];
+};
+
+static inline void mobj_snap(int fd, const __u32 *h, unsigned int n,
+			     struct mobj_snap *s)
+{
+	bool referents = mobj_has_cmd(fd, MOBJ_CMD_REFERENTS);
+	struct mobj_info info;
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	mobj_counts(fd, &s->c);
+	s->n = n < SNAP_OBJS ? n : SNAP_OBJS;
+	for (i = 0; i < s->n; i++) {
+		s->o[i].err = mobj_info(fd, h[i], &info);
+		if (s->o[i].err)
+			continue;
+		s->o[i].type = info.type;
+		s->o[i].id = info.id;
+		s->o[i].refcount = info.refcount;
+		s->o[i].data_len = info.data_len;
+		s->o[i].nslots = info.nslots;
+		s->o[i].state = info.state;
+		mobj_data_read(fd, h[i], 0, s->o[i].data, SNAP_DATA, NULL);
+		if (referents)
+			s->o[i].nrefs = mobj_get_referents(fd, h[i],
+							   s->o[i].refs,
+							   SNAP_SLOTS);
+	}
+}
+
+/* Take a snapshot in @after and compare it with @before. */
+#define EXPECT_UNCHANGED(_fd, _h, _n, _before) do { \
+	struct mobj_snap __after; \
+	unsigned int __i; \
+	mobj_snap(_fd, _h, _n, &__after); \
+	EXPECT_COUNTS_EQ((_before).c, __after.c); \
+	for (__i = 0; __i < (_before).n; __i++) { \
+		EXPECT_EQ((_before).o[__i].err, __after.o[__i].err); \
+		EXPECT_EQ((_before).o[__i].id, __after.o[__i].id); \
+		EXPECT_EQ((_before).o[__i].type, __after.o[__i].type); \
+		EXPECT_EQ((_before).o[__i].refcount, __after.o[__i].refcount); \
+		EXPECT_EQ((_before).o[__i].data_len, __after.o[__i].data_len); \
+		EXPECT_EQ((_before).o[__i].nslots, __after.o[__i].nslots); \
+		EXPECT_EQ((_before).o[__i].state, __after.o[__i].state); \
+		EXPECT_EQ(0, memcmp((_before).o[__i].data, \
+				    __after.o[__i].data, SNAP_DATA)); \
+		EXPECT_EQ((_before).o[__i].nrefs, __after.o[__i].nrefs); \
+		EXPECT_EQ(0, memcmp((_before).o[__i].refs, \
+				    __after.o[__i].refs, \
+				    sizeof(__after.o[__i].refs))); \
+	} \
+} while (0)
+
+/*
+ * Every command that takes a handle, issued with otherwise valid
+ * arguments: @h in the handle field, @v where a second handle goes
+ * (APPEND, SET), slot index 0.  A handle the call creates goes to @out.
+ */
+enum mobj_hcmd {
+	HC_DUP,
+	HC_CLOSE,
+	HC_GETREFCOUNT,
+	HC_INFO,
+	HC_DATA_READ,
+	HC_DATA_WRITE,
+	HC_APPEND,
+	HC_SET,
+	HC_GET,
+	HC_POP,
+	HC_CORE_NR,
+	HC_REFERENTS = HC_CORE_NR,
+	HC_REFERRERS,
+	HC_WATCH,
+	HC_WEAKREF,
+	HC_WEAKREF_GET,
+	HC_NR,
+};
+
+static const char *const mobj_hcmd_name[HC_NR] = {
+	"DUP", "CLOSE", "GETREFCOUNT", "INFO", "DATA_READ", "DATA_WRITE",
+	"SLOT_APPEND", "SLOT_SET", "SLOT_GET", "SLOT_POP", "REFERENTS",
+	"REFERRERS", "WATCH", "WEAKREF", "WEAKREF_GET",
+};
+
+static inline int mobj_call_handle(int fd, enum mobj_hcmd c, __u32 h,
+				   __u32 v, __u32 *out)
+{
+	static const char payload[] = "xyz";
+	__u64 ids[4];
+	char buf[8];
+
+	*out = 0;
+	switch (c) {
+	case HC_DUP:
+		return mobj_dup(fd, h, out);
+	case HC_CLOSE:
+		return mobj_close(fd, h);
+	case HC_GETREFCOUNT: {
+		__u64 rc;
+
+		return mobj_getrefcount(fd, h, &rc);
+	}
+	case HC_INFO: {
+		struct mobj_info info;
+
+		return mobj_info(fd, h, &info);
+	}
+	case HC_DATA_READ: {
+		int ret = mobj_data_read(fd, h, 0, buf, sizeof(buf), NULL);
+
+		return ret < 0 ? ret : 0;
+	}
+	case HC_DATA_WRITE:
+		return mobj_data_write(fd, h, payload, 3);
+	case HC_APPEND:
+		return mobj_append(fd, h, v, NULL);
+	case HC_SET:
+		return mobj_set(fd, h, 0, v);
+	case HC_GET:
+		return mobj_get(fd, h, 0, out);
+	case HC_POP:
+		return mobj_pop(fd, h, 0);
+	case HC_REFERENTS: {
+		int ret = mobj_get_referents(fd, h, ids, 4);
+
+		return ret < 0 ? ret : 0;
+	}
+	case HC_REFERRERS: {
+		int ret = mobj_get_referrers(fd, h, ids, 4);
+
+		return ret < 0 ? ret : 0;
+	}
+	case HC_WATCH:
+		return mobj_watch(fd, h, 1);
+	case HC_WEAKREF:
+		return mobj_weakref(fd, h, out);
+	case HC_WEAKREF_GET:
+		return mobj_weakref_get(fd, h, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+static inline bool mobj_hcmd_has_value(enum mobj_hcmd c)
+{
+	return c == HC_APPEND || c == HC_SET;
+}
+
+/*
+ * Every command, with a valid struct for it: @ha is an object with at
+ * least one slot, @hb another object, @hw a weak handle (for
+ * WEAKREF_GET), @buf a writable buffer of @buflen bytes (payloads, ids,
+ * handles).  Used to break one thing at a time: flags, reserved fields,
+ * sizes and pointers.
+ */
+union mobj_any_cmd {
+	struct {
+		__u32 size;
+		__u32 flags;
+	} hdr;
+	struct mobj_query query;
+	struct mobj_nop nop;
+	struct mobj_new new;
+	struct mobj_dup dup;
+	struct mobj_close close;
+	struct mobj_getrefcount getrefcount;
+	struct mobj_info info;
+	struct mobj_data_read data_read;
+	struct mobj_data_write data_write;
+	struct mobj_slot slot;
+	struct mobj_gc_collect gc_collect;
+	struct mobj_gc_state gc_state;
+	struct mobj_gc_set gc_set;
+	struct mobj_gc_stats gc_stats;
+	struct mobj_gc_freeze gc_freeze;
+	struct mobj_gc_garbage gc_garbage;
+	struct mobj_refs refs;
+	struct mobj_watch watch;
+	struct mobj_weakref weakref;
+	struct mobj_type_name type_name;
+	struct mobj_batch batch;
+	__u8 bytes[256];
+};
+
+struct mobj_cmd_desc {
+	const char *name;
+	unsigned int nr;
+	unsigned long ioctl;
+	size_t size;
+	int reserved;	/* offset of __reserved, or -1 */
+	__u32 flags_ok;	/* the flag bits the command knows */
+};
+
+#define MOBJ_CMD(_name, _ioctl, _struct, _res, _flags) { \
+	.name = #_name, \
+	.nr = MOBJ_CMD_##_name, \
+	.ioctl = _ioctl, \
+	.size = sizeof(struct _struct), \
+	.reserved = _res, \
+	.flags_ok = _flags, \
+}
+
+#define RES(_struct) offsetof(struct _struct, __reserved)
+
+static const struct mobj_cmd_desc mobj_cmds[] = {
+	MOBJ_CMD(QUERY, MOBJ_QUERY, mobj_query, RES(mobj_query), 0),
+	MOBJ_CMD(NOP, MOBJ_NOP, mobj_nop, -1, 0),
+	MOBJ_CMD(NEW, MOBJ_NEW, mobj_new, RES(mobj_new), 0),
+	MOBJ_CMD(DUP, MOBJ_DUP, mobj_dup, -1, 0),
+	MOBJ_CMD(CLOSE, MOBJ_CLOSE, mobj_close, RES(mobj_close), 0),
+	MOBJ_CMD(GETREFCOUNT, MOBJ_GETREFCOUNT, mobj_getrefcount,
+		 RES(mobj_getrefcount), 0),
+	MOBJ_CMD(INFO, MOBJ_INFO, mobj_info, -1, 0),
+	MOBJ_CMD(DATA_READ, MOBJ_DATA_READ, mobj_data_read, -1, 0),
+	MOBJ_CMD(DATA_WRITE, MOBJ_DATA_WRITE, mobj_data_write, -1, 0),
+	MOBJ_CMD(SLOT_APPEND, MOBJ_SLOT_APPEND, mobj_slot, RES(mobj_slot), 0),
+	MOBJ_CMD(SLOT_SET, MOBJ_SLOT_SET, mobj_slot, RES(mobj_slot), 0),
+	MOBJ_CMD(SLOT_GET, MOBJ_SLOT_GET, mobj_slot, RES(mobj_slot), 0),
+	MOBJ_CMD(SLOT_POP, MOBJ_SLOT_POP, mobj_slot, RES(mobj_slot), 0),
+	MOBJ_CMD(GC_COLLECT, MOBJ_GC_COLLECT, mobj_gc_collect,
+		 RES(mobj_gc_collect), 0),
+	MOBJ_CMD(GC_GET, MOBJ_GC_GET, mobj_gc_state, RES(mobj_gc_state), 0),
+	MOBJ_CMD(GC_SET, MOBJ_GC_SET, mobj_gc_set, RES(mobj_gc_set),
+		 MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_THRESHOLD |
+		 MOBJ_GC_SET_DEBUG),
+	MOBJ_CMD(GC_STATS, MOBJ_GC_STATS, mobj_gc_stats, -1, 0),
+	MOBJ_CMD(GC_FREEZE, MOBJ_GC_FREEZE, mobj_gc_freeze, -1,
+		 MOBJ_GC_UNFREEZE),
+	MOBJ_CMD(GC_GARBAGE, MOBJ_GC_GARBAGE, mobj_gc_garbage, -1,
+		 MOBJ_GC_GARBAGE_CLEAR),
+	MOBJ_CMD(REFERENTS, MOBJ_REFERENTS, mobj_refs, -1, 0),
+	MOBJ_CMD(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0),
+	MOBJ_CMD(WATCH, MOBJ_WATCH, mobj_watch, RES(mobj_watch), 0),
+	MOBJ_CMD(WEAKREF, MOBJ_WEAKREF, mobj_weakref, -1, 0),
+	MOBJ_CMD(WEAKREF_GET, MOBJ_WEAKREF_GET, mobj_weakref, -1, 0),
+	MOBJ_CMD(TYPE_NAME, MOBJ_TYPE_NAME, mobj_type_name,
+		 RES(mobj_type_name), MOBJ_TYPE_NAME_GET),
+	MOBJ_CMD(BATCH, MOBJ_BATCH, mobj_batch, -1, 0),
+};
+
+_Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_CMD_LAST,
+	       "mobj_cmds[] must list every command, in order");
+
+/* mobj_core.c covers these; mobj_gc.c the collector's and the rest. */
+static inline bool mobj_cmd_is_core(const struct mobj_cmd_desc *d)
+{
+	return d->nr <= MOBJ_CMD_SLOT_POP || d->nr == MOBJ_CMD_TYPE_NAME ||
+	       d->nr == MOBJ_CMD_BATCH;
+}
+
+/* A type tag the tests name and unname again. */
+#define MOBJ_TEST_TYPE 0x6d6f0ff0
+
+static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
+				 union mobj_any_cmd *u, __u32 ha, __u32 hb,
+				 __u32 hw, void *buf, __u32 buflen)
+{
+	__u64 p = (__u64)(unsigned long)buf;
+
+	memset(u, 0, sizeof(*u));
+	u->hdr.size = d->size;
+	switch (d->nr) {
+	case MOBJ_CMD_NEW:
+		u->new.type = 7;
+		u->new.data_len = buflen < 4 ? buflen : 4;
+		u->new.data = p;
+		break;
+	case MOBJ_CMD_DUP:
+		u->dup.handle = ha;
+		break;
+	case MOBJ_CMD_CLOSE:
+		u->close.handle = hb;
+		break;
+	case MOBJ_CMD_GETREFCOUNT:
+		u->getrefcount.handle = ha;
+		break;
+	case MOBJ_CMD_INFO:
+		u->info.handle = ha;
+		break;
+	case MOBJ_CMD_DATA_READ:
+		u->data_read.handle = ha;
+		u->data_read.len = buflen;
+		u->data_read.data = p;
+		break;
+	case MOBJ_CMD_DATA_WRITE:
+		u->data_write.handle = ha;
+		u->data_write.len = buflen < 4 ? buflen : 4;
+		u->data_write.data = p;
+		break;
+	case MOBJ_CMD_SLOT_APPEND:
+	case MOBJ_CMD_SLOT_SET:
+		u->slot.handle = ha;
+		u->slot.value = hb;
+		break;
+	case MOBJ_CMD_SLOT_GET:
+	case MOBJ_CMD_SLOT_POP:
+		u->slot.handle = ha;
+		break;
+	case MOBJ_CMD_GC_SET:
+		u->gc_set.flags = MOBJ_GC_SET_ENABLED;
+		u->gc_set.enabled = 0;
+		break;
+	case MOBJ_CMD_GC_FREEZE:
+		u->gc_freeze.flags = MOBJ_GC_UNFREEZE;
+		break;
+	case MOBJ_CMD_GC_GARBAGE:
+		u->gc_garbage.count = buflen / sizeof(__u32);
+		u->gc_garbage.handles = p;
+		break;
+	case MOBJ_CMD_REFERENTS:
+		u->refs.handle = ha;
+		u->refs.count = buflen / sizeof(__u64);
+		u->refs.ids = p;
+		break;
+	case MOBJ_CMD_REFERRERS:
+		u->refs.handle = hb;
+		u->refs.count = buflen / sizeof(__u64);
+		u->refs.ids = p;
+		break;
+	case MOBJ_CMD_WATCH:
+		u->watch.handle = ha;
+		u->watch.cookie = 1;
+		break;
+	case MOBJ_CMD_WEAKREF:
+		u->weakref.handle = ha;
+		break;
+	case MOBJ_CMD_WEAKREF_GET:
+		u->weakref.handle = hw;
+		break;
+	case MOBJ_CMD_TYPE_NAME:
+		u->type_name.flags = MOBJ_TYPE_NAME_GET;
+		u->type_name.type = MOBJ_TEST_TYPE;
+		break;
+	case MOBJ_CMD_BATCH:
+		/* One GETREFCOUNT of @ha, in @buf. */
+		if (buflen >= sizeof(struct mobj_batch_op)) {
+			struct mobj_batch_op *op = buf;
+
+			memset(op, 0, sizeof(*op));
+			op->cmd = MOBJ_CMD_GETREFCOUNT;
+			op->handle = ha;
+			u->batch.count = 1;
+			u->batch.ops = p;
+		}
+		break;
+	}
+}
+
+/* Memory for EFAULT tests: one readable page followed by a hole. */
+struct mobj_badmem {
+	__u8 *page;	/* read-write */
+	__u8 *hole;	/* PROT_NONE */
+	size_t pagesz;
+};
+
+static inline int mobj_badmem_init(struct mobj_badmem *m)
+{
+	m->pagesz = sysconf(_SC_PAGESIZE);
+	m->page = mmap(NULL, 2 * m->pagesz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->page == MAP_FAILED)
+		return -errno;
+	m->hole = m->page + m->pagesz;
+	if (mprotect(m->hole, m->pagesz, PROT_NONE))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Issue @cmd with a copy of the @len-byte struct in a page that is then
+ * made read-only: the kernel can read it but not write the result back.
+ */
+static inline int mobj_readonly_call(int fd, unsigned long cmd,
+				     const void *arg, size_t len)
+{
+	size_t pagesz = sysconf(_SC_PAGESIZE);
+	void *p;
+	int ret;
+
+	p = mmap(NULL, pagesz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy(p, arg, len);
+	mprotect(p, pagesz, PROT_READ);
+	ret = mobj_raw(fd, cmd, p);
+	munmap(p, pagesz);
+	return ret;
+}
+
+/* Module parameters, saved the first time they are set and restored. */
+#define MOBJ_PARAMS_MAX 8
+
+struct mobj_params {
+	int n;
+	struct {
+		char name[32];
+		char value[64];
+	} saved[MOBJ_PARAMS_MAX];
+};
+
+static inline int mobj_param_read_str(const char *name, char *buf,
+				      size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), MOBJ_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static inline int mobj_param_write_str(const char *name, const char *value)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), MOBJ_PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	return 0;
+}
+
+static inline int mobj_param_read(const char *name, unsigned long long *v)
+{
+	char buf[64];
+	int ret;
+
+	ret = mobj_param_read_str(name, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	*v = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+static inline int mobj_param_set(struct mobj_params *p, const char *name,
+				 unsigned long long v)
+{
+	char value[32];
+	int i, ret;
+
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->saved[i].name, name))
+			break;
+	if (i == p->n) {
+		if (p->n == MOBJ_PARAMS_MAX)
+			return -ENOSPC;
+		ret = mobj_param_read_str(name, p->saved[i].value,
+					  sizeof(p->saved[i].value));
+		if (ret)
+			return ret;
+		snprintf(p->saved[i].name, sizeof(p->saved[i].name), "%s",
+			 name);
+		p->n++;
+	}
+	snprintf(value, sizeof(value), "%llu", v);
+	return mobj_param_write_str(name, value);
+}
+
+static inline int mobj_params_restore(struct mobj_params *p)
+{
+	int ret = 0;
+
+	while (p->n > 0) {
+		p->n--;
+		if (mobj_param_write_str(p->saved[p->n].name,
+					 p->saved[p->n].value))
+			ret = -EIO;
+	}
+	return ret;
+}
+
+/* Set a parameter or SKIP the test (not root, or no such parameter). */
+#define PARAM_SET_OR_SKIP(params, name, v) do { \
+	int __ret = mobj_param_set(params, name, v); \
+	if (__ret == -ENOENT || __ret == -EACCES || __ret == -EPERM) \
+		SKIP(return, "cannot set module parameter %s: %s", name, \
+		     strerror(-__ret)); \
+	ASSERT_EQ(0, __ret); \
+} while (0)
+
+static inline __u64 mobj_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Open /dev/mobj for a fixture, or SKIP when the module is not loaded. */
+#define MOBJ_OPEN_OR_SKIP(fdvar) do { \
+	(fdvar) = mobj_open(); \
+	if ((fdvar) == -ENOENT || (fdvar) == -ENODEV || (fdvar) == -ENXIO) \
+		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH, \
+			   strerror(-(fdvar))); \
+	ASSERT_LE(0, (fdvar)); \
+} while (0)
+
+/*
+ * The common teardown: close the extra clients, put the parameters back,
+ * close the fixture's client and check from a fresh one that every object
+ * and handle the test made is gone.  Only EXPECT here: an ASSERT in a 6.1
+ * teardown would jump back into the teardown.
+ */
+#define MOBJ_EXTRA_FDS 4
+
+static inline void mobj_teardown_check(struct __test_metadata *_metadata,
+				       int fd, int *extra,
+				       struct mobj_params *params,
+				       const struct mobj_counts *base)
+{
+	struct mobj_counts now;
+	int i, check;
+
+	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
+		if (extra[i] >= 0)
+			close(extra[i]);
+	EXPECT_EQ(0, mobj_params_restore(params));
+	if (fd >= 0)
+		EXPECT_EQ(0, close(fd));
+	check = mobj_open();
+	EXPECT_LE(0, check);
+	if (check < 0)
+		return;
+	EXPECT_EQ(0, mobj_counts(check, &now));
+	EXPECT_EQ(base->live_objects, now.live_objects);
+	EXPECT_EQ(base->live_handles, now.live_handles);
+	EXPECT_EQ(0, now.client_objects);
+	EXPECT_EQ(0, now.client_handles);
+	close(check);
+}
+
+#endif /* MOBJ_TEST_H */
