@@ -243,6 +243,8 @@ struct mobj_lock_stats {
  * @ntype_names: entries in @type_names
  * @events_dropped: death notices dropped because a queue was full
  * @lockstat: the big lock's figures
+ * @lock_waiters: tasks blocked on the big lock; the collector lets them
+ *	have it between its steps
  * @debugfs: the device's debugfs directory
  * @gc_work: automatic collection, queued when gen 0's count crosses its
  *	threshold
@@ -279,6 +281,7 @@ struct mobj_dev {
 	unsigned int ntype_names;
 	u64 events_dropped;
 	struct mobj_lock_stats lockstat;
+	atomic_t lock_waiters;
 	struct dentry *debugfs;
 	struct work_struct gc_work;
 	struct mutex gc_mutex;		/* one collection at a time */

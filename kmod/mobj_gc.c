@@ -35,6 +35,7 @@
  */
 #include <linux/ktime.h>
 #include <linux/sched.h>
+#include <linux/wait_bit.h>
 
 #include <kunit/visibility.h>
 
@@ -43,6 +44,8 @@
 
 /* Work between two cond_resched() of a collection that keeps the lock. */
 #define MOBJ_GC_RESCHED_BUDGET 1024
+/* How long the collector waits for clients to take the lock in turn. */
+#define MOBJ_GC_YIELD_JIFFIES 2
 
 static struct workqueue_struct *mobj_gc_wq;
 
@@ -447,11 +450,20 @@ static void mobj_gc_run(struct mobj_dev *mdev, bool incremental,
 		budget = MOBJ_GC_RESCHED_BUDGET;
 	}
 	while (!mobj_gc_cycle_step(mdev, budget)) {
-		if (incremental)
-			mobj_unlock(mdev);
+		if (!incremental) {
+			cond_resched();
+			continue;
+		}
+		mobj_unlock(mdev);
+		/*
+		 * A mutex may go straight back to its last holder: let the
+		 * clients that waited during the step have it first.
+		 */
+		wait_var_event_timeout(&mdev->lock_waiters,
+				       !atomic_read(&mdev->lock_waiters),
+				       MOBJ_GC_YIELD_JIFFIES);
 		cond_resched();
-		if (incremental)
-			mobj_lock(mdev);
+		mobj_lock(mdev);
 	}
 	if (res)
 		*res = mdev->cycle.res;

@@ -25,8 +25,6 @@
 #define CREATE_TRACE_POINTS
 #include "mobj_trace.h"
 
-#define MOBJ_VERSION "0.1.0"
-
 /* Limits: module parameters, root-writable, checked on every operation. */
 struct mobj_limit {
 	unsigned int val;
@@ -1438,7 +1436,7 @@ struct mobj_ioctl_op {
 	}
 
 static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
-	IOCTL_OP(QUERY, mobj_ioctl_query, struct mobj_query, client_handles),
+	IOCTL_OP(QUERY, mobj_ioctl_query, struct mobj_query, __reserved2),
 	IOCTL_OP(NOP, mobj_ioctl_nop, struct mobj_nop, flags),
 	IOCTL_OP(NEW, mobj_ioctl_new, struct mobj_new, id),
 	IOCTL_OP(DUP, mobj_ioctl_dup, struct mobj_dup, new_handle),
@@ -1486,10 +1484,11 @@ static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
 	struct mobj_query *cmd = ucmd->cmd;
 	unsigned int i;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 
 	cmd->abi_version = MOBJ_ABI_VERSION;
+	cmd->version = MOBJ_VERSION_CODE;
 	cmd->commands = 0;
 	for (i = 0; i < ARRAY_SIZE(mobj_ioctl_ops); i++)
 		if (mobj_ioctl_ops[i].execute)

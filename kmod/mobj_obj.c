@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include <kunit/visibility.h>
 
@@ -38,9 +39,12 @@ void mobj_lock(struct mobj_dev *mdev)
 	if (mutex_trylock(&mdev->lock)) {
 		now = local_clock();
 	} else {
+		atomic_inc(&mdev->lock_waiters);
 		start = local_clock();
 		mutex_lock(&mdev->lock);
 		now = local_clock();
+		if (atomic_dec_and_test(&mdev->lock_waiters))
+			wake_up_var(&mdev->lock_waiters);
 		st->contended++;
 		if (now > start) {
 			st->wait_ns += now - start;

@@ -49,6 +49,11 @@ int mobj_query(int fd, struct mobj_query *query)
 	return mobj_ioctl(fd, MOBJ_QUERY, query);
 }
 
+int mobj_version(void)
+{
+	return LIBMOBJ_VERSION_CODE;
+}
+
 int mobj_nop(int fd)
 {
 	struct mobj_nop cmd = { .size = sizeof(cmd) };

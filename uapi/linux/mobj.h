@@ -116,6 +116,8 @@ enum {
  * @live_handles: out, handles open on the device (all clients)
  * @client_objects: out, live objects created by this client
  * @client_handles: out, handles held by this client
+ * @version: out, the module's release, major << 16 | minor << 8 | patch
+ * @__reserved2: must be 0
  */
 struct mobj_query {
 	__u32 size;
@@ -132,6 +134,8 @@ struct mobj_query {
 	__aligned_u64 live_handles;
 	__aligned_u64 client_objects;
 	__aligned_u64 client_handles;
+	__u32 version;
+	__u32 __reserved2;
 };
 
 #define MOBJ_QUERY _IO(MOBJ_TYPE, MOBJ_CMD_QUERY)

@@ -27,6 +27,12 @@ int mobj_open(void);
 int mobj_open_path(const char *path);
 int mobj_close_dev(int fd);
 
+/*
+ * libmobj's own release, major << 16 | minor << 8 | patch; the module's is
+ * in struct mobj_query's version.
+ */
+int mobj_version(void);
+
 int mobj_query(int fd, struct mobj_query *query);
 int mobj_nop(int fd);
 
