@@ -203,7 +203,11 @@ static bool mobj_gc_partition(struct mobj_dev *mdev, long *budget)
 		if (!obj)
 			break;
 		--*budget;
-		if (obj->gc_state == MOBJ_GC_TOUCHED || obj->gc_refs > 0) {
+		/*
+		 * Touched, or already found reachable: one this pass moved to
+		 * the garbage and a touch brought back comes round again.
+		 */
+		if (obj->gc_state != MOBJ_GC_IN_SET || obj->gc_refs > 0) {
 			obj->gc_state = MOBJ_GC_REACHABLE;
 			continue;
 		}

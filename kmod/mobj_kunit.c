@@ -689,8 +689,47 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 	mobj_test_done(test, t);
 }
 
+/*
+ * Touched after the partition pass moved it to the garbage: it goes back
+ * to the tail of the reachable list, where the same pass meets it again
+ * and must leave it reachable.
+ */
+static void mobj_gc_incremental_touch_partition(struct kunit *test)
+{
+	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_obj *a, *b;
+
+	mutex_lock(&mdev->lock);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	mobj_test_link(test, t, a, b);
+	mobj_test_link(test, t, b, a);
+	mobj_obj_put(mdev, a);
+	mobj_obj_put(mdev, b);
+
+	mobj_gc_cycle_begin(mdev, 2);
+	while (a->gc_state != MOBJ_GC_UNREACHABLE)
+		KUNIT_ASSERT_FALSE(test, mobj_gc_cycle_step(mdev, 1));
+	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
+			(unsigned int)MOBJ_GC_PHASE_PARTITION);
+	mobj_obj_get(mdev, a);
+	KUNIT_EXPECT_EQ(test, a->gc_state, (u8)MOBJ_GC_REACHABLE);
+	while (!mobj_gc_cycle_step(mdev, 1))
+		;
+	KUNIT_EXPECT_EQ(test, mdev->cycle.res.collected, 0ULL);
+	KUNIT_EXPECT_EQ(test, mdev->live_objects, 2UL);
+	mobj_test_check(test, t);
+
+	mobj_obj_put(mdev, a);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 2UL);
+	mutex_unlock(&mdev->lock);
+	mobj_test_done(test, t);
+}
+
 static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_incremental_touch),
+	KUNIT_CASE(mobj_gc_incremental_touch_partition),
 	KUNIT_CASE(mobj_gc_big_ring),
 	KUNIT_CASE(mobj_gc_promotion),
 	KUNIT_CASE(mobj_gc_old_to_young),
