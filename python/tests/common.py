@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What every mobj Python test shares: a fresh Heap and a leak check."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import mobj  # noqa: E402
+
+DEV = os.environ.get("MOBJ_DEV", mobj.DEV_PATH)
+
+
+class HeapTest(unittest.TestCase):
+    """Opens ``self.heap`` (or skips without the device).
+
+    The collector's settings belong to the device: they are saved before
+    each test and put back after it.  Once the test's heap is closed and a
+    full collection has run, the device must have as many live objects and
+    handles as before the test: nothing leaked.
+    """
+
+    def setUp(self):
+        if not os.path.exists(DEV):
+            self.skipTest("%s missing: is mobj.ko loaded?" % DEV)
+        self.observer = mobj.Heap(DEV)
+        self.addCleanup(self.observer.close)
+        gc = self.observer.gc
+        self.saved = (gc.isenabled(), gc.get_threshold(), gc.get_debug())
+        # No automatic collection behind the test's back.
+        gc.disable()
+        q = self.observer.query()
+        self.start = (q.live_objects, q.live_handles)
+        self.heap = mobj.Heap(DEV)
+
+    def tearDown(self):
+        self.heap.close()
+        gc = self.observer.gc
+        enabled, threshold, debug = self.saved
+        gc.set_debug(debug)
+        gc.clear_garbage()
+        if gc.get_freeze_count():
+            gc.unfreeze()
+        gc.collect(2)
+        q = self.observer.query()
+        gc.set_threshold(*threshold)
+        if enabled:
+            gc.enable()
+        # live_handles includes the observer's (none: it made no object).
+        self.assertEqual((q.live_objects, q.live_handles), self.start,
+                         "objects or handles leaked by the test")
+
+    def live(self):
+        """Objects created through this test's heap that are alive."""
+        return self.heap.query().client_objects

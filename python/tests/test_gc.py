@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The cycle collector through heap.gc, and the seed scenario."""
+
+import unittest
+
+from common import HeapTest, mobj
+
+
+class TestCollector(HeapTest):
+
+    def test_seed_cycle(self):
+        heap = self.heap
+        start = heap.query().live_objects
+        a = heap.new(b"1", type=1)
+        b = heap.new(b"2", type=1)
+        a.append(b)
+        b.append(a)
+        self.assertEqual((heap.getrefcount(a), heap.getrefcount(b)), (2, 2))
+        a.close()
+        b.close()
+        self.assertEqual(heap.query().live_objects, start + 2)  # leaked
+        self.assertEqual(heap.collect(), 2)
+        self.assertEqual(heap.query().live_objects, start)
+
+    def test_self_reference_and_triangle(self):
+        heap = self.heap
+        s = heap.new()
+        s.append(s)
+        x, y, z = heap.new(), heap.new(), heap.new()
+        x.append(y)
+        y.append(z)
+        z.append(x)
+        for o in (s, x, y, z):
+            o.close()
+        self.assertEqual(self.live(), 4)
+        info = heap.gc.collect_info(2)
+        self.assertEqual(info.collected, 4)
+        self.assertEqual(info.uncollectable, 0)
+        self.assertEqual(self.live(), 0)
+
+    def test_reachable_cycle_survives(self):
+        heap = self.heap
+        a, b = heap.new(), heap.new()
+        a.append(b)
+        b.append(a)
+        b.close()
+        self.assertEqual(heap.collect(), 0)     # a's handle keeps both
+        self.assertEqual(len(a), 1)
+        self.assertEqual(a.info().generation, 2)    # survivors move up
+        a.close()
+        self.assertEqual(heap.collect(0), 0)    # generation 0 is empty
+        self.assertEqual(heap.collect(2), 2)
+
+    def test_enable_disable(self):
+        gc = self.heap.gc
+        gc.disable()        # HeapTest already did; twice is fine
+        self.assertFalse(gc.isenabled())
+        gc.enable()
+        self.assertTrue(gc.isenabled())
+        gc.disable()
+        self.assertFalse(gc.isenabled())
+
+    def test_threshold(self):
+        gc = self.heap.gc
+        t = gc.get_threshold()
+        self.assertEqual(len(t), 3)
+        gc.set_threshold(123)
+        self.assertEqual(gc.get_threshold(), (123, t[1], t[2]))
+        gc.set_threshold(500, 7, 9)
+        self.assertEqual(gc.get_threshold(), (500, 7, 9))
+        with self.assertRaises(mobj.InvalidArgument):
+            gc.set_threshold(500, 0, 9)     # threshold[1] must be >= 1
+        self.assertEqual(gc.get_threshold(), (500, 7, 9))
+
+    def test_count_and_stats(self):
+        heap, gc = self.heap, self.heap.gc
+        objs = [heap.new() for _ in range(3)]
+        for o in objs:
+            o.append(o)     # tracked: it has a slot
+        self.assertGreaterEqual(gc.get_count()[0], 3)
+        before = gc.get_stats()
+        self.assertEqual(len(before), 3)
+        self.assertEqual(set(before[0]),
+                         {"collections", "collected", "uncollectable",
+                          "total_ns"})
+        for o in objs:
+            o.close()
+        self.assertEqual(gc.collect(2), 3)
+        after = gc.get_stats()
+        self.assertEqual(after[2]["collections"],
+                         before[2]["collections"] + 1)
+        self.assertEqual(after[2]["collected"], before[2]["collected"] + 3)
+
+    def test_freeze(self):
+        heap, gc = self.heap, self.heap.gc
+        a = heap.new()
+        a.append(a)
+        self.assertTrue(gc.is_tracked(a))
+        self.assertGreaterEqual(gc.freeze(), 1)
+        self.assertTrue(a.info().frozen)
+        self.assertEqual(a.info().generation, 3)
+        self.assertGreaterEqual(gc.get_freeze_count(), 1)
+        a.close()
+        self.assertEqual(gc.collect(), 0)       # frozen: never collected
+        self.assertEqual(self.live(), 1)
+        self.assertGreaterEqual(gc.unfreeze(), 1)
+        self.assertEqual(gc.get_freeze_count(), 0)
+        self.assertEqual(gc.collect(), 1)
+
+    def test_referents_referrers(self):
+        heap = self.heap
+        a, b, c = heap.new(), heap.new(), heap.new()
+        a.append(b)
+        a.append(c)
+        c.append(b)
+        gc = heap.gc
+        self.assertEqual(gc.get_referents(a), [b.id, c.id])
+        self.assertEqual(sorted(gc.get_referrers(b)), sorted([a.id, c.id]))
+        self.assertEqual(gc.get_referrers(a), [])
+        many = [heap.new() for _ in range(40)]      # more than one guess
+        for o in many:
+            o.append(b)
+        self.assertEqual(len(b.referrers()), 42)
+        for o in many:
+            o.close()
+
+    def test_saveall_garbage(self):
+        heap, gc = self.heap, self.heap.gc
+        gc.set_debug(mobj.DEBUG_SAVEALL)
+        self.assertEqual(gc.get_debug(), mobj.DEBUG_SAVEALL)
+        a, b = heap.new(b"a"), heap.new(b"b")
+        a.append(b)
+        b.append(a)
+        a.close()
+        b.close()
+        self.assertEqual(gc.collect(), 2)
+        garbage = gc.garbage
+        self.assertEqual(sorted(o.data for o in garbage), [b"a", b"b"])
+        self.assertTrue(all(o.info().garbage for o in garbage))
+        for o in garbage:
+            o.close()
+        gc.clear_garbage()
+        gc.set_debug(0)
+        self.assertEqual(gc.garbage, [])
+        self.assertEqual(gc.collect(), 2)   # the cycle, no longer saved
+        self.assertEqual(self.live(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
