@@ -3,8 +3,8 @@
  * debugfs "graph": the reference graph around one object, in Graphviz form,
  * after objgraph's show_refs, show_backrefs and find_backref_chain.
  *
- * Write a query, then read the answer from the same open file (each open
- * file has its own query):
+ * Write a query, then read the answer from the same open file, from
+ * offset 0 (seek back after writing; each open file has its own query):
  *
  *   refs ID [depth=N] [max=N]      what ID refers to, N levels deep
  *   backrefs ID [depth=N] [max=N]  what refers to ID, with the clients'
@@ -27,6 +27,7 @@
 #define MOBJ_GRAPH_DEPTH_MAX	20
 #define MOBJ_GRAPH_EDGES_MAX	1000
 #define MOBJ_GRAPH_NODES_MAX	4096
+#define MOBJ_GRAPH_EDGES_TOTAL	16384
 #define MOBJ_GRAPH_CHAIN_MAX	BIT(20)
 #define MOBJ_GRAPH_QUERY_MAX	128
 
@@ -73,21 +74,29 @@ struct mobj_graph_node {
  * struct mobj_graph_walk - a breadth-first walk over the graph
  * @nodes: the nodes in the order found
  * @n: how many
- * @cap: room in @nodes
+ * @cap: most nodes the walk may find
+ * @alloc: room in @nodes, grown as needed up to @cap
  * @seen: object id -> index in @nodes + 1
+ * @edges: edges drawn so far, at most MOBJ_GRAPH_EDGES_TOTAL
  */
 struct mobj_graph_walk {
 	struct mobj_graph_node *nodes;
 	unsigned int n;
 	unsigned int cap;
+	unsigned int alloc;
 	struct xarray seen;
+	unsigned int edges;
 };
 
+/* Room for MOBJ_GRAPH_NODES_MAX nodes at first, growing up to @cap. */
 static int mobj_walk_init(struct mobj_graph_walk *walk, unsigned int cap)
 {
-	walk->nodes = kvmalloc_array(cap, sizeof(*walk->nodes), GFP_KERNEL);
+	walk->alloc = min_t(unsigned int, cap, MOBJ_GRAPH_NODES_MAX);
+	walk->nodes = kvmalloc_array(walk->alloc, sizeof(*walk->nodes),
+				     GFP_KERNEL);
 	walk->n = 0;
 	walk->cap = cap;
+	walk->edges = 0;
 	xa_init(&walk->seen);
 	return walk->nodes ? 0 : -ENOMEM;
 }
@@ -107,10 +116,21 @@ static bool mobj_walk_seen(struct mobj_graph_walk *walk, struct mobj_obj *obj)
 static int mobj_walk_add(struct mobj_graph_walk *walk, struct mobj_obj *obj,
 			 unsigned int depth, unsigned int parent, u32 slot)
 {
+	struct mobj_graph_node *nodes;
+	unsigned int alloc;
 	int rc;
 
 	if (walk->n == walk->cap)
 		return -ENOSPC;
+	if (walk->n == walk->alloc) {
+		alloc = min(walk->alloc * 2, walk->cap);
+		nodes = kvrealloc(walk->nodes, walk->alloc * sizeof(*nodes),
+				  alloc * sizeof(*nodes), GFP_KERNEL);
+		if (!nodes)
+			return -ENOMEM;
+		walk->nodes = nodes;
+		walk->alloc = alloc;
+	}
 	rc = xa_err(xa_store(&walk->seen, obj->id, xa_mk_value(walk->n + 1),
 			     GFP_KERNEL));
 	if (rc)
@@ -164,6 +184,7 @@ static void mobj_graph_begin(struct seq_file *m)
 {
 	seq_puts(m, "digraph mobj {\n");
 	seq_puts(m, "  node [shape=box, style=filled, fillcolor=white, fontname=\"Helvetica\"];\n");
+	seq_puts(m, "  edge [fontname=\"Helvetica\"];\n");
 }
 
 /* Follow one node's edges: slots (refs) or reverse edges (backrefs). */
@@ -187,6 +208,9 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 		ref = obj->slots;
 	}
 	for (; drawn < min_t(unsigned long, total, max_edges); drawn++) {
+		if (walk->edges == MOBJ_GRAPH_EDGES_TOTAL)
+			break;
+		walk->edges++;
 		other = back ? ref->owner : ref->target;
 		slot = ref - ref->owner->slots;
 		if (!mobj_walk_seen(walk, other)) {
@@ -262,6 +286,8 @@ static int mobj_graph_show_walk(struct seq_file *m, struct mobj_graph_query *q,
 	}
 	if (!rc && walk.n == walk.cap)
 		seq_printf(m, "  // stopped at %u nodes\n", walk.cap);
+	if (!rc && walk.edges == MOBJ_GRAPH_EDGES_TOTAL)
+		seq_printf(m, "  // stopped at %u edges\n", walk.edges);
 	if (!rc && back)
 		mobj_graph_handles(m, mdev, &walk);
 	seq_puts(m, "}\n");
