@@ -78,6 +78,7 @@ class Query(ctypes.Structure):
         ("client_objects_max", u64), ("client_handles_max", u64),
         ("live_objects", u64), ("live_handles", u64),
         ("client_objects", u64), ("client_handles", u64),
+        ("version", u32), ("__reserved2", u32),
     ]
 
 
