@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj_ctl: the mobjctl tool (tools/mobjctl/mobjctl, or $MOBJCTL) run as a
+ * user would: every command, its output (text, --json, pictures parsed
+ * back by Graphviz) checked against the heap the test built, and its
+ * errors: exit status 1 (the operation failed) or 2 (bad usage), nothing
+ * on standard output, one line on standard error.
+ */
+#include "mobj_test.h"
+#include "mobj_trace_util.h"
+
+/* ------------------------------------------------------------------ */
+/* mobjctl */
+
+/* tools/mobjctl/mobjctl next to this test's directory, or $MOBJCTL. */
+static const char *mobjctl_path(void)
+{
+	static char path[PATH_MAX + 32];
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (getenv("MOBJCTL"))
+		return getenv("MOBJCTL");
+	if (path[0])
+		return path;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return "mobjctl";
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../tools/mobjctl/mobjctl", exe);
+	return path;
+}
+
+#define CTL_ARGS 16
+
+/* Run mobjctl with the NULL-terminated arguments, as @uid. */
+static int ctl_run(struct proc_out *po, uid_t uid, ...)
+{
+	char *argv[CTL_ARGS + 2];
+	va_list ap;
+	int i = 0;
+
+	argv[i++] = (char *)mobjctl_path();
+	va_start(ap, uid);
+	while (i <= CTL_ARGS && (argv[i] = va_arg(ap, char *)))
+		i++;
+	va_end(ap);
+	argv[i] = NULL;
+	return run_prog(argv, NULL, uid, po);
+}
+
+#define CTL(po, ...) ASSERT_EQ(0, ctl_run(po, 0, __VA_ARGS__, NULL))
+#define CTL_NOBODY(po, ...) \
+	ASSERT_EQ(0, ctl_run(po, NOBODY, __VA_ARGS__, NULL))
+
+/* A failure: exit @status, nothing on stdout, one line on stderr. */
+#define EXPECT_CTL_ERROR(po, st, text) do { \
+	EXPECT_EQ(st, (po)->status); \
+	EXPECT_STREQ("", (po)->out); \
+	EXPECT_EQ(1, count_lines((po)->err)) TH_LOG("stderr: %s", (po)->err); \
+	EXPECT_EQ(0, strncmp((po)->err, "mobjctl: ", 9)); \
+	EXPECT_NE(NULL, strstr((po)->err, text)) TH_LOG("stderr: %s", \
+							(po)->err); \
+	proc_out_free(po); \
+} while (0)
+
+#define EXPECT_CTL_OK(po) do { \
+	EXPECT_EQ(0, (po)->status) TH_LOG("stderr: %s", (po)->err); \
+	EXPECT_STREQ("", (po)->err); \
+} while (0)
+
+#define ASSERT_MOBJCTL() \
+	ASSERT_EQ(0, access(mobjctl_path(), X_OK)) \
+		TH_LOG("%s: %s (build it: make -C tools/mobjctl)", \
+		       mobjctl_path(), strerror(errno))
+
+TEST_F_TIMEOUT(trace, mobjctl_stats_and_check, SLOW_TEST_TIMEOUT)
+{
+	struct mobj_gc_state st;
+	struct proc_out po;
+	const struct jv *gens;
+	struct jv *j;
+	__u64 live;
+	char want[64];
+
+	ASSERT_MOBJCTL();
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
+	live = live_of(self->fd);
+	CTL(&po, "stats");
+	EXPECT_CTL_OK(&po);
+	snprintf(want, sizeof(want), "live_objects %llu",
+		 (unsigned long long)live);
+	EXPECT_TRUE(has_line(po.out, want));
+	EXPECT_TRUE(has_line(po.out, "gc_enabled 0"));
+	proc_out_free(&po);
+
+	CTL(&po, "--json", "stats");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	EXPECT_EQ(live, jnum(j, "live_objects"));
+	EXPECT_EQ(0, jnum(j, "gc_enabled"));
+	EXPECT_LT(0, jnum(j, "lock_acquisitions"));
+	gens = jget(j, "generations");
+	ASSERT_NE(NULL, gens);
+	ASSERT_EQ(3, gens->n);
+	EXPECT_EQ(2, jnum(gens->v[2], "generation"));
+	EXPECT_EQ(st.threshold[0], jnum(gens->v[0], "threshold"));
+	EXPECT_EQ(st.threshold[2], jnum(gens->v[2], "threshold"));
+	jv_free(j);
+	proc_out_free(&po);
+
+	CTL(&po, "check");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(0, strncmp(po.out, "ok objects ", 11));
+	proc_out_free(&po);
+}
+
+TEST_F_TIMEOUT(trace, mobjctl_collect_and_threshold, SLOW_TEST_TIMEOUT)
+{
+	struct mobj_gc_state st;
+	struct proc_out po;
+	char want[64];
+	struct jv *j;
+	__u32 a, b;
+
+	ASSERT_MOBJCTL();
+	a = NEW(T_CTL, NULL, NULL);
+	b = NEW(T_CTL, NULL, NULL);
+	APPEND(a, b);
+	APPEND(b, a);
+	ASSERT_EQ(0, mobj_close(self->fd, a));
+	ASSERT_EQ(0, mobj_close(self->fd, b));
+	CTL(&po, "collect", "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	EXPECT_EQ(2, jnum(j, "generation"));
+	EXPECT_EQ(2, jnum(j, "collected"));
+	EXPECT_EQ(0, jnum(j, "uncollectable"));
+	EXPECT_LE(2, jnum(j, "examined"));
+	jv_free(j);
+	proc_out_free(&po);
+	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
+
+	CTL(&po, "collect", "0");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(0, strncmp(po.out, "generation 0: collected 0,", 26));
+	proc_out_free(&po);
+	CTL(&po, "collect", "3");
+	EXPECT_CTL_ERROR(&po, 2, "0, 1 or 2");
+	CTL(&po, "collect", "x");
+	EXPECT_CTL_ERROR(&po, 2, "collect");
+
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
+	CTL(&po, "threshold");
+	EXPECT_CTL_OK(&po);
+	snprintf(want, sizeof(want), "%u %u %u\n", st.threshold[0],
+		 st.threshold[1], st.threshold[2]);
+	EXPECT_STREQ(want, po.out);
+	proc_out_free(&po);
+	CTL(&po, "threshold", "900", "5");
+	EXPECT_CTL_OK(&po);
+	snprintf(want, sizeof(want), "900 5 %u\n", st.threshold[2]);
+	EXPECT_STREQ(want, po.out);
+	proc_out_free(&po);
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
+	EXPECT_EQ(900, st.threshold[0]);
+	EXPECT_EQ(5, st.threshold[1]);
+	CTL(&po, "threshold", "900", "0");
+	EXPECT_CTL_ERROR(&po, 1, "at least 1");
+	CTL(&po, "threshold", "--json");
+	EXPECT_CTL_OK(&po);
+	snprintf(want, sizeof(want), "{\"threshold\": [900, 5, %u]}\n",
+		 st.threshold[2]);
+	EXPECT_STREQ(want, po.out);
+	proc_out_free(&po);
+}
+
+TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
+{
+	char type[16], other[24], want[256];
+	const struct jv *o;
+	struct proc_out po;
+	__u64 ida, idb, idc, idd;
+	__u32 a, b, c, d;
+	struct jv *j;
+	int i, found = 0;
+
+	ASSERT_MOBJCTL();
+	ASSERT_EQ(0, name_type(self, T_CTL, "trace.Ctl"));
+	a = NEW(T_CTL, NULL, &ida);
+	b = NEW(T_CTL, "xyz", &idb);
+	c = NEW(T_CTL, NULL, &idc);
+	d = NEW(T_CTL + 1, NULL, &idd);
+	APPEND(a, b);
+
+	CTL(&po, "types", "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	ASSERT_EQ(J_ARR, j->t);
+	for (i = 0; i < j->n; i++)
+		if (!strcmp(jstr(j->v[i], "type"), "trace.Ctl"))
+			found = jnum(j->v[i], "count");
+	EXPECT_EQ(3, found);
+	jv_free(j);
+	proc_out_free(&po);
+
+	/* By name or by number: the same three lines. */
+	snprintf(want, sizeof(want),
+		 "# id type refcount generation slots data_len flags\n"
+		 "%llu trace.Ctl 1 0 1 0 t\n%llu trace.Ctl 2 - 0 3 -\n"
+		 "%llu trace.Ctl 1 - 0 0 -\n", (unsigned long long)ida,
+		 (unsigned long long)idb, (unsigned long long)idc);
+	CTL(&po, "objects", "--type", "trace.Ctl");
+	EXPECT_CTL_OK(&po);
+	EXPECT_STREQ(want, po.out);
+	proc_out_free(&po);
+	snprintf(type, sizeof(type), "%u", T_CTL);
+	CTL(&po, "objects", "--type", type);
+	EXPECT_CTL_OK(&po);
+	EXPECT_STREQ(want, po.out);
+	proc_out_free(&po);
+
+	snprintf(other, sizeof(other), "type%u", T_CTL + 1);
+	CTL(&po, "objects", "--json", "--type", other);
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	ASSERT_EQ(J_ARR, j->t);
+	ASSERT_EQ(1, j->n);
+	o = j->v[0];
+	EXPECT_EQ(idd, jnum(o, "id"));
+	EXPECT_STREQ(other, jstr(o, "type"));
+	EXPECT_EQ(1, jnum(o, "refcount"));
+	EXPECT_STREQ("untracked", jstr(o, "generation"));
+	EXPECT_EQ(0, jnum(o, "tracked"));
+	jv_free(j);
+	proc_out_free(&po);
+
+	CTL(&po, "garbage", "--json");
+	EXPECT_CTL_OK(&po);
+	EXPECT_STREQ("[]\n", po.out);
+	proc_out_free(&po);
+
+	EXPECT_EQ(0, mobj_close(self->fd, a));
+	EXPECT_EQ(0, mobj_close(self->fd, b));
+	EXPECT_EQ(0, mobj_close(self->fd, c));
+	EXPECT_EQ(0, mobj_close(self->fd, d));
+}
+
+TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
+{
+	char id0[24], id3[24], file[128], *s;
+	struct proc_out po;
+	struct diamond dm;
+	struct xedge e[5];
+	struct dgraph g;
+
+	ASSERT_MOBJCTL();
+	diamond_build(_metadata, self, &dm);
+	diamond_edges(&dm, e);
+	snprintf(id0, sizeof(id0), "%llu", (unsigned long long)dm.id[0]);
+	snprintf(id3, sizeof(id3), "%llu", (unsigned long long)dm.id[3]);
+
+	/* .dot: the digraph itself, as dot reads it. */
+	snprintf(file, sizeof(file), "%s/refs.dot", self->tmp);
+	CTL(&po, "graph", "refs", id0, "-o", file);
+	EXPECT_CTL_OK(&po);
+	EXPECT_NE(NULL, strstr(po.out, file));
+	proc_out_free(&po);
+	s = slurp(file);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, dot_parse(s, &g));
+	EXPECT_TRUE(g_equal(&g, dm.n, 4, e, 5, false));
+	free(s);
+
+	/* .png: rendered by dot. */
+	snprintf(file, sizeof(file), "%s/backrefs.png", self->tmp);
+	CTL(&po, "graph", "backrefs", id3, "--depth", "2", "-o", file);
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+	s = slurp(file);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, memcmp(s, "\x89PNG\r\n", 6));
+	free(s);
+
+	/* Standard output, with --max and --depth. */
+	CTL(&po, "graph", "refs", id0, "--depth", "1", "--max", "1");
+	EXPECT_CTL_OK(&po);
+	ASSERT_EQ(0, dot_parse(po.out, &g));
+	EXPECT_EQ(3, g.nn);
+	EXPECT_NE(NULL, strstr(po.out, "1 more references"));
+	proc_out_free(&po);
+
+	CTL(&po, "chain", id3);
+	EXPECT_CTL_OK(&po);
+	ASSERT_EQ(0, dot_parse(po.out, &g));
+	EXPECT_NE(NULL, g_node(&g, dm.n[3]));
+	EXPECT_NE(NULL, g_my_client(&g));
+	proc_out_free(&po);
+	diamond_free(_metadata, self, &dm);
+}
+
+TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
+{
+	static const char *const cmds[] = {
+		"stats", "collect", "threshold", "types", "objects",
+		"garbage", "check", "graph", "chain", "trace", "name",
+	};
+	char id[24], nx[24];
+	struct proc_out po;
+	struct stat st;
+	__u64 ida;
+	__u32 a;
+	int i;
+
+	ASSERT_MOBJCTL();
+	a = NEW(T_CTL, NULL, &ida);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)ida);
+	snprintf(nx, sizeof(nx), "%llu", (unsigned long long)ida + 100000);
+
+	CTL(&po, "graph", "refs", nx);
+	EXPECT_CTL_ERROR(&po, 1, "no object with id");
+	CTL(&po, "graph", "refs", id, "--depth", "30");
+	EXPECT_CTL_ERROR(&po, 1, "bad graph query");
+	CTL(&po, "graph", "frob", id);
+	EXPECT_CTL_ERROR(&po, 2, "refs or backrefs");
+	CTL(&po, "graph", "refs");
+	EXPECT_CTL_ERROR(&po, 2, "graph");
+	CTL(&po, "graph", "refs", id, "-o", "x.jpg");
+	EXPECT_CTL_ERROR(&po, 2, ".png");
+	CTL(&po, "chain", id, "--depth", "2");
+	EXPECT_CTL_ERROR(&po, 2, "chain");
+	CTL(&po, "frob");
+	EXPECT_CTL_ERROR(&po, 2, "unknown command");
+	CTL(&po, "--frob");
+	EXPECT_CTL_ERROR(&po, 2, "unknown option");
+	ASSERT_EQ(0, ctl_run(&po, 0, NULL));
+	EXPECT_CTL_ERROR(&po, 2, "no command");
+	CTL(&po, "stats", "extra");
+	EXPECT_CTL_ERROR(&po, 2, "unexpected argument");
+	CTL(&po, "objects", "--type");
+	EXPECT_CTL_ERROR(&po, 2, "--type");
+	CTL(&po, "check", "--json");
+	EXPECT_CTL_ERROR(&po, 2, "--json");
+
+	/* Devices that are not there, or not mobj. */
+	CTL(&po, "--device", "/dev/mobj7", "collect");
+	EXPECT_CTL_ERROR(&po, 1, "no such device");
+	CTL(&po, "--device", "/dev/mobj7", "stats");
+	EXPECT_CTL_ERROR(&po, 1, "/sys/kernel/debug/mobj/mobj7");
+	CTL(&po, "stats", "--device", "/dev/null");
+	EXPECT_CTL_ERROR(&po, 1, "not a mobj device");
+
+	/* Not root. */
+	CTL_NOBODY(&po, "stats");
+	EXPECT_CTL_ERROR(&po, 1, "root");
+	CTL_NOBODY(&po, "graph", "refs", id);
+	EXPECT_CTL_ERROR(&po, 1, "root");
+	CTL_NOBODY(&po, "trace");
+	EXPECT_CTL_ERROR(&po, 1, "root");
+	ASSERT_EQ(0, stat(MOBJ_DEV_PATH, &st));
+	if (!(st.st_mode & 0006)) {
+		CTL_NOBODY(&po, "collect");
+		EXPECT_CTL_ERROR(&po, 1, "root");
+	}
+
+	/* --help everywhere. */
+	for (i = 0; i < (int)ARRAY_SIZE(cmds); i++) {
+		CTL(&po, cmds[i], "--help");
+		EXPECT_EQ(0, po.status);
+		EXPECT_EQ(0, strncmp(po.out, "Usage: mobjctl", 14));
+		EXPECT_NE(NULL, strstr(po.out, cmds[i]));
+		proc_out_free(&po);
+	}
+	CTL(&po, "help", "graph");
+	EXPECT_EQ(0, po.status);
+	EXPECT_EQ(0, strncmp(po.out, "Usage: mobjctl", 14));
+	proc_out_free(&po);
+	CTL(&po, "--help");
+	EXPECT_EQ(0, po.status);
+	EXPECT_NE(NULL, strstr(po.out, "Commands:"));
+	proc_out_free(&po);
+	EXPECT_EQ(0, mobj_close(self->fd, a));
+}
+
+TEST_F_TIMEOUT(trace, mobjctl_name, SLOW_TEST_TIMEOUT)
+{
+	char type[16], name[MOBJ_TYPE_NAME_MAX];
+	struct proc_out po;
+
+	ASSERT_MOBJCTL();
+	self->named[self->nnamed++] = T_CTL + 2;
+	snprintf(type, sizeof(type), "%u", T_CTL + 2);
+	CTL(&po, "name", type, "trace.Named");
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+	ASSERT_EQ(0, type_name_get(self->fd, T_CTL + 2, name));
+	EXPECT_STREQ("trace.Named", name);
+	CTL(&po, "name", type);
+	EXPECT_CTL_OK(&po);
+	EXPECT_STREQ("trace.Named\n", po.out);
+	proc_out_free(&po);
+	CTL(&po, "name", type, "bad name");
+	EXPECT_CTL_ERROR(&po, 1, "invalid type name");
+	CTL(&po, "name", type, "0123456789012345678901234567890123");
+	EXPECT_CTL_ERROR(&po, 1, "invalid type name");
+	CTL(&po, "name", "x", "y");
+	EXPECT_CTL_ERROR(&po, 2, "not a number");
+	CTL(&po, "name", type, "");
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+	ASSERT_EQ(0, type_name_get(self->fd, T_CTL + 2, name));
+	EXPECT_STREQ("", name);
+}
+
+/* Wait up to @ms for a line containing @text on @fd; false on timeout. */
+static bool wait_for_text(int fd, const char *text, int ms, char *buf,
+			  size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	__u64 end = mobj_now_ms() + ms;
+	size_t have = strlen(buf);
+	ssize_t n;
+
+	while (!strstr(buf, text)) {
+		if (mobj_now_ms() > end || have + 1 >= len)
+			return false;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + have, len - have - 1);
+		if (n <= 0)
+			return false;
+		have += n;
+		buf[have] = '\0';
+	}
+	return true;
+}
+
+/* mobjctl trace: events as they come, until SIGINT; then cleaned up. */
+TEST_F_TIMEOUT(trace, mobjctl_trace, SLOW_TEST_TIMEOUT)
+{
+	char out[16384] = "", err[1024] = "", want[96], inst[128];
+	int po[2], pe[2], status;
+	__u64 idx;
+	pid_t pid;
+	__u32 x;
+
+	ASSERT_MOBJCTL();
+	ASSERT_EQ(0, tracefs_ready());
+	ASSERT_EQ(0, pipe(po));
+	ASSERT_EQ(0, pipe(pe));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execl(mobjctl_path(), "mobjctl", "trace", (char *)NULL);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	EXPECT_TRUE(wait_for_text(pe[0], "(Ctrl-C to stop)\n", 60000, err,
+				  sizeof(err))) TH_LOG("stderr: %s", err);
+	snprintf(inst, sizeof(inst), TRACEFS_DIR "/instances/mobjctl-%d", pid);
+	EXPECT_EQ(0, access(inst, F_OK));
+
+	x = NEW(T_CTL, "ab", &idx);
+	ASSERT_EQ(0, mobj_close(self->fd, x));
+	snprintf(want, sizeof(want), "obj_free: id=%llu type=%u reason=refcount\n",
+		 (unsigned long long)idx, T_CTL);
+	EXPECT_TRUE(wait_for_text(po[0], want, 60000, out, sizeof(out)))
+		TH_LOG("stdout: %s", out);
+	snprintf(want, sizeof(want), "obj_new: id=%llu type=%u data_len=2\n",
+		 (unsigned long long)idx, T_CTL);
+	EXPECT_NE(NULL, strstr(out, want));
+
+	kill(pid, SIGINT);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(-1, access(inst, F_OK));
+	close(po[0]);
+	close(pe[0]);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,1218 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by mobj_trace.c and mobj_ctl.c: files, a small JSON
+ * reader, running programs, Graphviz dot as a parser, graph queries,
+ * tracefs instances and the common fixture.  Included once per test
+ * binary, right after mobj_test.h.
+ */
+#ifndef MOBJ_TRACE_UTIL_H
+#define MOBJ_TRACE_UTIL_H
+
+#include <ctype.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#define DBG_DIR		"/sys/kernel/debug/mobj"
+#define TRACEFS_DIR	"/sys/kernel/tracing"
+#define TRACEFS_MAGIC	0x74726163
+#define NOBODY		65534
+
+/*
+ * Tests that start programs (dot, mobjctl): under emulation, with other
+ * VMs on the host, one exec of a dynamically linked program can take
+ * seconds.
+ */
+#define SLOW_TEST_TIMEOUT 240
+
+/* Type tags, one range per test so that names never collide. */
+#define T_OBJ		0x5a01
+#define T_OBJ2		0x5a02
+#define T_HIST1		0x5b01
+#define T_HIST2		0x5b02
+#define T_HIST3		0x5b03
+#define T_GRAPH		0x5c01
+#define T_LEAF		0x5c02
+#define T_EV		0x5d01
+#define T_BIG		0x5e01
+#define T_NAME		0x5f01
+#define T_CTL		0x6001
+
+/* ------------------------------------------------------------------ */
+/* Files */
+
+/* Everything left to read from @fd, NUL-terminated; NULL with errno set. */
+static inline char *read_all(int fd, size_t *lenp)
+{
+	size_t len = 0, cap = 16384;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int err;
+
+	while (buf) {
+		if (len + 4096 + 1 > cap) {
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			free(buf);
+			errno = err;
+			return NULL;
+		}
+		if (!n) {
+			buf[len] = '\0';
+			if (lenp)
+				*lenp = len;
+			return buf;
+		}
+		len += n;
+	}
+	free(buf);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static inline char *slurp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s;
+	int err;
+
+	if (fd < 0)
+		return NULL;
+	s = read_all(fd, NULL);
+	err = errno;
+	close(fd);
+	errno = err;
+	return s;
+}
+
+static inline char *dbg_read(const char *file)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DBG_DIR "/%s", file);
+	return slurp(path);
+}
+
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* Does @text hold @line as a whole line? */
+static inline bool has_line(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line))) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[len] == '\n' || p[len] == '\0'))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static inline bool has_linef(const char *text, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return has_line(text, line);
+}
+
+/* The first line of @text starting with @prefix, copied to @out. */
+static inline bool find_line(const char *text, const char *prefix, char *out,
+			     size_t outlen)
+{
+	size_t len = strlen(prefix);
+	const char *p = text, *end;
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, prefix, len))
+			continue;
+		end = strchrnul(p, '\n');
+		snprintf(out, outlen, "%.*s", (int)(end - p), p);
+		return true;
+	}
+	return false;
+}
+
+static inline int count_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* "key value" in debugfs stats; -1 when missing. */
+static inline long long stat_val(const char *stats, const char *key)
+{
+	char prefix[64], line[256];
+
+	snprintf(prefix, sizeof(prefix), "%s ", key);
+	if (!find_line(stats, prefix, line, sizeof(line)))
+		return -1;
+	return strtoll(line + strlen(prefix), NULL, 10);
+}
+
+/* "genN ... key value ..." in debugfs stats; -1 when missing. */
+static inline long long gen_val(const char *stats, int gen, const char *key)
+{
+	char prefix[16], line[512], pat[64], *p;
+
+	snprintf(prefix, sizeof(prefix), "gen%d ", gen);
+	if (!find_line(stats, prefix, line, sizeof(line)))
+		return -1;
+	snprintf(pat, sizeof(pat), " %s ", key);
+	p = strstr(line, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* /proc/meminfo's @key in kB, or the calling process's /proc/self/status. */
+static inline long long kb_of(const char *path, const char *key)
+{
+	char *text = slurp(path), line[128];
+	long long v = -1;
+
+	if (text && find_line(text, key, line, sizeof(line)))
+		v = strtoll(line + strlen(key), NULL, 10);
+	free(text);
+	return v;
+}
+
+static inline long long kernel_kb(void)
+{
+	return kb_of("/proc/meminfo", "Slab:") +
+	       kb_of("/proc/meminfo", "VmallocUsed:");
+}
+
+/* ------------------------------------------------------------------ */
+/* A small JSON reader, for dot -Tjson and mobjctl --json */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jtype t;
+	double num;
+	char *str;
+	int n;
+	struct jv **v;
+	char **k;
+};
+
+static inline void jv_free(struct jv *j)
+{
+	int i;
+
+	if (!j)
+		return;
+	for (i = 0; i < j->n; i++) {
+		jv_free(j->v[i]);
+		if (j->k)
+			free(j->k[i]);
+	}
+	free(j->v);
+	free(j->k);
+	free(j->str);
+	free(j);
+}
+
+static inline void j_ws(const char **p)
+{
+	while (isspace((unsigned char)**p))
+		(*p)++;
+}
+
+static inline char *j_string(const char **p)
+{
+	size_t cap = strlen(*p) + 1, n = 0;
+	char *s = malloc(cap);
+	unsigned int u;
+
+	if (!s || **p != '"')
+		goto err;
+	for ((*p)++; **p && **p != '"'; (*p)++) {
+		if (**p != '\\') {
+			s[n++] = **p;
+			continue;
+		}
+		(*p)++;
+		switch (**p) {
+		case 'n':
+			s[n++] = '\n';
+			break;
+		case 't':
+			s[n++] = '\t';
+			break;
+		case 'r':
+			s[n++] = '\r';
+			break;
+		case 'b':
+			s[n++] = '\b';
+			break;
+		case 'f':
+			s[n++] = '\f';
+			break;
+		case 'u':
+			if (sscanf(*p + 1, "%4x", &u) != 1)
+				goto err;
+			s[n++] = u < 0x80 ? (char)u : '?';
+			*p += 4;
+			break;
+		case '\0':
+			goto err;
+		default:
+			s[n++] = **p;
+			break;
+		}
+	}
+	if (**p != '"')
+		goto err;
+	(*p)++;
+	s[n] = '\0';
+	return s;
+err:
+	free(s);
+	return NULL;
+}
+
+static inline struct jv *j_value(const char **p, int depth);
+
+static inline int j_push(struct jv *j, struct jv *v, char *key)
+{
+	struct jv **nv = realloc(j->v, (j->n + 1) * sizeof(*nv));
+	char **nk;
+
+	if (!nv)
+		return -1;
+	j->v = nv;
+	if (j->t == J_OBJ) {
+		nk = realloc(j->k, (j->n + 1) * sizeof(*nk));
+		if (!nk)
+			return -1;
+		j->k = nk;
+		j->k[j->n] = key;
+	}
+	j->v[j->n++] = v;
+	return 0;
+}
+
+/* An array or an object, after its opening bracket. */
+static inline int j_items(struct jv *j, const char **p, int depth)
+{
+	char close = j->t == J_ARR ? ']' : '}';
+	struct jv *v;
+	char *key = NULL;
+
+	j_ws(p);
+	if (**p == close) {
+		(*p)++;
+		return 0;
+	}
+	for (;;) {
+		j_ws(p);
+		if (j->t == J_OBJ) {
+			key = j_string(p);
+			j_ws(p);
+			if (!key || *(*p)++ != ':')
+				goto err;
+		}
+		v = j_value(p, depth + 1);
+		if (!v || j_push(j, v, key)) {
+			jv_free(v);
+			goto err;
+		}
+		key = NULL;
+		j_ws(p);
+		if (**p == ',') {
+			(*p)++;
+			continue;
+		}
+		if (*(*p)++ == close)
+			return 0;
+		return -1;
+	}
+err:
+	free(key);
+	return -1;
+}
+
+static inline struct jv *j_value(const char **p, int depth)
+{
+	struct jv *j = calloc(1, sizeof(*j));
+	char *end;
+
+	if (!j || depth > 64)
+		goto err;
+	j_ws(p);
+	if (**p == '{' || **p == '[') {
+		j->t = *(*p)++ == '{' ? J_OBJ : J_ARR;
+		if (j_items(j, p, depth))
+			goto err;
+	} else if (**p == '"') {
+		j->t = J_STR;
+		j->str = j_string(p);
+		if (!j->str)
+			goto err;
+	} else if (!strncmp(*p, "true", 4) || !strncmp(*p, "false", 5)) {
+		j->t = J_BOOL;
+		j->num = **p == 't';
+		*p += **p == 't' ? 4 : 5;
+	} else if (!strncmp(*p, "null", 4)) {
+		*p += 4;
+	} else {
+		j->t = J_NUM;
+		j->num = strtod(*p, &end);
+		if (end == *p)
+			goto err;
+		*p = end;
+	}
+	return j;
+err:
+	jv_free(j);
+	return NULL;
+}
+
+static inline struct jv *json_parse(const char *text)
+{
+	const char *p = text;
+	struct jv *j = j_value(&p, 0);
+
+	j_ws(&p);
+	if (j && *p) {
+		jv_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+static inline struct jv *jget(const struct jv *j, const char *key)
+{
+	int i;
+
+	for (i = 0; j && j->t == J_OBJ && i < j->n; i++)
+		if (!strcmp(j->k[i], key))
+			return j->v[i];
+	return NULL;
+}
+
+static inline const char *jstr(const struct jv *j, const char *key)
+{
+	const struct jv *v = jget(j, key);
+
+	return v && v->t == J_STR ? v->str : "";
+}
+
+static inline double jnum(const struct jv *j, const char *key)
+{
+	const struct jv *v = jget(j, key);
+
+	return v && (v->t == J_NUM || v->t == J_BOOL) ? v->num : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running programs: dot, mobjctl */
+
+struct proc_out {
+	int status;	/* exit code, or 128 + signal */
+	char *out;
+	char *err;
+};
+
+static inline void proc_out_free(struct proc_out *po)
+{
+	free(po->out);
+	free(po->err);
+	po->out = NULL;
+	po->err = NULL;
+}
+
+static inline void drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		_exit(126);
+}
+
+/*
+ * Run @argv with @in on standard input; standard output and error are
+ * caught in memory files, so no pipe can fill up.  @uid NOBODY runs it
+ * unprivileged.
+ */
+static inline int run_prog(char *const argv[], const char *in, uid_t uid,
+			   struct proc_out *po)
+{
+	int fds[3], i, status;
+	pid_t pid;
+
+	memset(po, 0, sizeof(*po));
+	for (i = 0; i < 3; i++) {
+		fds[i] = memfd_create("mobj_trace", MFD_CLOEXEC);
+		if (fds[i] < 0)
+			return -errno;
+	}
+	if (in && write(fds[0], in, strlen(in)) != (ssize_t)strlen(in))
+		return -EIO;
+	lseek(fds[0], 0, SEEK_SET);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (uid == NOBODY)
+			drop_privileges();
+		for (i = 0; i < 3; i++)
+			dup2(fds[i], i);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	po->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+					 128 + WTERMSIG(status);
+	lseek(fds[1], 0, SEEK_SET);
+	lseek(fds[2], 0, SEEK_SET);
+	po->out = read_all(fds[1], NULL);
+	po->err = read_all(fds[2], NULL);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	return po->out && po->err ? 0 : -ENOMEM;
+}
+
+/* ------------------------------------------------------------------ */
+/* Graphs, as Graphviz parsed them */
+
+#define G_NODES 64
+#define G_EDGES 128
+
+struct gnode {
+	char name[48];
+	char label[96];
+	char fill[32];
+	char pen[8];
+	char shape[16];
+};
+
+struct gedge {
+	char tail[48];
+	char head[48];
+	char label[24];
+	char style[16];
+};
+
+struct dgraph {
+	int nn, ne;
+	struct gnode n[G_NODES];
+	struct gedge e[G_EDGES];
+};
+
+static inline const char *g_name_of(const struct jv *objs, double gvid)
+{
+	int i;
+
+	for (i = 0; objs && i < objs->n; i++)
+		if (jnum(objs->v[i], "_gvid") == gvid)
+			return jstr(objs->v[i], "name");
+	return "?";
+}
+
+static inline int g_from_json(const struct jv *root, struct dgraph *g)
+{
+	const struct jv *objs = jget(root, "objects"), *edges;
+	const struct jv *o;
+	struct gnode *n;
+	struct gedge *e;
+	int i;
+
+	memset(g, 0, sizeof(*g));
+	for (i = 0; objs && i < objs->n && g->nn < G_NODES; i++) {
+		o = objs->v[i];
+		n = &g->n[g->nn++];
+
+		snprintf(n->name, sizeof(n->name), "%s", jstr(o, "name"));
+		snprintf(n->label, sizeof(n->label), "%s", jstr(o, "label"));
+		snprintf(n->fill, sizeof(n->fill), "%s", jstr(o, "fillcolor"));
+		snprintf(n->pen, sizeof(n->pen), "%s", jstr(o, "penwidth"));
+		snprintf(n->shape, sizeof(n->shape), "%s", jstr(o, "shape"));
+	}
+	edges = jget(root, "edges");
+	for (i = 0; edges && i < edges->n && g->ne < G_EDGES; i++) {
+		o = edges->v[i];
+		e = &g->e[g->ne++];
+
+		snprintf(e->tail, sizeof(e->tail), "%s",
+			 g_name_of(objs, jnum(o, "tail")));
+		snprintf(e->head, sizeof(e->head), "%s",
+			 g_name_of(objs, jnum(o, "head")));
+		snprintf(e->label, sizeof(e->label), "%s", jstr(o, "label"));
+		snprintf(e->style, sizeof(e->style), "%s", jstr(o, "style"));
+	}
+	return (objs && objs->n > G_NODES) ||
+	       (edges && edges->n > G_EDGES) ? -E2BIG : 0;
+}
+
+/*
+ * Graphviz dot as a parser, started once per test binary: every test
+ * process writes its digraph to the same "dot -Tjson" and reads the JSON
+ * back.  dot answers each graph as soon as it has read it, so a sync
+ * graph ("digraph mobj_sync_<pid>_<n> {}") after each request marks where
+ * the answer ends.  Starting dot (dozens of shared libraries over the
+ * VM's 9p root, under emulation) costs seconds: paying it once, while the
+ * first tests run, keeps the whole binary within its time limit.
+ */
+struct dot_server {
+	pid_t pid;
+	int in;		/* dot's standard input */
+	int out;	/* dot's standard output */
+	char buf[1 << 18];
+	size_t len;
+};
+
+static struct dot_server dot_srv = { .pid = -1, .in = -1, .out = -1 };
+
+static inline int dot_start(struct dot_server *d)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -errno;
+	d->pid = fork();
+	if (d->pid < 0)
+		return -errno;
+	if (!d->pid) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execlp("dot", "dot", "-Tjson", (char *)NULL);
+		fprintf(stderr, "# dot: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	d->in = in[1];
+	d->out = out[0];
+	d->len = 0;
+	return 0;
+}
+
+static inline void dot_stop(struct dot_server *d)
+{
+	if (d->in >= 0)
+		close(d->in);
+	if (d->out >= 0)
+		close(d->out);
+	d->in = -1;
+	d->out = -1;
+}
+
+static inline void __attribute__((constructor)) dot_server_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	dot_start(&dot_srv);
+}
+
+/*
+ * Length of the first complete top-level JSON object in @s, or 0.  A '}'
+ * closing nothing (the tail of an answer whose reader was killed) sets
+ * @skip to the bytes to throw away first.
+ */
+static inline size_t json_object_len(const char *s, size_t len, size_t *skip)
+{
+	bool str = false, esc = false;
+	int depth = 0;
+	size_t i;
+
+	*skip = 0;
+	for (i = 0; i < len; i++) {
+		if (esc) {
+			esc = false;
+		} else if (str && s[i] == '\\') {
+			esc = true;
+		} else if (s[i] == '"') {
+			str = !str;
+		} else if (!str && s[i] == '{') {
+			depth++;
+		} else if (!str && s[i] == '}') {
+			if (!depth) {
+				*skip = i + 1;
+				return 0;
+			}
+			if (!--depth)
+				return i + 1;
+		}
+	}
+	return 0;
+}
+
+#define DOT_TIMEOUT_MS 240000
+
+/* The next JSON object dot writes; NULL on EOF, timeout or bad JSON. */
+static inline struct jv *dot_next(struct dot_server *d)
+{
+	struct pollfd pfd = { .fd = d->out, .events = POLLIN };
+	size_t n, skip;
+	ssize_t r;
+	struct jv *j;
+	char save;
+
+	for (;;) {
+		n = json_object_len(d->buf, d->len, &skip);
+		if (skip) {
+			memmove(d->buf, d->buf + skip, d->len - skip);
+			d->len -= skip;
+			continue;
+		}
+		if (n) {
+			save = d->buf[n];
+			d->buf[n] = '\0';
+			j = json_parse(d->buf);
+			d->buf[n] = save;
+			memmove(d->buf, d->buf + n, d->len - n);
+			d->len -= n;
+			return j;
+		}
+		if (d->len + 1 >= sizeof(d->buf) ||
+		    poll(&pfd, 1, DOT_TIMEOUT_MS) <= 0)
+			return NULL;
+		r = read(d->out, d->buf + d->len, sizeof(d->buf) - d->len - 1);
+		if (r <= 0)
+			return NULL;
+		d->len += r;
+	}
+}
+
+static inline int write_full(int fd, const char *s, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Send @digraph and a sync graph; the answer is what comes before it. */
+static inline int dot_ask(struct dot_server *d, const char *digraph, struct jv **res)
+{
+	static unsigned int seq;
+	char sync[64];
+	struct jv *j;
+
+	*res = NULL;
+	snprintf(sync, sizeof(sync), "\ndigraph mobj_sync_%d_%u {}\n",
+		 getpid(), ++seq);
+	if (write_full(d->in, digraph, strlen(digraph)) ||
+	    write_full(d->in, sync, strlen(sync)))
+		return -EPIPE;
+	sync[strlen(sync) - 4] = '\0';	/* the name, after "\ndigraph " */
+	while ((j = dot_next(d))) {
+		if (!strcmp(jstr(j, "name"), sync + 9)) {
+			jv_free(j);
+			return *res ? 0 : -EBADMSG;
+		}
+		jv_free(*res);	/* left over from a test that died */
+		*res = j;
+	}
+	jv_free(*res);
+	*res = NULL;
+	return -EPIPE;
+}
+
+/* Parse @digraph with "dot -Tjson" into @g; 0 or -errno. */
+static inline int dot_parse(const char *digraph, struct dgraph *g)
+{
+	struct jv *root;
+	int ret;
+
+	ret = dot_ask(&dot_srv, digraph, &root);
+	if (ret == -EPIPE) {
+		/* dot died (a graph it could not read): a fresh one. */
+		dot_stop(&dot_srv);
+		ret = dot_start(&dot_srv);
+		if (!ret)
+			ret = dot_ask(&dot_srv, digraph, &root);
+	}
+	if (ret) {
+		fprintf(stderr, "# dot could not parse:\n%s", digraph);
+		return ret;
+	}
+	ret = g_from_json(root, g);
+	jv_free(root);
+	return ret;
+}
+
+static inline const struct gnode *g_node(const struct dgraph *g, const char *name)
+{
+	int i;
+
+	for (i = 0; i < g->nn; i++)
+		if (!strcmp(g->n[i].name, name))
+			return &g->n[i];
+	return NULL;
+}
+
+static inline const struct gedge *g_edge(const struct dgraph *g, const char *tail,
+					 const char *head)
+{
+	int i;
+
+	for (i = 0; i < g->ne; i++)
+		if (!strcmp(g->e[i].tail, tail) && !strcmp(g->e[i].head, head))
+			return &g->e[i];
+	return NULL;
+}
+
+static inline void g_dump(const struct dgraph *g)
+{
+	int i;
+
+	for (i = 0; i < g->nn; i++)
+		fprintf(stderr, "#   node %s [%s]\n", g->n[i].name,
+			g->n[i].label);
+	for (i = 0; i < g->ne; i++)
+		fprintf(stderr, "#   edge %s -> %s [%s]\n", g->e[i].tail,
+			g->e[i].head, g->e[i].label);
+}
+
+/* An expected edge: "oA oB [0]" style strings are built by the tests. */
+struct xedge {
+	char tail[48];
+	char head[48];
+	char label[24];
+};
+
+/*
+ * @g has exactly the nodes @nodes (names) and the edges @edges, labels
+ * included.  Client nodes and handle edges are left to the caller when
+ * @skip_clients: nodes "c<N>" and their edges are then not counted.
+ */
+static inline bool g_equal(const struct dgraph *g, char (*nodes)[48], int nn,
+			   const struct xedge *edges, int ne, bool skip_clients)
+{
+	const struct gedge *e;
+	int i, gn = 0, ge = 0;
+	bool ok = true;
+
+	for (i = 0; i < g->nn; i++)
+		gn += !(skip_clients && g->n[i].name[0] == 'c');
+	for (i = 0; i < g->ne; i++)
+		ge += !(skip_clients && g->e[i].tail[0] == 'c');
+	if (gn != nn || ge != ne) {
+		fprintf(stderr, "# graph has %d nodes and %d edges, expected %d and %d\n",
+			gn, ge, nn, ne);
+		ok = false;
+	}
+	for (i = 0; i < nn; i++) {
+		if (!g_node(g, nodes[i])) {
+			fprintf(stderr, "# node %s missing\n", nodes[i]);
+			ok = false;
+		}
+	}
+	for (i = 0; i < ne; i++) {
+		e = g_edge(g, edges[i].tail, edges[i].head);
+		if (!e || strcmp(e->label, edges[i].label)) {
+			fprintf(stderr, "# edge %s -> %s [%s] missing (%s)\n",
+				edges[i].tail, edges[i].head, edges[i].label,
+				e ? e->label : "none");
+			ok = false;
+		}
+	}
+	if (!ok)
+		g_dump(g);
+	return ok;
+}
+
+/* The graph file: one open file, one query. */
+static inline int graph_open(void)
+{
+	return open(DBG_DIR "/graph", O_RDWR | O_CLOEXEC);
+}
+
+/* Write @query; 0 or -errno. */
+static inline int graph_query(int gfd, const char *query)
+{
+	ssize_t n = write(gfd, query, strlen(query));
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(query) ? 0 : -EIO;
+}
+
+/* The answer to the file's current query, from the start. */
+static inline char *graph_answer(int gfd)
+{
+	if (lseek(gfd, 0, SEEK_SET) < 0)
+		return NULL;
+	return read_all(gfd, NULL);
+}
+
+/* Query, read and parse; 0 or -errno. */
+static inline int graph_get(const char *query, struct dgraph *g, char **textp)
+{
+	int gfd = graph_open(), ret;
+	char *text = NULL;
+
+	if (gfd < 0)
+		return -errno;
+	ret = graph_query(gfd, query);
+	if (!ret) {
+		text = graph_answer(gfd);
+		ret = text ? dot_parse(text, g) : -errno;
+	}
+	close(gfd);
+	if (textp)
+		*textp = text;
+	else
+		free(text);
+	return ret;
+}
+
+static inline void node_name(char *buf, __u64 id)
+{
+	snprintf(buf, 48, "o%llu", (unsigned long long)id);
+}
+
+static inline void xedge_set(struct xedge *e, const char *tail, const char *head,
+			     const char *label)
+{
+	snprintf(e->tail, sizeof(e->tail), "%s", tail);
+	snprintf(e->head, sizeof(e->head), "%s", head);
+	snprintf(e->label, sizeof(e->label), "%s", label);
+}
+
+static inline void xedge_ids(struct xedge *e, __u64 from, __u64 to, unsigned int slot)
+{
+	snprintf(e->tail, sizeof(e->tail), "o%llu", (unsigned long long)from);
+	snprintf(e->head, sizeof(e->head), "o%llu", (unsigned long long)to);
+	snprintf(e->label, sizeof(e->label), "[%u]", slot);
+}
+
+/* This process's client node in a backrefs or chain graph: "c<N>". */
+static inline const struct gnode *g_my_client(const struct dgraph *g)
+{
+	char pid[32];
+	int i;
+
+	snprintf(pid, sizeof(pid), "\\npid %d", getpid());
+	for (i = 0; i < g->nn; i++)
+		if (g->n[i].name[0] == 'c' && strstr(g->n[i].label, pid))
+			return &g->n[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* tracefs */
+
+struct tinst {
+	char dir[128];
+};
+
+static inline int tracefs_ready(void)
+{
+	struct statfs sfs;
+
+	if (!statfs(TRACEFS_DIR, &sfs) && sfs.f_type == TRACEFS_MAGIC)
+		return 0;
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+/* A tracefs instance of our own with the mobj events on. */
+static inline int trace_begin(struct tinst *t)
+{
+	char path[192];
+	int ret;
+
+	ret = tracefs_ready();
+	if (ret)
+		return ret;
+	snprintf(t->dir, sizeof(t->dir), TRACEFS_DIR "/instances/mobj_trace_%d",
+		 getpid());
+	if (mkdir(t->dir, 0700))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/events/mobj/enable", t->dir);
+	return write_str(path, "1");
+}
+
+static inline char *trace_text(struct tinst *t)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/trace", t->dir);
+	return slurp(path);
+}
+
+static inline int trace_end(struct tinst *t)
+{
+	char path[192];
+
+	if (!t->dir[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/events/mobj/enable", t->dir);
+	write_str(path, "0");
+	if (rmdir(t->dir))
+		return -errno;
+	t->dir[0] = '\0';
+	return 0;
+}
+
+/* Position of event "@name: @fields" ending a line of @text, or -1. */
+static inline long trace_find(const char *text, const char *name,
+			      const char *fmt, ...)
+{
+	char want[256];
+	const char *p;
+	size_t len;
+	int n;
+	va_list ap;
+
+	n = snprintf(want, sizeof(want), " %s: ", name);
+	va_start(ap, fmt);
+	vsnprintf(want + n, sizeof(want) - n, fmt, ap);
+	va_end(ap);
+	len = strlen(want);
+	for (p = text; (p = strstr(p, want)); p++)
+		if (p[len] == '\n' || p[len] == '\0')
+			return p - text;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fixture */
+
+#define NAMED_MAX 8
+
+FIXTURE(trace) {
+	int fd;
+	int extra[MOBJ_EXTRA_FDS];
+	struct mobj_counts base;
+	struct mobj_params params;
+	struct mobj_gc_state saved;
+	__u32 named[NAMED_MAX];
+	int nnamed;
+	struct tinst tr;
+	char tmp[64];
+};
+
+static inline int gc_apply(int fd, __u32 enabled, __u32 debug, const __u32 *t)
+{
+	struct mobj_gc_set set = {
+		.flags = MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
+			 MOBJ_GC_SET_THRESHOLD,
+		.enabled = enabled,
+		.debug = debug,
+		.threshold = { t[0], t[1], t[2] },
+	};
+
+	return mobj_gc_set(fd, &set);
+}
+
+/* Free whatever cycles and saved garbage the device holds. */
+static inline int gc_clean(int fd)
+{
+	int ret;
+
+	ret = mobj_gc_set_debug(fd, 0);
+	if (!ret)
+		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
+	if (ret >= 0)
+		ret = mobj_gc_collect(fd, 2, NULL);
+	return ret < 0 ? ret : 0;
+}
+
+/* MOBJ_TYPE_NAME: libmobj has no wrapper for it yet. */
+static inline int type_name_set(int fd, __u32 type, const char *name)
+{
+	struct mobj_type_name cmd = { .size = sizeof(cmd), .type = type };
+
+	snprintf(cmd.name, sizeof(cmd.name), "%s", name);
+	return mobj_raw(fd, MOBJ_TYPE_NAME, &cmd);
+}
+
+static inline int type_name_get(int fd, __u32 type, char *name)
+{
+	struct mobj_type_name cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_TYPE_NAME_GET,
+		.type = type,
+	};
+	int ret = mobj_raw(fd, MOBJ_TYPE_NAME, &cmd);
+
+	memcpy(name, cmd.name, MOBJ_TYPE_NAME_MAX);
+	return ret;
+}
+
+/* Name a type for this test; the teardown removes the name. */
+static inline int name_type(FIXTURE_DATA(trace) *self, __u32 type,
+			    const char *name)
+{
+	if (self->nnamed < NAMED_MAX)
+		self->named[self->nnamed++] = type;
+	return type_name_set(self->fd, type, name);
+}
+
+FIXTURE_SETUP(trace)
+{
+	struct statfs sfs;
+	int i;
+
+	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
+		self->extra[i] = -1;
+	MOBJ_OPEN_OR_SKIP(self->fd);
+	if (statfs("/sys/kernel/debug", &sfs) || sfs.f_type != 0x64626720)
+		SKIP_SETUP("debugfs is not mounted: mount -t debugfs none /sys/kernel/debug");
+	if (access(DBG_DIR "/stats", R_OK))
+		SKIP_SETUP(DBG_DIR "/stats: %s (not root?)", strerror(errno));
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
+	ASSERT_EQ(0, mobj_gc_disable(self->fd));
+	ASSERT_EQ(0, gc_clean(self->fd));
+	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
+	snprintf(self->tmp, sizeof(self->tmp), "/tmp/mobj_trace.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->tmp));
+}
+
+static inline void rm_tmp(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (dir[0] && system(cmd))
+		fprintf(stderr, "# could not remove %s\n", dir);
+}
+
+FIXTURE_TEARDOWN(trace)
+{
+	struct mobj_gc_state now;
+	int i;
+
+	EXPECT_EQ(0, trace_end(&self->tr));
+	for (i = 0; i < self->nnamed; i++)
+		EXPECT_EQ(0, type_name_set(self->fd, self->named[i], ""));
+	for (i = 0; i < MOBJ_EXTRA_FDS; i++) {
+		if (self->extra[i] >= 0)
+			close(self->extra[i]);
+		self->extra[i] = -1;
+	}
+	EXPECT_EQ(0, mobj_gc_get(self->fd, &now));
+	if (now.freeze_count)
+		EXPECT_EQ(0, mobj_gc_unfreeze(self->fd, NULL));
+	EXPECT_EQ(0, gc_clean(self->fd));
+	EXPECT_EQ(0, gc_apply(self->fd, self->saved.enabled, self->saved.debug,
+			      self->saved.threshold));
+	rm_tmp(self->tmp);
+	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
+			    &self->base);
+}
+
+static inline __u32 new_obj(struct __test_metadata *_metadata, int fd, __u32 type,
+			    const char *data, __u64 *id)
+{
+	__u32 h;
+
+	ASSERT_EQ(0, mobj_new(fd, type, data, data ? strlen(data) : 0, &h, id));
+	return h;
+}
+
+#define NEW(type, data, idp) new_obj(_metadata, self->fd, type, data, idp)
+#define APPEND(a, b) ASSERT_EQ(0, mobj_append(self->fd, a, b, NULL))
+
+/* ------------------------------------------------------------------ */
+/* graph: every answer parsed by dot */
+
+static inline const struct gedge *g_edge_label(const struct dgraph *g,
+					       const char *tail, const char *head,
+					       const char *label)
+{
+	int i;
+
+	for (i = 0; i < g->ne; i++)
+		if (!strcmp(g->e[i].tail, tail) &&
+		    !strcmp(g->e[i].head, head) &&
+		    !strcmp(g->e[i].label, label))
+			return &g->e[i];
+	return NULL;
+}
+
+static inline int g_count_clients(const struct dgraph *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < g->nn; i++)
+		n += g->n[i].name[0] == 'c';
+	return n;
+}
+
+/* The diamond with a back edge: a -> b, a -> c, b -> d, c -> d, d -> a. */
+struct diamond {
+	__u32 h[4];
+	__u64 id[4];
+	char n[4][48];
+};
+
+static inline void diamond_build(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(trace) *self, struct diamond *dm)
+{
+	int i;
+
+	ASSERT_EQ(0, name_type(self, T_GRAPH, "trace.G"));
+	for (i = 0; i < 4; i++) {
+		dm->h[i] = NEW(i == 3 ? T_LEAF : T_GRAPH, NULL, &dm->id[i]);
+		node_name(dm->n[i], dm->id[i]);
+	}
+	APPEND(dm->h[0], dm->h[1]);
+	APPEND(dm->h[0], dm->h[2]);
+	APPEND(dm->h[1], dm->h[3]);
+	APPEND(dm->h[2], dm->h[3]);
+	APPEND(dm->h[3], dm->h[0]);
+}
+
+static inline void diamond_free(struct __test_metadata *_metadata,
+				FIXTURE_DATA(trace) *self, struct diamond *dm)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, mobj_close(self->fd, dm->h[i]));
+	EXPECT_EQ(4, mobj_gc_collect(self->fd, 2, NULL));
+}
+
+static inline void diamond_edges(const struct diamond *dm, struct xedge *e)
+{
+	xedge_ids(&e[0], dm->id[0], dm->id[1], 0);
+	xedge_ids(&e[1], dm->id[0], dm->id[2], 1);
+	xedge_ids(&e[2], dm->id[1], dm->id[3], 0);
+	xedge_ids(&e[3], dm->id[2], dm->id[3], 0);
+	xedge_ids(&e[4], dm->id[3], dm->id[0], 0);
+}
+
+#endif /* MOBJ_TRACE_UTIL_H */

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobjctl commands about the heap as a whole: stats, collect, threshold,
+ * types, objects, garbage, check and name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "mobjctl.h"
+
+static const struct option common_opts[] = { COMMON_OPTS };
+
+/* Commands without options of their own; returns the first argument. */
+static int plain_opts(struct mobjctl *ctl, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, common_opts,
+				NULL)) != -1)
+		common_opt(ctl, argv[0], c);
+	return optind;
+}
+
+static void no_args(int argc, char **argv)
+{
+	int first = optind;
+
+	if (first < argc)
+		usage_error(argv[0], "unexpected argument '%s'", argv[first]);
+}
+
+/* A debugfs file as a stdio stream, NULL after saying why not. */
+static FILE *debugfs_fopen(struct mobjctl *ctl, const char *file)
+{
+	int fd = debugfs_open(ctl, file, O_RDONLY);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f) {
+		fail("%s/%s: %s", ctl->debugfs, file, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/* Close a stream read to its end; 1 after saying why it failed. */
+static int debugfs_fclose(struct mobjctl *ctl, const char *file, FILE *f)
+{
+	int err = ferror(f) ? errno : 0;
+
+	fclose(f);
+	if (err)
+		return debugfs_error(ctl, file, err);
+	return 0;
+}
+
+/* "key value" as a JSON member, the value a number when it is one. */
+static void json_member(const char *key, const char *val, bool *first)
+{
+	printf("%s", *first ? "" : ", ");
+	*first = false;
+	json_str(stdout, key);
+	printf(": ");
+	if (is_number(val))
+		printf("%s", val);
+	else
+		json_str(stdout, val);
+}
+
+/* "gen0 objects 1 count 2 ..." -> {"generation": 0, "objects": 1, ...} */
+static void stats_json_gen(char *line)
+{
+	char *save, *key, *val;
+	bool first = false;
+
+	strtok_r(line, "\t\n ", &save);
+	printf("{\"generation\": %s", line + 3);
+	while ((key = strtok_r(NULL, "\t\n ", &save)) &&
+	       (val = strtok_r(NULL, "\t\n ", &save)))
+		json_member(key, val, &first);
+	printf("}");
+}
+
+static int stats_json(FILE *f)
+{
+	char *line = NULL, *gens[4] = { NULL }, key[64], val[64];
+	unsigned int ngens = 0, i;
+	bool first = true;
+	size_t len = 0;
+
+	printf("{");
+	while (getline(&line, &len, f) > 0) {
+		if (!strncmp(line, "gen", 3) && line[3] >= '0' &&
+		    line[3] <= '9' && line[4] == ' ') {
+			if (ngens < 4)
+				gens[ngens++] = strdup(line);
+			continue;
+		}
+		if (sscanf(line, "%63s %63s", key, val) == 2)
+			json_member(key, val, &first);
+	}
+	printf("%s\"generations\": [", first ? "" : ", ");
+	for (i = 0; i < ngens; i++) {
+		printf("%s", i ? ", " : "");
+		if (gens[i])
+			stats_json_gen(gens[i]);
+		free(gens[i]);
+	}
+	printf("]}\n");
+	free(line);
+	return 0;
+}
+
+/* Copy a stream to standard output. */
+static void cat(FILE *f)
+{
+	char buf[4096];
+	size_t n;
+
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		fwrite(buf, 1, n, stdout);
+}
+
+int cmd_stats(struct mobjctl *ctl, int argc, char **argv)
+{
+	FILE *f;
+
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	f = debugfs_fopen(ctl, "stats");
+	if (!f)
+		return EXIT_FAILURE;
+	if (ctl->json)
+		stats_json(f);
+	else
+		cat(f);
+	return debugfs_fclose(ctl, "stats", f);
+}
+
+int cmd_collect(struct mobjctl *ctl, int argc, char **argv)
+{
+	struct mobj_gc_collect res;
+	unsigned int gen = MOBJ_GC_GENERATIONS - 1;
+	int first, fd, ret;
+
+	first = plain_opts(ctl, argc, argv);
+	if (first < argc && (parse_u32(argv[first], &gen) ||
+			     gen >= MOBJ_GC_GENERATIONS))
+		usage_error(argv[0], "generation '%s' is not 0, 1 or 2",
+			    argv[first]);
+	if (first + 1 < argc)
+		usage_error(argv[0], "unexpected argument '%s'", argv[first + 1]);
+	fd = device_open(ctl);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	ret = mobj_gc_collect(fd, gen, &res);
+	close(fd);
+	if (ret < 0)
+		return fail("%s: MOBJ_GC_COLLECT: %s", ctl->device,
+			    strerror(-ret));
+	if (ctl->json)
+		printf("{\"generation\": %u, \"collected\": %llu, \"uncollectable\": %llu, \"examined\": %llu, \"duration_ns\": %llu}\n",
+		       gen, (unsigned long long)res.collected,
+		       (unsigned long long)res.uncollectable,
+		       (unsigned long long)res.examined,
+		       (unsigned long long)res.duration_ns);
+	else
+		printf("generation %u: collected %llu, uncollectable %llu, examined %llu, %llu ns\n",
+		       gen, (unsigned long long)res.collected,
+		       (unsigned long long)res.uncollectable,
+		       (unsigned long long)res.examined,
+		       (unsigned long long)res.duration_ns);
+	return EXIT_SUCCESS;
+}
+
+int cmd_threshold(struct mobjctl *ctl, int argc, char **argv)
+{
+	__u32 t[MOBJ_GC_GENERATIONS];
+	int first, fd, ret, i;
+
+	first = plain_opts(ctl, argc, argv);
+	if (argc - first > MOBJ_GC_GENERATIONS)
+		usage_error(argv[0], "at most %d thresholds",
+			    MOBJ_GC_GENERATIONS);
+	fd = device_open(ctl);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	ret = mobj_gc_get_threshold(fd, t);
+	for (i = 0; !ret && first + i < argc; i++)
+		if (parse_u32(argv[first + i], &t[i]))
+			usage_error(argv[0], "threshold '%s' is not a number",
+				    argv[first + i]);
+	if (!ret && first < argc)
+		ret = mobj_gc_set_threshold(fd, t[0], t[1], t[2]);
+	close(fd);
+	if (ret == -EINVAL)
+		return fail("%s: thresholds %u %u %u refused: T1 and T2 must be at least 1",
+			    ctl->device, t[0], t[1], t[2]);
+	if (ret)
+		return fail("%s: %s: %s", ctl->device,
+			    first < argc ? "MOBJ_GC_SET" : "MOBJ_GC_GET",
+			    strerror(-ret));
+	if (ctl->json)
+		printf("{\"threshold\": [%u, %u, %u]}\n", t[0], t[1], t[2]);
+	else
+		printf("%u %u %u\n", t[0], t[1], t[2]);
+	return EXIT_SUCCESS;
+}
+
+int cmd_types(struct mobjctl *ctl, int argc, char **argv)
+{
+	char *line = NULL, type[64];
+	unsigned long long count;
+	bool first = true;
+	size_t len = 0;
+	FILE *f;
+
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	f = debugfs_fopen(ctl, "types");
+	if (!f)
+		return EXIT_FAILURE;
+	if (ctl->json)
+		printf("[");
+	else
+		printf("%-32s %s\n", "TYPE", "COUNT");
+	while (getline(&line, &len, f) > 0) {
+		if (line[0] == '#' ||
+		    sscanf(line, "%63s %llu", type, &count) != 2)
+			continue;
+		if (!ctl->json) {
+			printf("%-32s %llu\n", type, count);
+			continue;
+		}
+		printf("%s{\"type\": ", first ? "" : ",\n ");
+		json_str(stdout, type);
+		printf(", \"count\": %llu}", count);
+		first = false;
+	}
+	if (ctl->json)
+		printf("]\n");
+	free(line);
+	return debugfs_fclose(ctl, "types", f);
+}
+
+/* The name of type tag @type, "" when it has none or on any error. */
+static void type_name_get(struct mobjctl *ctl, __u32 type, char *name)
+{
+	/* libmobj has no MOBJ_TYPE_NAME wrapper yet: the raw ioctl. */
+	struct mobj_type_name cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_TYPE_NAME_GET,
+		.type = type,
+	};
+	int fd = mobj_open_path(ctl->device);
+
+	name[0] = '\0';
+	if (fd < 0)
+		return;
+	if (!ioctl(fd, MOBJ_TYPE_NAME, &cmd))
+		memcpy(name, cmd.name, MOBJ_TYPE_NAME_MAX);
+	name[MOBJ_TYPE_NAME_MAX - 1] = '\0';
+	close(fd);
+}
+
+/*
+ * --type T: T as debugfs prints it (a name or typeN), or a number, which
+ * matches typeN and the name N has now.
+ */
+struct type_filter {
+	char text[64];
+	char name[MOBJ_TYPE_NAME_MAX];
+};
+
+static void type_filter_init(struct mobjctl *ctl, const char *t,
+			     struct type_filter *tf)
+{
+	const char *num = !strncmp(t, "type", 4) ? t + 4 : t;
+	unsigned int type;
+
+	tf->name[0] = '\0';
+	if (parse_u32(num, &type)) {
+		snprintf(tf->text, sizeof(tf->text), "%s", t);
+		return;
+	}
+	snprintf(tf->text, sizeof(tf->text), "type%u", type);
+	type_name_get(ctl, type, tf->name);
+}
+
+static bool type_filter_match(const struct type_filter *tf, const char *type)
+{
+	return !strcmp(type, tf->text) || (tf->name[0] &&
+					    !strcmp(type, tf->name));
+}
+
+static void object_json(const char *type, unsigned long long id,
+			unsigned long long refs, const char *gen,
+			unsigned int slots, unsigned int len,
+			const char *flags, bool first)
+{
+	printf("%s{\"id\": %llu, \"type\": ", first ? "" : ",\n ", id);
+	json_str(stdout, type);
+	printf(", \"refcount\": %llu, \"generation\": \"%s\", \"slots\": %u, \"data_len\": %u, \"flags\": \"%s\", ",
+	       refs, !strcmp(gen, "-") ? "untracked" : gen, slots, len,
+	       flags);
+	printf("\"tracked\": %s, \"frozen\": %s, \"garbage\": %s, \"watched\": %s}",
+	       strchr(flags, 't') ? "true" : "false",
+	       strchr(flags, 'f') ? "true" : "false",
+	       strchr(flags, 'g') ? "true" : "false",
+	       strchr(flags, 'w') ? "true" : "false");
+}
+
+/* objects and garbage: the same line format, streamed line by line. */
+static int list_objects(struct mobjctl *ctl, const char *file,
+			const struct type_filter *tf)
+{
+	char *line = NULL, type[64], gen[16], flags[8];
+	unsigned long long id, refs;
+	unsigned int slots, dlen;
+	bool first = true;
+	size_t len = 0;
+	FILE *f;
+
+	f = debugfs_fopen(ctl, file);
+	if (!f)
+		return EXIT_FAILURE;
+	if (ctl->json)
+		printf("[");
+	while (getline(&line, &len, f) > 0) {
+		if (line[0] == '#') {
+			if (!ctl->json)
+				fputs(line, stdout);
+			continue;
+		}
+		if (sscanf(line, "%llu %63s %llu %15s %u %u %7s", &id, type,
+			   &refs, gen, &slots, &dlen, flags) != 7)
+			continue;
+		if (tf && !type_filter_match(tf, type))
+			continue;
+		if (!ctl->json)
+			fputs(line, stdout);
+		else
+			object_json(type, id, refs, gen, slots, dlen, flags,
+				    first);
+		first = false;
+	}
+	if (ctl->json)
+		printf("]\n");
+	free(line);
+	return debugfs_fclose(ctl, file, f);
+}
+
+int cmd_objects(struct mobjctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		COMMON_OPTS
+	};
+	struct type_filter tf;
+	const char *type = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:" COMMON_SHORTOPTS, opts,
+				NULL)) != -1) {
+		if (c == 't')
+			type = optarg;
+		else
+			common_opt(ctl, argv[0], c);
+	}
+	no_args(argc, argv);
+	if (type)
+		type_filter_init(ctl, type, &tf);
+	return list_objects(ctl, "objects", type ? &tf : NULL);
+}
+
+int cmd_garbage(struct mobjctl *ctl, int argc, char **argv)
+{
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	return list_objects(ctl, "garbage", NULL);
+}
+
+int cmd_check(struct mobjctl *ctl, int argc, char **argv)
+{
+	char *line = NULL;
+	size_t len = 0;
+	bool ok = false;
+	FILE *f;
+
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	f = debugfs_fopen(ctl, "check");
+	if (!f)
+		return EXIT_FAILURE;
+	while (getline(&line, &len, f) > 0) {
+		ok |= !strncmp(line, "ok ", 3);
+		fputs(line, stdout);
+	}
+	free(line);
+	if (debugfs_fclose(ctl, "check", f))
+		return EXIT_FAILURE;
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int name_error(struct mobjctl *ctl, int err, const char *name)
+{
+	switch (err) {
+	case EINVAL:
+		return fail("invalid type name '%s': 1-%d characters from A-Za-z0-9_.:<>-",
+			    name, MOBJ_TYPE_NAME_MAX - 1);
+	case ENOSPC:
+		return fail("%s: too many named types (at most 4096)",
+			    ctl->device);
+	case ENOTTY:
+		return fail("%s: this mobj module has no MOBJ_TYPE_NAME",
+			    ctl->device);
+	default:
+		return fail("%s: MOBJ_TYPE_NAME: %s", ctl->device,
+			    strerror(err));
+	}
+}
+
+int cmd_name(struct mobjctl *ctl, int argc, char **argv)
+{
+	/* libmobj has no MOBJ_TYPE_NAME wrapper yet: the raw ioctl. */
+	struct mobj_type_name cmd = { .size = sizeof(cmd) };
+	int first, fd, ret;
+
+	first = plain_opts(ctl, argc, argv);
+	if (first >= argc || argc - first > 2)
+		usage_error(argv[0], "expected TYPE [NAME]");
+	if (parse_u32(argv[first], &cmd.type))
+		usage_error(argv[0], "type '%s' is not a number", argv[first]);
+	if (first + 1 == argc) {
+		cmd.flags = MOBJ_TYPE_NAME_GET;
+	} else {
+		if (strlen(argv[first + 1]) >= MOBJ_TYPE_NAME_MAX)
+			return name_error(ctl, EINVAL, argv[first + 1]);
+		strcpy(cmd.name, argv[first + 1]);
+	}
+	fd = device_open(ctl);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	ret = ioctl(fd, MOBJ_TYPE_NAME, &cmd) ? errno : 0;
+	close(fd);
+	if (ret)
+		return name_error(ctl, ret, cmd.name);
+	if (cmd.flags & MOBJ_TYPE_NAME_GET)
+		printf("%s\n", cmd.name[0] ? cmd.name : "(no name)");
+	return EXIT_SUCCESS;
+}

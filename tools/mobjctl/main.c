@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobjctl: the command table, help and the global options.
+ *
+ *	mobjctl [--device PATH] [--json] COMMAND [ARGS...]
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobjctl.h"
+
+const struct mobjctl_cmd mobjctl_cmds[] = {
+	{
+		.name = "stats",
+		.args = "",
+		.help = "Counts, collector settings and statistics, and the big lock's\n"
+			"figures (acquisitions, contention, waits, longest hold).",
+		.json = true,
+		.run = cmd_stats,
+	}, {
+		.name = "collect",
+		.args = "[GEN]",
+		.help = "Run the cycle collector on generations 0..GEN (0-2, default 2),\n"
+			"like gc.collect(GEN), and print what it found.",
+		.json = true,
+		.run = cmd_collect,
+	}, {
+		.name = "threshold",
+		.args = "[T0 [T1 [T2]]]",
+		.help = "Print the collector's thresholds, or set the ones given\n"
+			"(gc.set_threshold); T0 = 0 turns automatic collection off.",
+		.json = true,
+		.run = cmd_threshold,
+	}, {
+		.name = "types",
+		.args = "",
+		.help = "Live objects per type, most common first (objgraph's\n"
+			"show_most_common_types).",
+		.json = true,
+		.run = cmd_types,
+	}, {
+		.name = "objects",
+		.args = "[--type T]",
+		.help = "One line per live object: id, type, refcount, generation, slots,\n"
+			"payload length and flags (t tracked, f frozen, g garbage,\n"
+			"w watched).  --type T keeps the objects of type T: a name,\n"
+			"typeN or a number.",
+		.json = true,
+		.run = cmd_objects,
+	}, {
+		.name = "garbage",
+		.args = "",
+		.help = "The objects the collector kept on the garbage list\n"
+			"(MOBJ_GC_DEBUG_SAVEALL), in the format of objects.",
+		.json = true,
+		.run = cmd_garbage,
+	}, {
+		.name = "check",
+		.args = "",
+		.help = "Verify the whole heap in the kernel: \"ok ...\" or one line per\n"
+			"problem; exits 1 when there is a problem.",
+		.run = cmd_check,
+	}, {
+		.name = "graph",
+		.args = "refs|backrefs ID [--depth N] [--max N] [-o FILE]",
+		.help = "The reference graph around object ID as a Graphviz digraph: what\n"
+			"it refers to (refs, objgraph's show_refs) or what refers to it\n"
+			"(backrefs, show_backrefs, with the clients' handles as roots).\n"
+			"--depth: levels (1-20, default 3); --max: edges drawn per node\n"
+			"(1-1000, default 10), the rest as an \"N more references\" node.\n"
+			"-o FILE.dot writes the digraph, -o FILE.svg|.png|.pdf renders it\n"
+			"with Graphviz dot; without -o it goes to standard output.",
+		.run = cmd_graph,
+	}, {
+		.name = "chain",
+		.args = "ID [-o FILE]",
+		.help = "The shortest path from a handle to object ID: why is it alive?\n"
+			"(objgraph's find_backref_chain).  -o as for graph.",
+		.run = cmd_chain,
+	}, {
+		.name = "trace",
+		.args = "[--count N]",
+		.help = "Enable the mobj tracepoints and print each event as it comes,\n"
+			"until Ctrl-C (or N events), then disable them.  Events of every\n"
+			"mobj device; a tracefs instance of its own, so other tracing is\n"
+			"left alone.",
+		.run = cmd_trace,
+	}, {
+		.name = "name",
+		.args = "TYPE [NAME]",
+		.help = "Give type tag TYPE a name, used by debugfs and mobjctl (1-31\n"
+			"characters from A-Za-z0-9_.:<>-); print its name; or remove it\n"
+			"with an empty NAME.",
+		.run = cmd_name,
+	},
+	{ }
+};
+
+const struct mobjctl_cmd *cmd_find(const char *name)
+{
+	const struct mobjctl_cmd *cmd;
+
+	for (cmd = mobjctl_cmds; cmd->name; cmd++)
+		if (!strcmp(cmd->name, name))
+			return cmd;
+	return NULL;
+}
+
+void cmd_help(const struct mobjctl_cmd *cmd, FILE *f)
+{
+	fprintf(f, "Usage: mobjctl [--device PATH] %s%s%s%s\n\n%s\n\n", cmd->name,
+		*cmd->args ? " " : "", cmd->args,
+		cmd->json ? " [--json]" : "", cmd->help);
+	fprintf(f, "  --device PATH  the mobj device (default %s)\n",
+		MOBJ_DEV_PATH);
+	if (cmd->json)
+		fprintf(f, "  --json         machine-readable output\n");
+	fprintf(f, "  -h, --help     this help\n");
+}
+
+static void usage(FILE *f)
+{
+	const struct mobjctl_cmd *cmd;
+
+	fprintf(f, "Usage: mobjctl [--device PATH] [--json] COMMAND [ARGS...]\n\n"
+		"Look at and steer a mobj heap (/dev/mobj): its objects, their\n"
+		"references and the cycle collector.  Most commands read debugfs\n"
+		"and need root.\n\nCommands:\n");
+	for (cmd = mobjctl_cmds; cmd->name; cmd++)
+		fprintf(f, "  %-10s %s\n", cmd->name, cmd->args);
+	fprintf(f, "\n'mobjctl COMMAND --help' (or 'mobjctl help COMMAND') describes one.\n");
+}
+
+static int help(const char *name)
+{
+	const struct mobjctl_cmd *cmd;
+
+	if (!name) {
+		usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	cmd = cmd_find(name);
+	if (!cmd)
+		usage_error(NULL, "unknown command '%s'", name);
+	cmd_help(cmd, stdout);
+	return EXIT_SUCCESS;
+}
+
+/* The options before the command; returns the command's index in argv. */
+static int global_opts(struct mobjctl *ctl, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			ctl->json = true;
+		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			ctl->device = argv[++i];
+		} else if (!strncmp(argv[i], "--device=", 9)) {
+			ctl->device = argv[i] + 9;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		} else {
+			usage_error(NULL, "unknown option '%s'", argv[i]);
+		}
+	}
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	struct mobjctl ctl = { .device = MOBJ_DEV_PATH };
+	const struct mobjctl_cmd *cmd;
+	int i;
+
+	i = global_opts(&ctl, argc, argv);
+	if (i == argc)
+		usage_error(NULL, "no command given");
+	if (!strcmp(argv[i], "help"))
+		return help(i + 1 < argc ? argv[i + 1] : NULL);
+	cmd = cmd_find(argv[i]);
+	if (!cmd)
+		usage_error(NULL, "unknown command '%s'", argv[i]);
+	if (ctl.json && !cmd->json)
+		usage_error(cmd->name, "--json is not supported here");
+	ctl.argv = argv + i;
+	opterr = 0;	/* common_opt() says what is wrong, on one line */
+	return cmd->run(&ctl, argc - i, argv + i);
+}

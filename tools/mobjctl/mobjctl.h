@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mobjctl: look at and steer a mobj heap from the command line.
+ *
+ * Device commands go through libmobj (and a raw ioctl where libmobj has no
+ * wrapper yet); the views of the heap come from the device's debugfs
+ * directory, the events from tracefs.
+ */
+#ifndef MOBJCTL_H
+#define MOBJCTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "mobj.h"
+
+#define DEBUGFS_DIR	"/sys/kernel/debug"
+#define MOBJCTL_PATH_MAX 512
+
+/* Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
+#define EXIT_USAGE 2
+
+struct mobjctl {
+	const char *device;		/* --device, default /dev/mobj */
+	bool json;			/* --json */
+	char debugfs[MOBJCTL_PATH_MAX];	/* the device's debugfs directory */
+	char **argv;			/* the command's arguments */
+};
+
+struct mobjctl_cmd {
+	const char *name;
+	const char *args;		/* synopsis after the name */
+	const char *help;		/* what it does, several lines */
+	bool json;			/* takes --json */
+	int (*run)(struct mobjctl *ctl, int argc, char **argv);
+};
+
+extern const struct mobjctl_cmd mobjctl_cmds[];
+
+/* util.c: one-line errors, paths, numbers, JSON strings. */
+int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...);
+void __attribute__((format(printf, 2, 3), noreturn))
+usage_error(const char *cmd, const char *fmt, ...);
+int parse_u64(const char *s, unsigned long long max, unsigned long long *v);
+int parse_u32(const char *s, unsigned int *v);
+int device_open(struct mobjctl *ctl);
+int device_error(struct mobjctl *ctl, int err);
+int debugfs_dir(struct mobjctl *ctl);
+int debugfs_open(struct mobjctl *ctl, const char *file, int flags);
+int debugfs_error(struct mobjctl *ctl, const char *file, int err);
+bool module_loaded(void);
+void json_str(FILE *f, const char *s);
+bool is_number(const char *s);
+void common_opt(struct mobjctl *ctl, const char *cmd, int c);
+void cmd_help(const struct mobjctl_cmd *cmd, FILE *f);
+const struct mobjctl_cmd *cmd_find(const char *name);
+
+/* The options every command takes; its own come first in its table. */
+#define COMMON_OPTS \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "device", required_argument, NULL, 'D' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+#define COMMON_SHORTOPTS "hD:"
+
+/* heap.c */
+int cmd_stats(struct mobjctl *ctl, int argc, char **argv);
+int cmd_collect(struct mobjctl *ctl, int argc, char **argv);
+int cmd_threshold(struct mobjctl *ctl, int argc, char **argv);
+int cmd_types(struct mobjctl *ctl, int argc, char **argv);
+int cmd_objects(struct mobjctl *ctl, int argc, char **argv);
+int cmd_garbage(struct mobjctl *ctl, int argc, char **argv);
+int cmd_check(struct mobjctl *ctl, int argc, char **argv);
+int cmd_name(struct mobjctl *ctl, int argc, char **argv);
+
+/* graph.c */
+int cmd_graph(struct mobjctl *ctl, int argc, char **argv);
+int cmd_chain(struct mobjctl *ctl, int argc, char **argv);
+
+/* trace.c */
+int cmd_trace(struct mobjctl *ctl, int argc, char **argv);
+
+#endif /* MOBJCTL_H */
