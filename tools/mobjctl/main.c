@@ -116,6 +116,7 @@ void cmd_help(const struct mobjctl_cmd *cmd, FILE *f)
 	if (cmd->json)
 		fprintf(f, "  --json         machine-readable output\n");
 	fprintf(f, "  -h, --help     this help\n");
+	fprintf(f, "  --version      mobjctl's, libmobj's and the module's release\n");
 }
 
 static void usage(FILE *f)
@@ -146,6 +147,30 @@ static int help(const char *name)
 	return EXIT_SUCCESS;
 }
 
+static void print_release(const char *what, int code)
+{
+	printf("%s %d.%d.%d", what, code >> 16, (code >> 8) & 0xff,
+	       code & 0xff);
+}
+
+/* mobjctl is built with libmobj: one release for both, and the module's. */
+static void print_version(struct mobjctl *ctl)
+{
+	struct mobj_query q;
+	int fd;
+
+	print_release("mobjctl", mobj_version());
+	print_release(", libmobj", mobj_version());
+	fd = mobj_open_path(ctl->device);
+	if (fd >= 0 && !mobj_query(fd, &q))
+		print_release(", module", q.version);
+	else
+		printf(", module not loaded");
+	if (fd >= 0)
+		mobj_close_dev(fd);
+	printf("\n");
+}
+
 /* The options before the command; returns the command's index in argv. */
 static int global_opts(struct mobjctl *ctl, int argc, char **argv)
 {
@@ -158,6 +183,9 @@ static int global_opts(struct mobjctl *ctl, int argc, char **argv)
 			ctl->device = argv[++i];
 		} else if (!strncmp(argv[i], "--device=", 9)) {
 			ctl->device = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--version")) {
+			print_version(ctl);
+			exit(EXIT_SUCCESS);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			exit(EXIT_SUCCESS);
