@@ -19,18 +19,21 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 export CC CFLAGS
 
-.PHONY: all module lib selftests deps check check-stock check-debug demo \
-	bench lint checkpatch sparse clean help install-native check-native
+.PHONY: all module lib selftests tools deps check demo bench stress lint \
+	clean help
 
-all: module lib selftests
+all: module lib selftests tools
 
 help:
 	@echo "make            build mobj.ko (KDIR=...), libmobj and the selftests"
 	@echo "make demo       boot the VM, load mobj.ko, run the seed_cycle example"
 	@echo "make check      all tests in the VM, stock and debug kernels"
 	@echo "make check NATIVE=1   the selftests against the running kernel"
-	@echo "make bench      benchmarks in the VM"
+	@echo "make bench      benchmarks in the VM (bench/README.md)"
+	@echo "make stress     the reliability tests, longer, on the debug kernel"
 	@echo "make lint       checkpatch --strict, W=1 and sparse"
+	@echo "make install    libmobj, headers, mobjctl, man pages, udev rule, module"
+	@echo "make dkms-install   register the module with DKMS"
 
 deps:
 	@scripts/deps.sh
@@ -43,6 +46,9 @@ lib:
 
 selftests: lib
 	$(MAKE) -C selftests
+
+tools: lib
+	$(MAKE) -C tools/mobjctl
 
 ifeq ($(NATIVE),1)
 check: all
@@ -58,6 +64,9 @@ demo: deps
 bench: deps
 	scripts/bench.sh
 
+stress: deps
+	scripts/stress.sh
+
 lint: deps
 	scripts/lint.sh
 
@@ -65,6 +74,10 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C tools/mobjctl clean
+	$(MAKE) -C bench clean
 	rm -rf $(BUILD)
+
+include mk/install.mk
 
 endif
