@@ -150,6 +150,23 @@ struct mobj_device {
 
 static struct mobj_device *mobj_devices;
 
+/*
+ * A copy of user memory charged to the caller's memory cgroup, unlike
+ * vmemdup_user(): payloads and batch arrays are the user's memory.
+ */
+static void *mobj_memdup_user(u64 uptr, size_t len)
+{
+	void *p = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, u64_to_user_ptr(uptr), len)) {
+		kvfree(p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
+}
+
 /* Handles */
 
 static bool mobj_entry_is_weak(void *entry)
@@ -463,7 +480,7 @@ static int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 	if (cmd->data_len > mobj_data_max())
 		return -EMSGSIZE;
 	if (cmd->data_len) {
-		data = vmemdup_user(u64_to_user_ptr(cmd->data), cmd->data_len);
+		data = mobj_memdup_user(cmd->data, cmd->data_len);
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
@@ -686,7 +703,7 @@ static int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 	if (cmd->len > mobj_data_max())
 		return -EMSGSIZE;
 	if (cmd->len) {
-		data = vmemdup_user(u64_to_user_ptr(cmd->data), cmd->len);
+		data = mobj_memdup_user(cmd->data, cmd->len);
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
@@ -1367,7 +1384,7 @@ static int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 		return -EINVAL;
 	uops = u64_to_user_ptr(cmd->ops);
 	bytes = array_size(cmd->count, sizeof(*ops));
-	ops = vmemdup_user(uops, bytes);
+	ops = mobj_memdup_user(cmd->ops, bytes);
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
 	/* Nothing may run unless the answers can be written back. */
