@@ -146,6 +146,19 @@ check_debug()
 	fi
 }
 
+# The reliability figures the debug kernel's tests print, and the kernel
+# log reports found (each one also counted as a failure above).
+reliability()
+{
+	local out=$MOBJ_TOP/build/vm-debug figures reports
+
+	[ -d "$out" ] || return 0
+	figures=$(grep -h '^# reliability: ' "$out"/*.log 2>/dev/null |
+		sed 's/^# reliability: //' | tr '\n' ' ')
+	reports=$(sed -n 's/^splats=//p' "$out/result" 2>/dev/null)
+	echo "reliability (debug kernel): ${figures}kernel_reports=${reports:-?}"
+}
+
 summary()
 {
 	local r line="$passed passed, $failed failed"
@@ -154,6 +167,7 @@ summary()
 	for r in "${report[@]}"; do
 		echo "$r"
 	done
+	reliability
 	[ "$skipped" = 0 ] || line+=", $skipped skipped"
 	echo "$line"
 	[ "$failed" = 0 ]
