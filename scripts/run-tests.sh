@@ -113,7 +113,7 @@ load_module()
 		return 1
 	fi
 	for _ in $(seq 100); do
-		[ -c /dev/mobj ] && { say "loaded $ko"; return 0; }
+		[ -c /dev/mobj ] && { say "loaded $name ($2)"; return 0; }
 		sleep 0.1
 	done
 	fail "/dev/mobj did not appear after insmod $ko"
@@ -190,7 +190,9 @@ run_selftests()
 	local bins=() bin
 
 	for bin in "$TOP"/selftests/mobj_*; do
-		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+			continue
+		fi
 		# mobj_debug_*: fault injection, kmemleak, races at scale; in
 		# the VM only the debug kernel has what they need.
 		case "$(basename "$bin")" in
@@ -409,7 +411,7 @@ main()
 	mark_kernel_log
 	prepare_debug_knobs
 
-	if load_module "$ko"; then
+	if load_module "$ko" "$1"; then
 		run_selftests
 		[ -z "$kunit" ] || run_kunit "$kunit"
 		unload_module "$ko"
