@@ -35,7 +35,9 @@
  * Environment: MOBJ_MODEL_OPS (default 200000), MOBJ_MODEL_SEED (default:
  * from the clock), MOBJ_MODEL_CHECK_EVERY (default 5000),
  * MOBJ_MODEL_MIN_SECONDS (default 60), MOBJ_MODEL_VERBOSE=1 (print each
- * operation).  The last line before the totals is
+ * operation), MOBJ_MODEL_ANY_CPU=1 (do not pin the test to one CPU: by
+ * default it is, so that the synchronous hand-offs to the threads and the
+ * child are plain context switches).  The last line before the totals is
  * "# reliability: model_ops=N".
  */
 #include "mobj_test.h"
@@ -377,11 +379,11 @@ static void list_set(struct model *m, struct mobject *o, int list)
 
 static void post(struct model *m, struct mclient *c, const struct mevent *ev)
 {
-	if (c->queued == M_EVENTS_MAX) {
+	/* the ring is full: the notice is counted as lost */
+	if (c->queued == M_EVENTS_MAX)
 		c->lost++;
-	} else {
+	else
 		c->queued++;
-	}
 	c->cand = grow(c->cand, &c->candcap, c->ncand + 1, sizeof(*ev));
 	c->cand[c->ncand++] = *ev;
 	c->posted = true;

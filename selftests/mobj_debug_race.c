@@ -833,7 +833,7 @@ struct nr {
 	atomic_ulong delivered;
 	atomic_ulong lost;
 	atomic_int producers;
-	_Atomic __u8 *seen;
+	atomic_uchar *seen;
 	atomic_ulong next_cookie;
 };
 
