@@ -242,6 +242,7 @@ struct mobj_lock_stats {
  * @type_names: type tag -> name (char *), MOBJ_TYPE_NAME
  * @ntype_names: entries in @type_names
  * @events_dropped: death notices dropped because a queue was full
+ * @refcount_errors: refcounts that would have wrapped (saturated instead)
  * @lockstat: the big lock's figures
  * @lock_waiters: tasks blocked on the big lock; the collector lets them
  *	have it between its steps
@@ -280,6 +281,7 @@ struct mobj_dev {
 	struct xarray type_names;
 	unsigned int ntype_names;
 	u64 events_dropped;
+	u64 refcount_errors;
 	struct mobj_lock_stats lockstat;
 	atomic_t lock_waiters;
 	struct dentry *debugfs;
@@ -326,13 +328,18 @@ struct mobj_client {
 };
 
 /*
- * Handle table entries are tagged pointers: a weak handle points to its
- * struct mobj_observer, a strong one to its struct mobj_obj; a handle that
- * is reserved but not yet published carries MOBJ_PENDING_TAG as well, and
- * lookups do not find it.
+ * Handle table entries: a strong handle is a plain struct mobj_obj
+ * pointer, a weak one a struct mobj_observer pointer tagged with
+ * MOBJ_WEAK_TAG (XArray allows tags 1 and 3 on stored pointers; tag 2 would
+ * look like an internal entry).  A handle is made in three steps: reserved
+ * (a zero entry: nobody sees it), filled (the entry holds its reference,
+ * so the consistency checker accounts for it, but it is still marked
+ * MOBJ_HANDLE_PENDING and lookups do not find it) and published (the mark
+ * cleared).  The mark is set before the entry is stored, so a lock-free
+ * reader that sees the entry also sees the mark.
  */
 #define MOBJ_WEAK_TAG 1
-#define MOBJ_PENDING_TAG 2
+#define MOBJ_HANDLE_PENDING XA_MARK_1
 #define MOBJ_TYPE_NAMES_MAX 4096
 
 void mobj_lock(struct mobj_dev *mdev);
@@ -348,25 +355,53 @@ static inline bool mobj_gc_doomed(struct mobj_dev *mdev, struct mobj_obj *obj)
 }
 
 /*
+ * The most references an object can have.  A count that would go past it,
+ * or below zero, is a bug: it is reported once per heap and the count
+ * saturates, as refcount_t does, so the object leaks instead of being
+ * freed while still referenced.
+ */
+#define MOBJ_REFCOUNT_MAX	((unsigned long)INT_MAX)
+#define MOBJ_REFCOUNT_SATURATED	(MOBJ_REFCOUNT_MAX + 1 + (MOBJ_REFCOUNT_MAX >> 1))
+
+void mobj_refcount_bad(struct mobj_dev *mdev, struct mobj_obj *obj,
+		       const char *what);
+
+/*
  * Every change of a refcount outside the collector goes through these: an
  * object changed while a collection is under way is live for that one.
  */
 static inline void mobj_refcount_inc(struct mobj_dev *mdev,
 				     struct mobj_obj *obj)
 {
-	WRITE_ONCE(obj->refcount, obj->refcount + 1);
+	unsigned long old = obj->refcount;
+
+	if (unlikely(!old || old >= MOBJ_REFCOUNT_MAX)) {
+		/* Once saturated, a count stays so without a new report. */
+		if (old <= MOBJ_REFCOUNT_MAX)
+			mobj_refcount_bad(mdev, obj, old ? "overflow" :
+					  "increment of a dead object");
+		return;
+	}
+	WRITE_ONCE(obj->refcount, old + 1);
 	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
 		mobj_gc_touch(mdev, obj);
 }
 
-/* Returns the new count. */
+/* Returns the new count; a saturated count never reaches zero. */
 static inline unsigned long mobj_refcount_dec(struct mobj_dev *mdev,
 					      struct mobj_obj *obj)
 {
-	WRITE_ONCE(obj->refcount, obj->refcount - 1);
+	unsigned long old = obj->refcount;
+
+	if (unlikely(!old || old > MOBJ_REFCOUNT_MAX)) {
+		if (!old)
+			mobj_refcount_bad(mdev, obj, "underflow");
+		return obj->refcount;
+	}
+	WRITE_ONCE(obj->refcount, old - 1);
 	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
 		mobj_gc_touch(mdev, obj);
-	return obj->refcount;
+	return old - 1;
 }
 
 /* Limits, module parameters (mobj_main.c). */

@@ -109,6 +109,7 @@ static int mobj_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "long_lived_total %lu\nlong_lived_pending %lu\n",
 		   mdev->long_lived_total, mdev->long_lived_pending);
 	seq_printf(m, "events_dropped %llu\n", mdev->events_dropped);
+	seq_printf(m, "refcount_errors %llu\n", mdev->refcount_errors);
 	ls = mdev->lockstat;
 	mobj_unlock(mdev);
 

@@ -118,6 +118,7 @@ void mobj_gc_touch(struct mobj_dev *mdev, struct mobj_obj *obj)
 		break;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_gc_touch);
 
 /* The object after the cursor, which moves past it; NULL at the end. */
 static struct mobj_obj *mobj_gc_next(struct mobj_gc_cycle *c,

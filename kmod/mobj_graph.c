@@ -9,10 +9,13 @@
  *   refs ID [depth=N] [max=N]      what ID refers to, N levels deep
  *   backrefs ID [depth=N] [max=N]  what refers to ID, with the clients'
  *                                  handles as root nodes
- *   chain ID                       the shortest path from a handle to ID
+ *   chain ID [depth=N] [max=N]     the shortest path from a handle to ID
  *
- * depth is 1-20 (default 3), max, the edges drawn per node, 1-1000
- * (default 10); the rest show as an "N more references" node.  Nodes are
+ * For refs and backrefs, depth is 1-20 (default 3), max, the edges drawn
+ * per node, 1-1000 (default 10); the rest show as an "N more references"
+ * node.  For chain (objgraph's find_backref_chain), depth is the longest
+ * path searched, 1-1048576 (default: no limit but the search's size), and
+ * max the referrers followed from each object, 1-1000 (default: all).  Nodes are
  * boxes labelled with type, id and refcount, filled lighter with depth,
  * the queried object highlighted; edges carry the slot index.
  */
@@ -313,9 +316,10 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 	struct mobj_dev *mdev = q->mdev;
 	struct mobj_graph_walk walk;
 	struct mobj_graph_node *node;
+	bool cut = false;
 	struct mobj_ref *ref;
 	int rc, found = -1;
-	unsigned int i;
+	unsigned int i, n;
 
 	rc = mobj_walk_init(&walk, MOBJ_GRAPH_CHAIN_MAX);
 	if (rc)
@@ -326,7 +330,16 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 			found = i;
 			break;
 		}
+		if (walk.nodes[i].depth >= q->depth) {
+			cut = true;
+			continue;
+		}
+		n = 0;
 		list_for_each_entry(ref, &walk.nodes[i].obj->referrers, backref) {
+			if (n++ == q->max) {
+				cut = true;
+				break;
+			}
 			if (mobj_walk_seen(&walk, ref->owner))
 				continue;
 			rc = mobj_walk_add(&walk, ref->owner,
@@ -347,6 +360,7 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 		mobj_graph_node(m, mdev, target, 0, 1);
 		seq_printf(m, "  unreachable [label=\"no handle reaches #%llu%s\", shape=plaintext, style=\"\"];\n",
 			   target->id, walk.n == walk.cap ? " (search limit)" :
+			   cut ? " within the depth and max given" :
 			   ": it is garbage");
 		seq_puts(m, "}\n");
 		goto out;
@@ -386,7 +400,7 @@ static int mobj_graph_show(struct seq_file *m, void *unused)
 
 	mutex_lock(&q->lock);
 	if (q->verb == MOBJ_GRAPH_NONE) {
-		seq_puts(m, "// write a query: refs ID [depth=N] [max=N] | backrefs ID [depth=N] [max=N] | chain ID\n");
+		seq_puts(m, "// write a query: refs ID [depth=N] [max=N] | backrefs ID [depth=N] [max=N] | chain ID [depth=N] [max=N]\n");
 		mutex_unlock(&q->lock);
 		return 0;
 	}
@@ -437,13 +451,17 @@ static int mobj_graph_parse(char *buf, struct mobj_graph_query *q)
 		return -EINVAL;
 	if (!id || kstrtou64(id, 10, &new.id) || !new.id)
 		return -EINVAL;
+	if (new.verb == MOBJ_GRAPH_CHAIN) {
+		new.depth = MOBJ_GRAPH_CHAIN_MAX;
+		new.max = UINT_MAX;
+	}
 	while ((tok = strsep(&buf, " \t"))) {
 		if (!*tok)
 			continue;
-		if (new.verb == MOBJ_GRAPH_CHAIN)
-			return -EINVAL;
-		rc = mobj_graph_option(tok, "depth", 1, MOBJ_GRAPH_DEPTH_MAX,
-				       &new.depth);
+		rc = mobj_graph_option(tok, "depth", 1,
+				       new.verb == MOBJ_GRAPH_CHAIN ?
+				       MOBJ_GRAPH_CHAIN_MAX :
+				       MOBJ_GRAPH_DEPTH_MAX, &new.depth);
 		if (rc == -ENOENT)
 			rc = mobj_graph_option(tok, "max", 1,
 					       MOBJ_GRAPH_EDGES_MAX, &new.max);

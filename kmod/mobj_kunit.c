@@ -153,6 +153,58 @@ static void mobj_heap_long_chain(struct kunit *test)
 	mobj_test_done(test, t);
 }
 
+/*
+ * The kernel log lines between these two are an expected warning, which
+ * scripts/dmesg-scan.sh does not count as a problem.
+ */
+#define MOBJ_KUNIT_WARN_BEGIN "mobj_kunit: expected WARNING begin\n"
+#define MOBJ_KUNIT_WARN_END "mobj_kunit: expected WARNING end\n"
+
+/*
+ * A refcount that would overflow or go below zero saturates (the object is
+ * never freed) and is reported: a WARNING the first time on a heap, and
+ * refcount_errors in debugfs "stats" every time.
+ */
+static void mobj_heap_refcount_saturates(struct kunit *test)
+{
+	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_obj *a, *b;
+
+	mutex_lock(&mdev->lock);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+
+	a->refcount = MOBJ_REFCOUNT_MAX - 1;
+	mobj_refcount_inc(mdev, a);
+	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_MAX);
+	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 0ULL);
+	pr_info(MOBJ_KUNIT_WARN_BEGIN);
+	mobj_refcount_inc(mdev, a);
+	pr_info(MOBJ_KUNIT_WARN_END);
+	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 1ULL);
+	/* Saturated: it stays there, whatever happens next, and dies never. */
+	mobj_refcount_inc(mdev, a);
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, a),
+			MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 1ULL);
+
+	/* Below zero: reported (the heap warned once already) and saturated. */
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, b), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, b),
+			MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 2ULL);
+	/* An increment of a dead object too. */
+	b->refcount = 0;
+	mobj_refcount_inc(mdev, b);
+	KUNIT_EXPECT_EQ(test, b->refcount, MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 3ULL);
+	mutex_unlock(&mdev->lock);
+	mobj_test_done(test, t);
+}
+
 /* Reverse edges survive slot array growth and shifting pops. */
 static void mobj_heap_reverse_edges(struct kunit *test)
 {
@@ -236,6 +288,7 @@ static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_refcount),
 	KUNIT_CASE(mobj_heap_long_chain),
 	KUNIT_CASE(mobj_heap_reverse_edges),
+	KUNIT_CASE(mobj_heap_refcount_saturates),
 	KUNIT_CASE(mobj_heap_tracking),
 	KUNIT_CASE(mobj_heap_weak_observer),
 	{}

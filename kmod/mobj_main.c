@@ -151,13 +151,33 @@ struct mobj_device {
 static struct mobj_device *mobj_devices;
 
 /*
+ * User memory is touched only through these, and never with the big lock
+ * or gc_mutex held: a copy that faults can wait for as long as user space
+ * likes (userfaultfd, FUSE), and every other client would wait with it.
+ */
+static void mobj_assert_unlocked(struct mobj_dev *mdev)
+{
+	lockdep_assert_not_held(&mdev->lock);
+	lockdep_assert_not_held(&mdev->gc_mutex);
+}
+
+static int mobj_copy_to_user(struct mobj_dev *mdev, void __user *to,
+			     const void *from, size_t len)
+{
+	mobj_assert_unlocked(mdev);
+	return copy_to_user(to, from, len) ? -EFAULT : 0;
+}
+
+/*
  * A copy of user memory charged to the caller's memory cgroup, unlike
  * vmemdup_user(): payloads and batch arrays are the user's memory.
  */
-static void *mobj_memdup_user(u64 uptr, size_t len)
+static void *mobj_memdup_user(struct mobj_dev *mdev, u64 uptr, size_t len)
 {
-	void *p = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	void *p;
 
+	mobj_assert_unlocked(mdev);
+	p = kvmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(p, u64_to_user_ptr(uptr), len)) {
@@ -167,18 +187,22 @@ static void *mobj_memdup_user(u64 uptr, size_t len)
 	return p;
 }
 
-/* Handles */
+/* Handles (see "Handle table entries" in mobj.h) */
 
 static bool mobj_entry_is_weak(void *entry)
 {
 	return xa_pointer_tag(entry) & MOBJ_WEAK_TAG;
 }
 
+/* What a published handle holds: NULL when unknown or not yet published. */
 static void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
 	void *entry = xa_load(&client->handles, handle);
 
-	if (!entry || xa_pointer_tag(entry) & MOBJ_PENDING_TAG)
+	if (!entry)
+		return NULL;
+	smp_rmb();	/* the mark is set before the entry is stored */
+	if (xa_get_mark(&client->handles, handle, MOBJ_HANDLE_PENDING))
 		return NULL;
 	return entry;
 }
@@ -195,7 +219,6 @@ static struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
 	return entry;
 }
 
-/* What a published handle holds: NULL when unknown or not yet published. */
 static void *mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
 	lockdep_assert_held(&client->mdev->lock);
@@ -225,25 +248,16 @@ static bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
 	return xa_load(&client->handles, handle) == obj;
 }
 
-/*
- * Add a handle for @entry, which already holds its reference.  Reserved
- * (@pending) handles are not found by lookups until mobj_handle_publish();
- * the consistency checker does see them, so the reference is accounted for.
- */
-static int mobj_handle_add(struct mobj_client *client, void *entry,
-			   bool pending, u32 *handle)
+/* Reserve a handle number: an empty entry that no lookup finds. */
+static int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 {
-	unsigned int tag = xa_pointer_tag(entry);
 	int rc;
 
-	if (pending)
-		tag |= MOBJ_PENDING_TAG;
 	lockdep_assert_held(&client->mdev->lock);
 
 	if (client->nhandles >= mobj_client_handles_max())
 		return -EMFILE;
-	rc = xa_alloc_cyclic(&client->handles, handle,
-			     xa_tag_pointer(xa_untag_pointer(entry), tag),
+	rc = xa_alloc_cyclic(&client->handles, handle, NULL,
 			     XA_LIMIT(1, INT_MAX), &client->next_handle,
 			     GFP_KERNEL_ACCOUNT);
 	if (rc < 0)
@@ -253,29 +267,43 @@ static int mobj_handle_add(struct mobj_client *client, void *entry,
 	return 0;
 }
 
-static int mobj_handle_reserve(struct mobj_client *client, void *entry,
-			       u32 *handle)
+/*
+ * Store @entry, which holds its reference already, in a reserved handle:
+ * usable at once, or (@pending) after mobj_handle_publish().
+ */
+static void mobj_handle_fill(struct mobj_client *client, u32 handle,
+			     void *entry, bool pending)
 {
-	return mobj_handle_add(client, entry, true, handle);
+	struct xarray *xa = &client->handles;
+
+	lockdep_assert_held(&client->mdev->lock);
+
+	xa_lock(xa);
+	if (pending)
+		__xa_set_mark(xa, handle, MOBJ_HANDLE_PENDING);
+	/* Replacing the reserved entry never allocates. */
+	WARN_ON(xa_is_err(__xa_store(xa, handle, entry, GFP_NOWAIT)));
+	xa_unlock(xa);
 }
 
-static void mobj_handle_unreserve(struct mobj_client *client, u32 handle)
+static void mobj_handle_publish(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->mdev->lock);
+
+	xa_clear_mark(&client->handles, handle, MOBJ_HANDLE_PENDING);
+}
+
+/*
+ * Remove a handle from the table, reserved, pending or published; what it
+ * held is the caller's to drop.
+ */
+static void mobj_handle_remove(struct mobj_client *client, u32 handle)
 {
 	lockdep_assert_held(&client->mdev->lock);
 
 	xa_erase(&client->handles, handle);
 	client->nhandles--;
 	client->mdev->live_handles--;
-}
-
-static void mobj_handle_publish(struct mobj_client *client, u32 handle,
-				void *entry)
-{
-	lockdep_assert_held(&client->mdev->lock);
-
-	/* Replacing an entry never allocates. */
-	WARN_ON(xa_is_err(xa_store(&client->handles, handle, entry,
-				   GFP_KERNEL)));
 }
 
 /* Drop what a handle held: a strong reference, or a weak one. */
@@ -381,7 +409,7 @@ static ssize_t mobj_fops_read(struct file *filp, char __user *buf,
 	 * The records have left the queue: a fault here loses them, as a
 	 * read(2) into a bad buffer loses data on a pipe.
 	 */
-	rc = copy_to_user(buf, events, n * sizeof(*events)) ? -EFAULT : 0;
+	rc = mobj_copy_to_user(mdev, buf, events, n * sizeof(*events));
 out_free:
 	kfree(events);
 	return rc ? rc : n * sizeof(*events);
@@ -416,10 +444,8 @@ struct mobj_ucmd {
 /* Copy the answer back, as much of it as the caller's struct holds. */
 static int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(u32, ucmd->user_size, ucmd->size)))
-		return -EFAULT;
-	return 0;
+	return mobj_copy_to_user(ucmd->client->mdev, ucmd->ubuffer, ucmd->cmd,
+				 min_t(u32, ucmd->user_size, ucmd->size));
 }
 
 /*
@@ -448,10 +474,10 @@ static int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle,
 	rc = mobj_ucmd_respond(ucmd);
 	mobj_lock(mdev);
 	if (rc) {
-		mobj_handle_unreserve(client, handle);
+		mobj_handle_remove(client, handle);
 		mobj_entry_drop(mdev, entry);
 	} else {
-		mobj_handle_publish(client, handle, entry);
+		mobj_handle_publish(client, handle);
 	}
 	mobj_unlock(mdev);
 	return rc;
@@ -479,8 +505,12 @@ static int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->data_len > mobj_data_max())
 		return -EMSGSIZE;
+	/* An answer that cannot be written fails before an id is used. */
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
 	if (cmd->data_len) {
-		data = mobj_memdup_user(cmd->data, cmd->data_len);
+		data = mobj_memdup_user(mdev, cmd->data, cmd->data_len);
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
@@ -491,26 +521,30 @@ static int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 	}
 
 	mobj_lock(mdev);
-	rc = mobj_handle_reserve(client, obj, &cmd->handle);
+	rc = mobj_handle_reserve(client, &cmd->handle);
 	if (rc)
 		goto err_unlock;
 	rc = mobj_obj_insert(mdev, obj, client->quota);
 	if (rc)
-		goto err_unreserve;
+		goto err_remove_handle;
+	mobj_handle_fill(client, cmd->handle, obj, true);
 	cmd->id = obj->id;
 	mobj_unlock(mdev);
 
 	return mobj_respond_handle(ucmd, cmd->handle, obj);
 
-err_unreserve:
-	mobj_handle_unreserve(client, cmd->handle);
+err_remove_handle:
+	mobj_handle_remove(client, cmd->handle);
 err_unlock:
 	mobj_unlock(mdev);
 	mobj_obj_free_unpublished(obj);
 	return rc;
 }
 
-/* A new strong handle to @obj, for DUP, SLOT_GET and WEAKREF_GET. */
+/*
+ * A new strong handle to @obj, for DUP, SLOT_GET, WEAKREF_GET and
+ * GC_GARBAGE: the reference is taken before the handle holds it.
+ */
 static int __mobj_new_strong_handle(struct mobj_client *client,
 				    struct mobj_obj *obj, bool pending,
 				    u32 *handle)
@@ -519,12 +553,15 @@ static int __mobj_new_strong_handle(struct mobj_client *client,
 
 	lockdep_assert_held(&client->mdev->lock);
 
-	rc = mobj_handle_add(client, obj, pending, handle);
-	if (!rc)
-		mobj_obj_get(client->mdev, obj);
-	return rc;
+	rc = mobj_handle_reserve(client, handle);
+	if (rc)
+		return rc;
+	mobj_obj_get(client->mdev, obj);
+	mobj_handle_fill(client, *handle, obj, pending);
+	return 0;
 }
 
+/* Pending: published by mobj_respond_handle() once the answer is out. */
 static int mobj_new_strong_handle(struct mobj_client *client,
 				  struct mobj_obj *obj, u32 *handle)
 {
@@ -567,7 +604,7 @@ static int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 	mobj_lock(mdev);
 	entry = mobj_handle_entry(client, cmd->handle);
 	if (entry) {
-		mobj_handle_unreserve(client, cmd->handle);
+		mobj_handle_remove(client, cmd->handle);
 		mobj_entry_drop(mdev, entry);
 	} else {
 		rc = -ENOENT;
@@ -684,8 +721,9 @@ out_unlock:
 	if (rc)
 		return rc;
 
-	if (cmd->len && copy_to_user(u64_to_user_ptr(cmd->data), buf, cmd->len))
-		rc = -EFAULT;
+	if (cmd->len)
+		rc = mobj_copy_to_user(mdev, u64_to_user_ptr(cmd->data), buf,
+				       cmd->len);
 	kvfree(buf);
 	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
@@ -703,7 +741,7 @@ static int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 	if (cmd->len > mobj_data_max())
 		return -EMSGSIZE;
 	if (cmd->len) {
-		data = mobj_memdup_user(cmd->data, cmd->len);
+		data = mobj_memdup_user(mdev, cmd->data, cmd->len);
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
@@ -928,18 +966,27 @@ static int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
 	if (rc)
 		return rc;
 
+	/*
+	 * Not while a collection is under way: between its steps the objects
+	 * it took are on its own lists, and it would put them back unfrozen.
+	 */
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	if (cmd->flags & MOBJ_GC_UNFREEZE)
 		cmd->moved = mobj_gc_unfreeze(mdev);
 	else
 		cmd->moved = mobj_gc_freeze(mdev);
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 	return mobj_ucmd_respond(ucmd);
 }
 
 /*
  * gc.garbage: new handles to the first saved objects, made as a batch with
  * reserve-then-publish; the list is cleared only once they are published.
+ * gc_mutex is held while the handles are made (no collection changes the
+ * list meanwhile) and again to publish and clear, never across the copy to
+ * user space: a stalled copy must not hold up every collection.
  */
 static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 {
@@ -954,7 +1001,6 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	if (cmd->flags & ~MOBJ_GC_GARBAGE_CLEAR)
 		return -EINVAL;
 
-	/* Clearing runs a collection of the garbage list: none may be under way. */
 	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	n = min_t(unsigned long, cmd->count,
@@ -980,21 +1026,24 @@ static int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 		objs[i++] = obj;
 	}
 	mobj_unlock(mdev);
+	mutex_unlock(&mdev->gc_mutex);
 
 	cmd->filled = i;
-	if (!rc && i && copy_to_user(u64_to_user_ptr(cmd->handles), handles,
-				     i * sizeof(*handles)))
-		rc = -EFAULT;
+	if (!rc && i)
+		rc = mobj_copy_to_user(mdev, u64_to_user_ptr(cmd->handles),
+				       handles, i * sizeof(*handles));
 	if (!rc)
 		rc = mobj_ucmd_respond(ucmd);
 
+	/* Clearing runs a collection of the garbage list: none may be under way. */
+	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
 	while (i--) {
 		if (rc) {
-			mobj_handle_unreserve(client, handles[i]);
+			mobj_handle_remove(client, handles[i]);
 			mobj_obj_put(mdev, objs[i]);
 		} else {
-			mobj_handle_publish(client, handles[i], objs[i]);
+			mobj_handle_publish(client, handles[i]);
 		}
 	}
 	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
@@ -1055,8 +1104,9 @@ out_unlock:
 		return rc;
 
 	cmd->count = total;
-	if (n && copy_to_user(u64_to_user_ptr(cmd->ids), ids, n * sizeof(*ids)))
-		rc = -EFAULT;
+	if (n)
+		rc = mobj_copy_to_user(mdev, u64_to_user_ptr(cmd->ids), ids,
+				       n * sizeof(*ids));
 	kvfree(ids);
 	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
@@ -1131,13 +1181,13 @@ static int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc)
-		rc = mobj_handle_reserve(client,
-					 xa_tag_pointer(ob, MOBJ_WEAK_TAG),
-					 &cmd->result);
+		rc = mobj_handle_reserve(client, &cmd->result);
 	if (!rc) {
 		ob->kind = MOBJ_OBSERVER_WEAK;
 		ob->obj = obj;
 		list_add_tail(&ob->node, &obj->observers);
+		mobj_handle_fill(client, cmd->result,
+				 xa_tag_pointer(ob, MOBJ_WEAK_TAG), true);
 	}
 	mobj_unlock(mdev);
 	if (rc) {
@@ -1274,20 +1324,39 @@ static int mobj_batch_new(struct mobj_client *client, struct mobj_batch_op *op)
 	obj = mobj_obj_alloc(op->handle, NULL, 0);
 	if (!obj)
 		return -ENOMEM;
-	rc = mobj_handle_add(client, obj, false, &handle);
+	rc = mobj_handle_reserve(client, &handle);
 	if (rc)
 		goto err_free;
 	rc = mobj_obj_insert(client->mdev, obj, client->quota);
 	if (rc)
-		goto err_remove;
+		goto err_remove_handle;
+	/* Only a complete object is ever behind a handle. */
+	mobj_handle_fill(client, handle, obj, false);
 	op->result = handle;
 	return 0;
 
-err_remove:
-	mobj_handle_unreserve(client, handle);
+err_remove_handle:
+	mobj_handle_remove(client, handle);
 err_free:
 	mobj_obj_free_unpublished(obj);
 	return rc;
+}
+
+/* The commands a batch entry may name. */
+static bool mobj_batch_cmd_ok(u32 cmd)
+{
+	switch (cmd) {
+	case MOBJ_CMD_NEW:
+	case MOBJ_CMD_DUP:
+	case MOBJ_CMD_CLOSE:
+	case MOBJ_CMD_GETREFCOUNT:
+	case MOBJ_CMD_SLOT_APPEND:
+	case MOBJ_CMD_SLOT_SET:
+	case MOBJ_CMD_SLOT_GET:
+	case MOBJ_CMD_SLOT_POP:
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -1306,7 +1375,7 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 
 	lockdep_assert_held(&mdev->lock);
 
-	if (op->flags)
+	if (op->flags || !mobj_batch_cmd_ok(op->cmd))
 		return -EINVAL;
 	if (op->cmd == MOBJ_CMD_NEW)
 		return op->index || op->value ? -EINVAL :
@@ -1323,7 +1392,7 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 			return -ENOENT;
 		if (op->index || op->value)
 			return -EINVAL;
-		mobj_handle_unreserve(client, handle);
+		mobj_handle_remove(client, handle);
 		mobj_entry_drop(mdev, entry);
 		return 0;
 	}
@@ -1369,29 +1438,66 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 	return -EINVAL;
 }
 
+/*
+ * The results of a batch could not be written back: close the handles its
+ * first @done entries made, whose numbers the caller cannot learn.
+ */
+static void mobj_batch_close_results(struct mobj_client *client,
+				     const struct mobj_batch_op *ops, u32 done)
+{
+	struct mobj_dev *mdev = client->mdev;
+	void *entry;
+	u32 i;
+
+	lockdep_assert_held(&mdev->lock);
+
+	for (i = done; i--;) {
+		if (ops[i].cmd != MOBJ_CMD_NEW && ops[i].cmd != MOBJ_CMD_DUP &&
+		    ops[i].cmd != MOBJ_CMD_SLOT_GET)
+			continue;
+		/* A later entry of the batch may have closed it already. */
+		entry = mobj_handle_entry(client, ops[i].result);
+		if (!entry)
+			continue;
+		mobj_handle_remove(client, ops[i].result);
+		mobj_entry_drop(mdev, entry);
+	}
+}
+
+/*
+ * @done is written whenever the batch struct is writable: 0 when the call
+ * failed before the first entry ran (see "Batches" in the uapi header).
+ */
 static int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
 	struct mobj_batch *cmd = ucmd->cmd;
 	struct mobj_dev *mdev = client->mdev;
-	struct mobj_batch_op *ops;
+	struct mobj_batch_op *ops = NULL;
 	void __user *uops;
 	size_t bytes;
 	int rc = 0;
 	u32 i;
 
-	if (cmd->flags || !cmd->count || cmd->count > MOBJ_BATCH_MAX)
-		return -EINVAL;
+	if (cmd->flags || !cmd->count || cmd->count > MOBJ_BATCH_MAX) {
+		rc = -EINVAL;
+		goto err_none_ran;
+	}
 	uops = u64_to_user_ptr(cmd->ops);
 	bytes = array_size(cmd->count, sizeof(*ops));
-	ops = mobj_memdup_user(cmd->ops, bytes);
-	if (IS_ERR(ops))
-		return PTR_ERR(ops);
-	/* Nothing may run unless the answers can be written back. */
-	if (copy_to_user(uops, ops, bytes) || mobj_ucmd_probe(ucmd)) {
-		rc = -EFAULT;
-		goto out_free;
+	ops = mobj_memdup_user(mdev, cmd->ops, bytes);
+	if (IS_ERR(ops)) {
+		rc = PTR_ERR(ops);
+		ops = NULL;
+		goto err_none_ran;
 	}
+	/* Nothing may run unless the answers can be written back. */
+	cmd->done = 0;
+	rc = mobj_copy_to_user(mdev, uops, ops, bytes);
+	if (!rc)
+		rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		goto err_none_ran;
 
 	mobj_lock(mdev);
 	for (i = 0; i < cmd->count; i++) {
@@ -1403,10 +1509,21 @@ static int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	mobj_unlock(mdev);
 
 	cmd->done = i;
-	if (copy_to_user(uops, ops, min(i + 1, cmd->count) * sizeof(*ops)) ||
-	    mobj_ucmd_respond(ucmd))
+	if (mobj_copy_to_user(mdev, uops, ops,
+			      min(i + 1, cmd->count) * sizeof(*ops))) {
 		rc = -EFAULT;
-out_free:
+		mobj_lock(mdev);
+		mobj_batch_close_results(client, ops, i);
+		mobj_unlock(mdev);
+	}
+	if (mobj_ucmd_respond(ucmd))
+		rc = -EFAULT;
+	kvfree(ops);
+	return rc;
+
+err_none_ran:
+	cmd->done = 0;
+	mobj_ucmd_respond(ucmd);
 	kvfree(ops);
 	return rc;
 }

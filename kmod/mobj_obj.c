@@ -131,6 +131,7 @@ struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len)
 	obj->data = data;
 	obj->data_len = data_len;
 	obj->refcount = 1;
+	obj->gen = MOBJ_GEN_UNTRACKED;
 	INIT_LIST_HEAD(&obj->referrers);
 	INIT_LIST_HEAD(&obj->observers);
 	INIT_LIST_HEAD(&obj->gc_node);
@@ -203,6 +204,23 @@ void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
 	mdev->list_count[to]++;
 	WRITE_ONCE(obj->gen, to);
 }
+
+/*
+ * A refcount went wrong (mobj_refcount_inc/dec): saturate it, so that the
+ * object is never freed, count it for debugfs "stats" and say it once per
+ * heap.
+ */
+void mobj_refcount_bad(struct mobj_dev *mdev, struct mobj_obj *obj,
+		       const char *what)
+{
+	lockdep_assert_held(&mdev->lock);
+
+	WRITE_ONCE(obj->refcount, MOBJ_REFCOUNT_SATURATED);
+	WARN(!mdev->refcount_errors++,
+	     "mobj: object %llu: refcount %s, saturated (leaking it)\n",
+	     obj->id, what);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_refcount_bad);
 
 void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj)
 {

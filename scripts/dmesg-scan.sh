@@ -7,7 +7,9 @@
 # problem: BUG/WARNING/Oops, KASAN, UBSAN, lockdep, RCU, kmemleak.  One
 # line printed is one failure; no output means a clean log.
 #
-# Two stack dumps are expected and skipped: the one fault injection prints
+# Expected stack dumps are skipped: what a KUnit case brackets between
+# "mobj_kunit: expected WARNING begin" and "... end" (it checks the
+# warning itself), and two more: the one fault injection prints
 # on purpose ("FAULT_INJECTION: forcing a failure"), and a memory cgroup
 # running out of memory (a test of memcg limits causes it; the stack goes
 # through mem_cgroup_out_of_memory).  A global OOM is still reported.
@@ -21,6 +23,9 @@ scan()
 			printf "%s", held
 		oom = 0; memcg = 0; held = ""
 	}
+	/mobj_kunit: expected WARNING begin/ { expected = 1; next }
+	/mobj_kunit: expected WARNING end/ { expected = 0; next }
+	expected { next }
 	/FAULT_INJECTION: forcing a failure/ { injected = 1; next }
 	/Call Trace/ && injected { injected = 0; next }
 	/invoked oom-killer/ { settle(); oom = 1; next }

@@ -209,7 +209,7 @@ struct graph_args {
 };
 
 static void graph_opts(struct mobjctl *ctl, int argc, char **argv,
-		       struct graph_args *a, bool chain)
+		       struct graph_args *a)
 {
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'd' },
@@ -221,8 +221,6 @@ static void graph_opts(struct mobjctl *ctl, int argc, char **argv,
 
 	while ((c = getopt_long(argc, argv, "d:m:o:" COMMON_SHORTOPTS, opts,
 				NULL)) != -1) {
-		if (chain && (c == 'd' || c == 'm'))
-			usage_error(argv[0], "chain takes no --depth or --max");
 		if (c == 'd')
 			a->depth = optarg;
 		else if (c == 'm')
@@ -263,7 +261,7 @@ int cmd_graph(struct mobjctl *ctl, int argc, char **argv)
 {
 	struct graph_args a = { NULL };
 
-	graph_opts(ctl, argc, argv, &a, false);
+	graph_opts(ctl, argc, argv, &a);
 	if (argc - optind != 2)
 		usage_error(argv[0], "expected refs|backrefs ID");
 	a.verb = argv[optind];
@@ -272,8 +270,6 @@ int cmd_graph(struct mobjctl *ctl, int argc, char **argv)
 	    strcmp(a.verb, "chain"))
 		usage_error(argv[0], "unknown graph '%s': refs or backrefs",
 			    a.verb);
-	if (!strcmp(a.verb, "chain") && (a.depth || a.max))
-		usage_error(argv[0], "chain takes no --depth or --max");
 	return graph_main(ctl, &a, argv[0]);
 }
 
@@ -281,7 +277,7 @@ int cmd_chain(struct mobjctl *ctl, int argc, char **argv)
 {
 	struct graph_args a = { .verb = "chain" };
 
-	graph_opts(ctl, argc, argv, &a, true);
+	graph_opts(ctl, argc, argv, &a);
 	if (argc - optind != 1)
 		usage_error(argv[0], "expected ID");
 	a.id = argv[optind];

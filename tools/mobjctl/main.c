@@ -73,9 +73,11 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_graph,
 	}, {
 		.name = "chain",
-		.args = "ID [-o FILE]",
+		.args = "ID [--depth N] [--max N] [-o FILE]",
 		.help = "The shortest path from a handle to object ID: why is it alive?\n"
-			"(objgraph's find_backref_chain).  -o as for graph.",
+			"(objgraph's find_backref_chain).  --depth bounds the path searched\n"
+			"(1-1048576, default: no bound), --max the referrers followed from\n"
+			"each object (1-1000, default: all).  -o as for graph.",
 		.run = cmd_chain,
 	}, {
 		.name = "trace",

@@ -637,10 +637,22 @@ struct mobj_type_name {
  * command (NEW without payload, DUP, CLOSE, GETREFCOUNT, SLOT_APPEND,
  * SLOT_SET, SLOT_GET, SLOT_POP) and its operands; a handle operand may be
  * MOBJ_BATCH_RESULT(i), the handle made by entry i (< this entry) of the
- * same batch.  Execution stops at the first entry that fails: that entry
- * changes nothing, every entry before it is done.  The ioctl then returns
- * that entry's error, with @done set to its index; @done == @count and 0
- * when every entry succeeded.
+ * same batch.  An entry naming any other command fails with -EINVAL,
+ * whatever its operands.  Execution stops at the first entry that fails:
+ * that entry changes nothing, every entry before it is done.  The ioctl
+ * then returns that entry's error, with @done set to its index; @done ==
+ * @count and 0 when every entry succeeded.
+ *
+ * @done is written back whenever struct mobj_batch itself is writable:
+ *  - 0 when the call failed before the first entry ran (unknown flags, a
+ *    @count of 0 or above MOBJ_BATCH_MAX: -EINVAL; an @ops array that
+ *    cannot be read and written: -EFAULT).  Nothing ran, nothing changed.
+ *  - if the results cannot be written back to @ops after the entries ran
+ *    (another thread unmapped or write-protected the array meanwhile), the
+ *    ioctl fails with -EFAULT and @done still says how many entries ran.
+ *    Their effects stand, except that the handles they made (NEW, DUP,
+ *    SLOT_GET results) are closed again: the caller could not learn their
+ *    numbers.
  */
 #define MOBJ_BATCH_MAX 4096
 #define MOBJ_BATCH_RESULT_FLAG 0x80000000u
