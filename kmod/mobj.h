@@ -436,6 +436,25 @@ void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
 void mobj_list_del(struct mobj_dev *mdev, struct mobj_obj *obj);
 void mobj_quota_put(struct mobj_quota *quota);
 
+/**
+ * struct mobj_check - one run of the consistency checker (mobj_check.c)
+ * @report: called with each problem found, one line without newline
+ * @held: optional; adds the caller's own references to each object's
+ *	gc_refs (the KUnit suites hold objects without handles)
+ * @errors: problems found
+ * @objects: objects checked
+ * @edges: slots checked
+ */
+struct mobj_check {
+	void (*report)(struct mobj_check *chk, const char *msg);
+	void (*held)(struct mobj_check *chk, struct mobj_dev *mdev);
+	unsigned long errors;
+	unsigned long objects;
+	unsigned long edges;
+};
+
+unsigned long mobj_heap_check(struct mobj_dev *mdev, struct mobj_check *chk);
+
 /* debugfs (mobj_debugfs.c). */
 void mobj_debugfs_init(struct mobj_dev *mdev, const char *name);
 void mobj_debugfs_exit(struct mobj_dev *mdev);

@@ -271,119 +271,35 @@ out_unlock:
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_types);
 
-/* check: the consistency checker */
+/* check: the consistency checker (mobj_check.c) */
 
-#define mobj_check(cond, m, errors, fmt, ...)				\
-	do {								\
-		if (!(cond)) {						\
-			(*(errors))++;					\
-			seq_printf(m, "FAIL " fmt "\n", ##__VA_ARGS__);	\
-		}							\
-	} while (0)
+struct mobj_check_seq {
+	struct mobj_check chk;
+	struct seq_file *m;
+};
 
-/* Count handles per object into gc_refs, and check the clients. */
-static void mobj_check_clients(struct seq_file *m, struct mobj_dev *mdev,
-			       unsigned long *errors)
+static void mobj_check_seq_report(struct mobj_check *chk, const char *msg)
 {
-	unsigned long handles = 0, n, index;
-	struct mobj_client *client;
-	struct mobj_observer *ob;
-	void *entry;
+	struct mobj_check_seq *cs = container_of(chk, struct mobj_check_seq,
+						 chk);
 
-	list_for_each_entry(client, &mdev->clients, node) {
-		n = 0;
-		xa_for_each(&client->handles, index, entry) {
-			n++;
-			if (!(xa_pointer_tag(entry) & MOBJ_WEAK_TAG)) {
-				((struct mobj_obj *)xa_untag_pointer(entry))->gc_refs++;
-				continue;
-			}
-			ob = xa_untag_pointer(entry);
-			mobj_check(ob->kind == MOBJ_OBSERVER_WEAK, m, errors,
-				   "client %llu handle %lu: bad weak entry",
-				   client->id, index);
-		}
-		mobj_check(n == client->nhandles, m, errors,
-			   "client %llu: %lu handles, nhandles %lu",
-			   client->id, n, client->nhandles);
-		handles += n;
-	}
-	mobj_check(handles == mdev->live_handles, m, errors,
-		   "%lu handles in the tables, live_handles %lu", handles,
-		   mdev->live_handles);
-}
-
-static void mobj_check_obj(struct seq_file *m, struct mobj_dev *mdev,
-			   struct mobj_obj *obj, unsigned int list,
-			   unsigned long *errors, unsigned long *edges)
-{
-	unsigned long in = 0;
-	struct mobj_ref *ref;
-	u32 i;
-
-	mobj_check(obj->gen == list, m, errors,
-		   "object %llu: on list %u, gen %u", obj->id, list, obj->gen);
-	mobj_check(xa_load(&mdev->objects, obj->id) == obj, m, errors,
-		   "object %llu: not in the id map", obj->id);
-	mobj_check(obj->gc_state == MOBJ_GC_IDLE, m, errors,
-		   "object %llu: collector state %u", obj->id, obj->gc_state);
-	list_for_each_entry(ref, &obj->referrers, backref) {
-		struct mobj_obj *owner = ref->owner;
-
-		in++;
-		mobj_check(ref->target == obj && ref >= owner->slots &&
-			   ref < owner->slots + owner->nslots, m, errors,
-			   "object %llu: bad reverse edge from %llu", obj->id,
-			   owner->id);
-	}
-	for (i = 0; i < obj->nslots; i++)
-		mobj_check(obj->slots[i].owner == obj, m, errors,
-			   "object %llu: slot %u has another owner", obj->id, i);
-	mobj_check(obj->nslots <= obj->cap, m, errors,
-		   "object %llu: %u slots, room for %u", obj->id, obj->nslots,
-		   obj->cap);
-	/* handles (in gc_refs) + slots + the garbage list's own reference */
-	in += obj->gc_refs + (list == MOBJ_GEN_GARBAGE);
-	mobj_check(obj->refcount == in, m, errors,
-		   "object %llu: refcount %lu, %lu references found", obj->id,
-		   obj->refcount, in);
-	mobj_check(obj->refcount, m, errors, "object %llu: refcount 0",
-		   obj->id);
-	*edges += obj->nslots;
+	seq_printf(cs->m, "FAIL %s\n", msg);
 }
 
 static int mobj_check_show(struct seq_file *m, void *unused)
 {
-	unsigned long errors = 0, total = 0, edges = 0, n, ids = 0, id;
+	struct mobj_check_seq cs = {
+		.chk.report = mobj_check_seq_report,
+		.m = m,
+	};
 	struct mobj_dev *mdev = m->private;
-	struct mobj_obj *obj;
-	unsigned int i;
 
 	/* Between collections every object's collector state is idle. */
 	mutex_lock(&mdev->gc_mutex);
 	mobj_lock(mdev);
-	xa_for_each(&mdev->objects, id, obj) {
-		obj->gc_refs = 0;
-		ids++;
-	}
-	mobj_check_clients(m, mdev, &errors);
-	for (i = 0; i < MOBJ_NR_LISTS; i++) {
-		n = 0;
-		list_for_each_entry(obj, &mdev->lists[i], gc_node) {
-			mobj_check_obj(m, mdev, obj, i, &errors, &edges);
-			n++;
-		}
-		mobj_check(n == mdev->list_count[i], m, &errors,
-			   "list %u: %lu objects, counted %lu", i, n,
-			   mdev->list_count[i]);
-		total += n;
-	}
-	mobj_check(total == mdev->live_objects && ids == total, m, &errors,
-		   "%lu objects on lists, %lu in the id map, live_objects %lu",
-		   total, ids, mdev->live_objects);
-	if (!errors)
-		seq_printf(m, "ok objects %lu handles %lu edges %lu\n", total,
-			   mdev->live_handles, edges);
+	if (!mobj_heap_check(mdev, &cs.chk))
+		seq_printf(m, "ok objects %lu handles %lu edges %lu\n",
+			   cs.chk.objects, mdev->live_handles, cs.chk.edges);
 	mobj_unlock(mdev);
 	mutex_unlock(&mdev->gc_mutex);
 	return 0;

@@ -3,41 +3,90 @@
  * KUnit suites for mobj: the heap and the cycle collector, driven directly
  * on a private heap, without the character device.
  *
- * An object made by mobj_obj_alloc() starts with one reference, which the
- * tests treat as a handle: dropping "the handle" is mobj_obj_put().
+ * Each case gets a private heap from its suite's .init (test->priv), freed
+ * by .exit.  An object made by mobj_test_new() starts with one reference,
+ * which the tests treat as a handle and count in mobj_test.held:
+ * mobj_test_get() and mobj_test_put() take and drop more.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
 
 #include "mobj.h"
 
+/**
+ * struct mobj_test - a test's private heap (test->priv)
+ * @mdev: the heap
+ * @quota: what its objects are charged to
+ * @held: object id -> references the test holds (xa_mk_value), its
+ *	"handles"; the consistency checker counts them
+ */
 struct mobj_test {
 	struct mobj_dev mdev;
 	struct mobj_quota *quota;
+	struct xarray held;
 };
 
-static struct mobj_test *mobj_test_heap(struct kunit *test)
+/*
+ * Never assert with the big lock held: a failed assertion ends the test's
+ * thread, and the lock would stay taken by a task that is gone.
+ */
+#define MOBJ_ASSERT_LOCKED(test, t, cond)				\
+	do {								\
+		if (!(cond)) {						\
+			mutex_unlock(&(t)->mdev.lock);			\
+			KUNIT_ASSERT_TRUE_MSG(test, false,		\
+					      "%s, with the big lock held", \
+					      #cond);			\
+		}							\
+	} while (0)
+
+/* Every suite's .init: a private heap, without automatic collection. */
+static int mobj_test_init(struct kunit *test)
 {
 	struct mobj_test *t;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	if (!t)
+		return -ENOMEM;
 	/* The quota outlives the test heap's objects: mobj_dev_destroy(). */
 	t->quota = kzalloc(sizeof(*t->quota), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, t->quota);
+	if (!t->quota)
+		return -ENOMEM;
 	mobj_dev_init(&t->mdev);
-	/* No automatic collection unless a test asks for it. */
 	t->mdev.gen[0].threshold = 0;
-	return t;
+	xa_init(&t->held);
+	test->priv = t;
+	return 0;
 }
 
-static void mobj_test_done(struct kunit *test, struct mobj_test *t)
+/* Every suite's .exit: whatever the test left is freed with the heap. */
+static void mobj_test_exit(struct kunit *test)
 {
+	struct mobj_test *t = test->priv;
+
 	mutex_lock(&t->mdev.lock);
 	t->quota->orphan = true;
 	mobj_quota_put(t->quota);
 	mutex_unlock(&t->mdev.lock);
 	mobj_dev_destroy(&t->mdev);
+	xa_destroy(&t->held);
+}
+
+/* Count one more or one fewer reference held by the test. */
+static bool mobj_test_hold(struct mobj_test *t, u64 id, long delta)
+{
+	unsigned long n = xa_to_value(xa_load(&t->held, id) ?:
+				      xa_mk_value(0));
+
+	if (delta < 0 && !n)
+		return false;
+	n += delta;
+	if (!n) {
+		xa_erase(&t->held, id);
+		return true;
+	}
+	return !xa_is_err(xa_store(&t->held, id, xa_mk_value(n),
+				   GFP_KERNEL));
 }
 
 /* A new object holding one reference for the test (its "handle"). */
@@ -48,9 +97,31 @@ static struct mobj_obj *mobj_test_new(struct kunit *test, struct mobj_test *t)
 	lockdep_assert_held(&t->mdev.lock);
 
 	obj = mobj_obj_alloc(0, NULL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, obj);
-	KUNIT_ASSERT_EQ(test, mobj_obj_insert(&t->mdev, obj, t->quota), 0);
+	MOBJ_ASSERT_LOCKED(test, t, obj);
+	MOBJ_ASSERT_LOCKED(test, t,
+			   !mobj_obj_insert(&t->mdev, obj, t->quota));
+	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, 1));
 	return obj;
+}
+
+/* The test takes one more reference to @obj. */
+static void mobj_test_get(struct kunit *test, struct mobj_test *t,
+			  struct mobj_obj *obj)
+{
+	lockdep_assert_held(&t->mdev.lock);
+
+	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, 1));
+	mobj_obj_get(&t->mdev, obj);
+}
+
+/* The test drops one of its references ("closes a handle"). */
+static void mobj_test_put(struct kunit *test, struct mobj_test *t,
+			  struct mobj_obj *obj)
+{
+	lockdep_assert_held(&t->mdev.lock);
+
+	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, -1));
+	mobj_obj_put(&t->mdev, obj);
 }
 
 static void mobj_test_link(struct kunit *test, struct mobj_test *t,
@@ -58,50 +129,67 @@ static void mobj_test_link(struct kunit *test, struct mobj_test *t,
 {
 	u32 index;
 
-	KUNIT_ASSERT_EQ(test, mobj_slot_append(&t->mdev, from, to, &index), 0);
+	MOBJ_ASSERT_LOCKED(test, t,
+			   !mobj_slot_append(&t->mdev, from, to, &index));
 	KUNIT_EXPECT_EQ(test, index + 1, from->nslots);
 }
 
+struct mobj_test_check {
+	struct mobj_check chk;
+	struct kunit *test;
+	struct mobj_test *t;
+};
+
+static void mobj_test_check_report(struct mobj_check *chk, const char *msg)
+{
+	struct mobj_test_check *tc = container_of(chk, struct mobj_test_check,
+						  chk);
+
+	KUNIT_FAIL(tc->test, "heap check: %s", msg);
+}
+
+static void mobj_test_check_held(struct mobj_check *chk, struct mobj_dev *mdev)
+{
+	struct mobj_test_check *tc = container_of(chk, struct mobj_test_check,
+						  chk);
+	struct mobj_obj *obj;
+	unsigned long id;
+	void *entry;
+
+	xa_for_each(&tc->t->held, id, entry) {
+		obj = xa_load(&mdev->objects, id);
+		if (obj)
+			obj->gc_refs += xa_to_value(entry);
+		else
+			KUNIT_FAIL(tc->test, "the test holds dead object %lu",
+				   id);
+	}
+}
+
 /*
- * The heap's invariants: every refcount is at least its incoming slots,
- * reverse edges match forward edges, every object is on the list its gen
- * names, and the list counts add up to live_objects.
+ * The heap's invariants, by the checker debugfs "check" runs: every
+ * refcount is exactly the references found (the test's, slots, the
+ * garbage list), reverse edges match slots, lists and counters agree.
  */
 static void mobj_test_check(struct kunit *test, struct mobj_test *t)
 {
-	struct mobj_dev *mdev = &t->mdev;
-	unsigned long total = 0, n, in;
-	struct mobj_obj *obj;
-	struct mobj_ref *ref;
-	unsigned int i;
-	u32 s;
+	struct mobj_test_check tc = {
+		.chk.report = mobj_test_check_report,
+		.chk.held = mobj_test_check_held,
+		.test = test,
+		.t = t,
+	};
 
-	for (i = 0; i < MOBJ_NR_LISTS; i++) {
-		n = 0;
-		list_for_each_entry(obj, &mdev->lists[i], gc_node) {
-			KUNIT_EXPECT_EQ(test, (unsigned int)obj->gen, i);
-			in = 0;
-			list_for_each_entry(ref, &obj->referrers, backref) {
-				KUNIT_EXPECT_PTR_EQ(test, ref->target, obj);
-				in++;
-			}
-			KUNIT_EXPECT_GE(test, obj->refcount, in);
-			for (s = 0; s < obj->nslots; s++)
-				KUNIT_EXPECT_PTR_EQ(test, obj->slots[s].owner,
-						    obj);
-			n++;
-		}
-		KUNIT_EXPECT_EQ(test, n, mdev->list_count[i]);
-		total += n;
-	}
-	KUNIT_EXPECT_EQ(test, total, mdev->live_objects);
+	lockdep_assert_held(&t->mdev.lock);
+
+	KUNIT_EXPECT_EQ(test, mobj_heap_check(&t->mdev, &tc.chk), 0UL);
 }
 
 /* mobj_heap: references and freeing */
 
 static void mobj_heap_refcount(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *a, *b;
 
 	mutex_lock(&t->mdev.lock);
@@ -118,19 +206,18 @@ static void mobj_heap_refcount(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b->refcount, 1UL);
 	KUNIT_EXPECT_EQ(test, a->refcount, 2UL);
 	mobj_test_check(test, t);
-	mobj_obj_put(&t->mdev, b);
+	mobj_test_put(test, t, b);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->mdev, a, 0), 0);
-	mobj_obj_put(&t->mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* A chain freed by one put: iterative, no stack growth. */
 static void mobj_heap_long_chain(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *head, *prev, *obj;
 	unsigned int i;
 
@@ -141,16 +228,15 @@ static void mobj_heap_long_chain(struct kunit *test)
 		obj = mobj_test_new(test, t);
 		mobj_test_link(test, t, prev, obj);
 		if (prev != head)
-			mobj_obj_put(&t->mdev, prev);
+			mobj_test_put(test, t, prev);
 		prev = obj;
 		cond_resched();
 	}
-	mobj_obj_put(&t->mdev, prev);
+	mobj_test_put(test, t, prev);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 100001UL);
-	mobj_obj_put(&t->mdev, head);
+	mobj_test_put(test, t, head);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /*
@@ -167,7 +253,7 @@ static void mobj_heap_long_chain(struct kunit *test)
  */
 static void mobj_heap_refcount_saturates(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a, *b;
 
@@ -202,13 +288,12 @@ static void mobj_heap_refcount_saturates(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b->refcount, MOBJ_REFCOUNT_SATURATED);
 	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 3ULL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /* Reverse edges survive slot array growth and shifting pops. */
 static void mobj_heap_reverse_edges(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *a, *b, *c;
 	struct mobj_ref *ref;
 	unsigned int i, n;
@@ -220,7 +305,7 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	for (i = 0; i < 100; i++)
 		mobj_test_link(test, t, a, i % 2 ? b : c);
 	for (i = 0; i < 30; i++)
-		KUNIT_ASSERT_EQ(test, mobj_slot_pop(&t->mdev, a, 7), 0);
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->mdev, a, 7));
 	n = 0;
 	list_for_each_entry(ref, &b->referrers, backref) {
 		KUNIT_EXPECT_PTR_EQ(test, ref->owner, a);
@@ -230,18 +315,17 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n + 1, b->refcount);
 	KUNIT_EXPECT_EQ(test, a->nslots, 70U);
 	mobj_test_check(test, t);
-	mobj_obj_put(&t->mdev, b);
-	mobj_obj_put(&t->mdev, c);
-	mobj_obj_put(&t->mdev, a);
+	mobj_test_put(test, t, b);
+	mobj_test_put(test, t, c);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* An object is tracked from its first slot; a slotless survivor is not. */
 static void mobj_heap_tracking(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *a, *b;
 
 	mutex_lock(&t->mdev.lock);
@@ -257,16 +341,15 @@ static void mobj_heap_tracking(struct kunit *test)
 	mobj_gc_collect(&t->mdev, 1, NULL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN_UNTRACKED);
 	mobj_test_check(test, t);
-	mobj_obj_put(&t->mdev, a);
-	mobj_obj_put(&t->mdev, b);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* Weak references see the death; watchers need a client, see selftests. */
 static void mobj_heap_weak_observer(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_observer ob = { .kind = MOBJ_OBSERVER_WEAK };
 	struct mobj_obj *a;
 
@@ -275,13 +358,12 @@ static void mobj_heap_weak_observer(struct kunit *test)
 	mobj_test_link(test, t, a, a);
 	ob.obj = a;
 	list_add(&ob.node, &a->observers);
-	mobj_obj_put(&t->mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_PTR_EQ(test, ob.obj, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 1UL);
 	KUNIT_EXPECT_NULL(test, ob.obj);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ob.node));
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 static struct kunit_case mobj_heap_cases[] = {
@@ -296,6 +378,8 @@ static struct kunit_case mobj_heap_cases[] = {
 
 static struct kunit_suite mobj_heap_suite = {
 	.name = "mobj_heap",
+	.init = mobj_test_init,
+	.exit = mobj_test_exit,
 	.test_cases = mobj_heap_cases,
 };
 
@@ -342,14 +426,13 @@ static void mobj_shape_desc(const struct mobj_shape *shape, char *desc)
 
 KUNIT_ARRAY_PARAM(mobj_shape, mobj_shapes, mobj_shape_desc);
 
-static void mobj_gc_shape(struct kunit *test)
+/* The shape's objects and edges; only the @held objects keep a handle. */
+static void mobj_shape_build(struct kunit *test, struct mobj_test *t,
+			     const struct mobj_shape *shape,
+			     struct mobj_obj **objs)
 {
-	const struct mobj_shape *shape = test->param_value;
-	struct mobj_test *t = mobj_test_heap(test);
-	struct mobj_obj *objs[8];
 	unsigned int i;
 
-	mutex_lock(&t->mdev.lock);
 	for (i = 0; i < shape->nobjs; i++)
 		objs[i] = mobj_test_new(test, t);
 	for (i = 0; i < shape->nedges; i++)
@@ -357,41 +440,51 @@ static void mobj_gc_shape(struct kunit *test)
 			       objs[shape->edges[i][1]]);
 	for (i = 0; i < shape->nobjs; i++)
 		if (!(shape->held & BIT(i)))
-			mobj_obj_put(&t->mdev, objs[i]);
+			mobj_test_put(test, t, objs[i]);
+}
+
+/* Check the heap; without the handles everything is then garbage. */
+static void mobj_shape_finish(struct kunit *test, struct mobj_test *t,
+			      const struct mobj_shape *shape,
+			      struct mobj_obj **objs)
+{
+	unsigned int i;
+
+	mobj_test_check(test, t);
+	for (i = 0; i < shape->nobjs; i++)
+		if (shape->held & BIT(i))
+			mobj_test_put(test, t, objs[i]);
+	mobj_gc_collect(&t->mdev, 2, NULL);
+	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
+}
+
+static void mobj_gc_shape(struct kunit *test)
+{
+	const struct mobj_shape *shape = test->param_value;
+	struct mobj_test *t = test->priv;
+	struct mobj_obj *objs[8];
+
+	mutex_lock(&t->mdev.lock);
+	mobj_shape_build(test, t, shape, objs);
 
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL),
 			shape->expect);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects,
 			shape->nobjs - shape->freed);
-	mobj_test_check(test, t);
-
-	/* Without the handles everything is garbage. */
-	for (i = 0; i < shape->nobjs; i++)
-		if (shape->held & BIT(i))
-			mobj_obj_put(&t->mdev, objs[i]);
-	mobj_gc_collect(&t->mdev, 2, NULL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
+	mobj_shape_finish(test, t, shape, objs);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* The same shapes, collected one unit of work per step. */
 static void mobj_gc_shape_stepwise(struct kunit *test)
 {
 	const struct mobj_shape *shape = test->param_value;
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *objs[8];
-	unsigned int i, steps = 0;
+	unsigned int steps = 0;
 
 	mutex_lock(&t->mdev.lock);
-	for (i = 0; i < shape->nobjs; i++)
-		objs[i] = mobj_test_new(test, t);
-	for (i = 0; i < shape->nedges; i++)
-		mobj_test_link(test, t, objs[shape->edges[i][0]],
-			       objs[shape->edges[i][1]]);
-	for (i = 0; i < shape->nobjs; i++)
-		if (!(shape->held & BIT(i)))
-			mobj_obj_put(&t->mdev, objs[i]);
+	mobj_shape_build(test, t, shape, objs);
 
 	mobj_gc_cycle_begin(&t->mdev, 2);
 	while (!mobj_gc_cycle_step(&t->mdev, 1))
@@ -400,14 +493,8 @@ static void mobj_gc_shape_stepwise(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->mdev.cycle.res.collected, shape->expect);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects,
 			shape->nobjs - shape->freed);
-	mobj_test_check(test, t);
-	for (i = 0; i < shape->nobjs; i++)
-		if (shape->held & BIT(i))
-			mobj_obj_put(&t->mdev, objs[i]);
-	mobj_gc_collect(&t->mdev, 2, NULL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
+	mobj_shape_finish(test, t, shape, objs);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 static struct kunit_case mobj_gc_shape_cases[] = {
@@ -418,6 +505,8 @@ static struct kunit_case mobj_gc_shape_cases[] = {
 
 static struct kunit_suite mobj_gc_shape_suite = {
 	.name = "mobj_gc_shapes",
+	.init = mobj_test_init,
+	.exit = mobj_test_exit,
 	.test_cases = mobj_gc_shape_cases,
 };
 
@@ -425,7 +514,7 @@ static struct kunit_suite mobj_gc_shape_suite = {
 
 static void mobj_gc_big_ring(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_gc_collect res;
 	struct mobj_obj *first, *prev, *obj;
 	unsigned int i;
@@ -437,26 +526,25 @@ static void mobj_gc_big_ring(struct kunit *test)
 		obj = mobj_test_new(test, t);
 		mobj_test_link(test, t, prev, obj);
 		if (prev != first)
-			mobj_obj_put(&t->mdev, prev);
+			mobj_test_put(test, t, prev);
 		prev = obj;
 		cond_resched();
 	}
 	mobj_test_link(test, t, prev, first);
-	mobj_obj_put(&t->mdev, prev);
-	mobj_obj_put(&t->mdev, first);
+	mobj_test_put(test, t, prev);
+	mobj_test_put(test, t, first);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 100000UL);
 	mobj_gc_collect(&t->mdev, 2, &res);
 	KUNIT_EXPECT_EQ(test, res.collected, 100000ULL);
 	KUNIT_EXPECT_EQ(test, res.examined, 100000ULL);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* Survivors move up one generation per collection, and stay in 2. */
 static void mobj_gc_promotion(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *a;
 
 	mutex_lock(&t->mdev.lock);
@@ -466,25 +554,24 @@ static void mobj_gc_promotion(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN1);
 	/* A gen-0 collection does not look at generation 1. */
-	mobj_obj_put(&t->mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 1UL);
-	mobj_obj_get(&t->mdev, a);
+	mobj_test_get(test, t, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 1, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
-	mobj_obj_put(&t->mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 1, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 1UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* A young object referred to only from an older generation is alive. */
 static void mobj_gc_old_to_young(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_obj *old, *young;
 
 	mutex_lock(&t->mdev.lock);
@@ -495,19 +582,18 @@ static void mobj_gc_old_to_young(struct kunit *test)
 	young = mobj_test_new(test, t);
 	mobj_test_link(test, t, young, young);
 	mobj_test_link(test, t, old, young);
-	mobj_obj_put(&t->mdev, young);
+	mobj_test_put(test, t, young);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 2UL);
-	mobj_obj_put(&t->mdev, old);
+	mobj_test_put(test, t, old);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 2UL);
 	mutex_unlock(&t->mdev.lock);
-	mobj_test_done(test, t);
 }
 
 /* count[0] is allocations minus deallocations; collections reset it. */
 static void mobj_gc_counts(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a, *b;
 
@@ -515,7 +601,7 @@ static void mobj_gc_counts(struct kunit *test)
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 2UL);
-	mobj_obj_put(mdev, b);
+	mobj_test_put(test, t, b);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 1UL);
 	mobj_gc_collect(mdev, 0, NULL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 0UL);
@@ -525,16 +611,15 @@ static void mobj_gc_counts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdev->gen[2].count, 1UL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 1ULL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collections, 1ULL);
-	mobj_obj_put(mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 0UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /* Generation 1 is collected after threshold[1] generation-0 collections. */
 static void mobj_gc_thresholds(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a;
 	unsigned int i;
@@ -545,7 +630,7 @@ static void mobj_gc_thresholds(struct kunit *test)
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	mobj_gc_collect(mdev, 0, NULL);		/* a is now in gen 1 */
-	mobj_obj_put(mdev, a);
+	mobj_test_put(test, t, a);
 	for (i = 0; i < 3; i++) {
 		mdev->gen[0].count = 2;
 		mobj_gc_collect_generations(mdev, false);
@@ -558,13 +643,12 @@ static void mobj_gc_thresholds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collections, 1ULL);
 	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collected, 1ULL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /* A full collection waits until pending > 25% of the long-lived total. */
 static void mobj_gc_long_lived(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 
 	mutex_lock(&mdev->lock);
@@ -581,19 +665,18 @@ static void mobj_gc_long_lived(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdev->long_lived_pending, 0UL);
 	KUNIT_EXPECT_EQ(test, mdev->long_lived_total, 0UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 static void mobj_gc_freeze_test(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a;
 
 	mutex_lock(&mdev->lock);
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
-	mobj_obj_put(mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_freeze(mdev), 1UL);
 	KUNIT_EXPECT_EQ(test, mdev->list_count[MOBJ_GEN_PERMANENT], 1UL);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 0UL);
@@ -601,12 +684,11 @@ static void mobj_gc_freeze_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 1UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 static void mobj_gc_saveall(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a, *b, *c;
 
@@ -618,30 +700,29 @@ static void mobj_gc_saveall(struct kunit *test)
 	mobj_test_link(test, t, a, b);
 	mobj_test_link(test, t, b, a);
 	mobj_test_link(test, t, c, c);
-	mobj_obj_put(mdev, a);
-	mobj_obj_put(mdev, b);
-	mobj_obj_put(mdev, c);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	mobj_test_put(test, t, c);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 3UL);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 3UL);
 	KUNIT_EXPECT_EQ(test, mdev->list_count[MOBJ_GEN_GARBAGE], 3UL);
 	KUNIT_EXPECT_EQ(test, a->refcount, 2UL);
 	mobj_test_check(test, t);
 	/* Someone took a handle to c: clearing keeps it, frees a and b. */
-	mobj_obj_get(mdev, c);
+	mobj_test_get(test, t, c);
 	mobj_gc_garbage_clear(mdev);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, c->gen, (u8)MOBJ_GEN2);
-	mobj_obj_put(mdev, c);
+	mobj_test_put(test, t, c);
 	mdev->gc_debug = 0;
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 1UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /* Garbage's references to objects outside the set are normal puts. */
 static void mobj_gc_garbage_frees_untracked(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a, *leaf;
 
@@ -650,19 +731,18 @@ static void mobj_gc_garbage_frees_untracked(struct kunit *test)
 	leaf = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	mobj_test_link(test, t, a, leaf);
-	mobj_obj_put(mdev, leaf);
-	mobj_obj_put(mdev, a);
+	mobj_test_put(test, t, leaf);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, leaf->gen, (u8)MOBJ_GEN_UNTRACKED);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 0, NULL), 1UL);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /* Crossing threshold[0] queues the work item, which collects. */
 static void mobj_gc_automatic(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a;
 	unsigned int i;
@@ -672,7 +752,7 @@ static void mobj_gc_automatic(struct kunit *test)
 	for (i = 0; i < 6; i++) {
 		a = mobj_test_new(test, t);
 		mobj_test_link(test, t, a, a);
-		mobj_obj_put(mdev, a);
+		mobj_test_put(test, t, a);
 	}
 	mutex_unlock(&mdev->lock);
 	flush_work(&mdev->gc_work);
@@ -682,7 +762,7 @@ static void mobj_gc_automatic(struct kunit *test)
 	for (i = 0; i < 6; i++) {
 		a = mobj_test_new(test, t);
 		mobj_test_link(test, t, a, a);
-		mobj_obj_put(mdev, a);
+		mobj_test_put(test, t, a);
 	}
 	mutex_unlock(&mdev->lock);
 	flush_work(&mdev->gc_work);
@@ -692,7 +772,6 @@ static void mobj_gc_automatic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collected, 12ULL);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /*
@@ -701,7 +780,7 @@ static void mobj_gc_automatic(struct kunit *test)
  */
 static void mobj_gc_incremental_touch(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *o[6];
 	unsigned int i;
@@ -716,30 +795,29 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 	/* o0-o1 and o4-o5 are garbage; o2 keeps its handle for now. */
 	for (i = 0; i < 6; i++)
 		if (i != 2)
-			mobj_obj_put(mdev, o[i]);
+			mobj_test_put(test, t, o[i]);
 
 	mobj_gc_cycle_begin(mdev, 2);
 	for (i = 0; i < 20; i++)
-		KUNIT_ASSERT_FALSE(test, mobj_gc_cycle_step(mdev, 1));
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(mdev, 1));
 	/* Six objects taken, subtracted, partitioned: now propagating. */
 	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
 			(unsigned int)MOBJ_GC_PHASE_PROPAGATE);
 	KUNIT_EXPECT_EQ(test, o[0]->gc_state, (u8)MOBJ_GC_UNREACHABLE);
 	/* A new reference to o0 (a weak reference resolved, say)... */
-	mobj_obj_get(mdev, o[0]);
+	mobj_test_get(test, t, o[0]);
 	/* ...and o2's handle closed: neither pair is collected this time. */
-	mobj_obj_put(mdev, o[2]);
+	mobj_test_put(test, t, o[2]);
 	while (!mobj_gc_cycle_step(mdev, 1))
 		;
 	KUNIT_EXPECT_EQ(test, mdev->cycle.res.collected, 2ULL);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 4UL);
 	mobj_test_check(test, t);
 
-	mobj_obj_put(mdev, o[0]);
+	mobj_test_put(test, t, o[0]);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 4UL);
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 /*
@@ -749,7 +827,7 @@ static void mobj_gc_incremental_touch(struct kunit *test)
  */
 static void mobj_gc_incremental_touch_partition(struct kunit *test)
 {
-	struct mobj_test *t = mobj_test_heap(test);
+	struct mobj_test *t = test->priv;
 	struct mobj_dev *mdev = &t->mdev;
 	struct mobj_obj *a, *b;
 
@@ -758,15 +836,15 @@ static void mobj_gc_incremental_touch_partition(struct kunit *test)
 	b = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, b);
 	mobj_test_link(test, t, b, a);
-	mobj_obj_put(mdev, a);
-	mobj_obj_put(mdev, b);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
 
 	mobj_gc_cycle_begin(mdev, 2);
 	while (a->gc_state != MOBJ_GC_UNREACHABLE)
-		KUNIT_ASSERT_FALSE(test, mobj_gc_cycle_step(mdev, 1));
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(mdev, 1));
 	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
 			(unsigned int)MOBJ_GC_PHASE_PARTITION);
-	mobj_obj_get(mdev, a);
+	mobj_test_get(test, t, a);
 	KUNIT_EXPECT_EQ(test, a->gc_state, (u8)MOBJ_GC_REACHABLE);
 	while (!mobj_gc_cycle_step(mdev, 1))
 		;
@@ -774,10 +852,9 @@ static void mobj_gc_incremental_touch_partition(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdev->live_objects, 2UL);
 	mobj_test_check(test, t);
 
-	mobj_obj_put(mdev, a);
+	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 2UL);
 	mutex_unlock(&mdev->lock);
-	mobj_test_done(test, t);
 }
 
 static struct kunit_case mobj_gc_cases[] = {
@@ -798,6 +875,8 @@ static struct kunit_case mobj_gc_cases[] = {
 
 static struct kunit_suite mobj_gc_suite = {
 	.name = "mobj_gc",
+	.init = mobj_test_init,
+	.exit = mobj_test_exit,
 	.test_cases = mobj_gc_cases,
 };
 

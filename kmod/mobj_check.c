@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The heap's consistency checker, shared by debugfs "check" and the KUnit
+ * suites: every refcount is exactly what refers to the object (handles,
+ * slots, the saved-garbage list, and whatever the caller counts as held
+ * from outside), reverse edges match slots, every object is on the list
+ * its generation names and in the id map, and the counters add up.
+ */
+#include <linux/kernel.h>
+
+#include <kunit/visibility.h>
+
+#include "mobj.h"
+
+static __printf(2, 3) void mobj_check_fail(struct mobj_check *chk,
+					   const char *fmt, ...)
+{
+	char msg[128];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_end(args);
+	chk->errors++;
+	chk->report(chk, msg);
+}
+
+#define mobj_check_that(chk, cond, fmt, ...)				\
+	do {								\
+		if (!(cond))						\
+			mobj_check_fail(chk, fmt, ##__VA_ARGS__);	\
+	} while (0)
+
+/* Count each client's handles into the objects' gc_refs. */
+static void mobj_check_clients(struct mobj_dev *mdev, struct mobj_check *chk)
+{
+	unsigned long handles = 0, n, index;
+	struct mobj_client *client;
+	struct mobj_observer *ob;
+	void *entry;
+
+	list_for_each_entry(client, &mdev->clients, node) {
+		n = 0;
+		xa_for_each(&client->handles, index, entry) {
+			n++;
+			if (!(xa_pointer_tag(entry) & MOBJ_WEAK_TAG)) {
+				((struct mobj_obj *)entry)->gc_refs++;
+				continue;
+			}
+			ob = xa_untag_pointer(entry);
+			mobj_check_that(chk, ob->kind == MOBJ_OBSERVER_WEAK,
+					"client %llu handle %lu: bad weak entry",
+					client->id, index);
+		}
+		mobj_check_that(chk, n == client->nhandles,
+				"client %llu: %lu handles, nhandles %lu",
+				client->id, n, client->nhandles);
+		handles += n;
+	}
+	mobj_check_that(chk, handles == mdev->live_handles,
+			"%lu handles in the tables, live_handles %lu", handles,
+			mdev->live_handles);
+}
+
+static void mobj_check_obj(struct mobj_dev *mdev, struct mobj_check *chk,
+			   struct mobj_obj *obj, unsigned int list)
+{
+	unsigned long in = 0;
+	struct mobj_ref *ref;
+	u32 i;
+
+	mobj_check_that(chk, obj->gen == list, "object %llu: on list %u, gen %u",
+			obj->id, list, obj->gen);
+	mobj_check_that(chk, xa_load(&mdev->objects, obj->id) == obj,
+			"object %llu: not in the id map", obj->id);
+	mobj_check_that(chk, obj->gc_state == MOBJ_GC_IDLE,
+			"object %llu: collector state %u", obj->id,
+			obj->gc_state);
+	list_for_each_entry(ref, &obj->referrers, backref) {
+		struct mobj_obj *owner = ref->owner;
+
+		in++;
+		mobj_check_that(chk, ref->target == obj &&
+				ref >= owner->slots &&
+				ref < owner->slots + owner->nslots,
+				"object %llu: bad reverse edge from %llu",
+				obj->id, owner->id);
+	}
+	for (i = 0; i < obj->nslots; i++)
+		mobj_check_that(chk, obj->slots[i].owner == obj,
+				"object %llu: slot %u has another owner",
+				obj->id, i);
+	mobj_check_that(chk, obj->nslots <= obj->cap,
+			"object %llu: %u slots, room for %u", obj->id,
+			obj->nslots, obj->cap);
+	/* outside (gc_refs) + slots + the garbage list's own reference */
+	in += obj->gc_refs + (list == MOBJ_GEN_GARBAGE);
+	mobj_check_that(chk, obj->refcount == in,
+			"object %llu: refcount %lu, %lu references found",
+			obj->id, obj->refcount, in);
+	mobj_check_that(chk, obj->refcount, "object %llu: refcount 0",
+			obj->id);
+	chk->edges += obj->nslots;
+}
+
+/**
+ * mobj_heap_check() - check the whole heap
+ * @mdev: the heap, with no collection under way
+ * @chk: @report is called once per problem; @held, if set, adds the
+ *	references the caller holds from outside to each object's gc_refs
+ *	(the clients' handles are counted here)
+ *
+ * Returns the number of problems found; @chk->objects and @chk->edges say
+ * what was checked.
+ */
+unsigned long mobj_heap_check(struct mobj_dev *mdev, struct mobj_check *chk)
+{
+	unsigned long total = 0, n, ids = 0, id;
+	struct mobj_obj *obj;
+	unsigned int i;
+
+	lockdep_assert_held(&mdev->lock);
+
+	chk->errors = 0;
+	chk->objects = 0;
+	chk->edges = 0;
+	xa_for_each(&mdev->objects, id, obj) {
+		obj->gc_refs = 0;
+		ids++;
+	}
+	mobj_check_clients(mdev, chk);
+	if (chk->held)
+		chk->held(chk, mdev);
+	for (i = 0; i < MOBJ_NR_LISTS; i++) {
+		n = 0;
+		list_for_each_entry(obj, &mdev->lists[i], gc_node) {
+			mobj_check_obj(mdev, chk, obj, i);
+			n++;
+		}
+		mobj_check_that(chk, n == mdev->list_count[i],
+				"list %u: %lu objects, counted %lu", i, n,
+				mdev->list_count[i]);
+		total += n;
+	}
+	mobj_check_that(chk, total == mdev->live_objects && ids == total,
+			"%lu objects on lists, %lu in the id map, live_objects %lu",
+			total, ids, mdev->live_objects);
+	mobj_check_that(chk, !mdev->refcount_errors,
+			"%llu refcounts saturated", mdev->refcount_errors);
+	chk->objects = total;
+	return chk->errors;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_check);
