@@ -404,13 +404,27 @@ static inline unsigned long mobj_refcount_dec(struct mobj_dev *mdev,
 	return old - 1;
 }
 
-/* Limits, module parameters (mobj_main.c). */
-unsigned int mobj_data_max(void);
-unsigned int mobj_slots_max(void);
-unsigned int mobj_objects_max(void);
-unsigned int mobj_client_objects_max(void);
-unsigned int mobj_client_handles_max(void);
-unsigned int mobj_events_max(void);
+/* Limits, module parameters of the same names (mobj_limits.c). */
+enum mobj_limit_id {
+	MOBJ_LIMIT_DATA_MAX,
+	MOBJ_LIMIT_SLOTS_MAX,
+	MOBJ_LIMIT_OBJECTS_MAX,
+	MOBJ_LIMIT_CLIENT_OBJECTS_MAX,
+	MOBJ_LIMIT_CLIENT_HANDLES_MAX,
+	MOBJ_LIMIT_EVENTS_MAX,
+	MOBJ_LIMIT_GC_STEP_BUDGET,
+	MOBJ_NR_LIMITS,
+};
+
+unsigned int mobj_limit(enum mobj_limit_id id);
+
+#define mobj_data_max()			mobj_limit(MOBJ_LIMIT_DATA_MAX)
+#define mobj_slots_max()		mobj_limit(MOBJ_LIMIT_SLOTS_MAX)
+#define mobj_objects_max()		mobj_limit(MOBJ_LIMIT_OBJECTS_MAX)
+#define mobj_client_objects_max()	mobj_limit(MOBJ_LIMIT_CLIENT_OBJECTS_MAX)
+#define mobj_client_handles_max()	mobj_limit(MOBJ_LIMIT_CLIENT_HANDLES_MAX)
+#define mobj_events_max()		mobj_limit(MOBJ_LIMIT_EVENTS_MAX)
+#define mobj_gc_step_budget()		mobj_limit(MOBJ_LIMIT_GC_STEP_BUDGET)
 
 /* The heap (mobj_obj.c). */
 void mobj_dev_init(struct mobj_dev *mdev);
@@ -465,7 +479,6 @@ void mobj_graph_debugfs_init(struct mobj_dev *mdev, struct dentry *dir);
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);
 
 /* The cycle collector (mobj_gc.c). */
-unsigned int mobj_gc_step_budget(void);
 int mobj_gc_wq_init(void);
 void mobj_gc_wq_destroy(void);
 void mobj_gc_init(struct mobj_dev *mdev);

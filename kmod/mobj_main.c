@@ -25,72 +25,6 @@
 #define CREATE_TRACE_POINTS
 #include "mobj_trace.h"
 
-/* Limits: module parameters, root-writable, checked on every operation. */
-struct mobj_limit {
-	unsigned int val;
-	unsigned int min;
-	unsigned int max;
-};
-
-static int mobj_limit_set(const char *buf, const struct kernel_param *kp)
-{
-	struct mobj_limit *limit = kp->arg;
-	unsigned int val;
-	int rc;
-
-	rc = kstrtouint(buf, 0, &val);
-	if (rc)
-		return rc;
-	if (val < limit->min || val > limit->max)
-		return -EINVAL;
-	WRITE_ONCE(limit->val, val);
-	return 0;
-}
-
-static int mobj_limit_get(char *buf, const struct kernel_param *kp)
-{
-	struct mobj_limit *limit = kp->arg;
-
-	return sysfs_emit(buf, "%u\n", READ_ONCE(limit->val));
-}
-
-static const struct kernel_param_ops mobj_limit_ops = {
-	.set = mobj_limit_set,
-	.get = mobj_limit_get,
-};
-
-static struct mobj_limit data_max = { 4096, 0, SZ_1M };
-module_param_cb(data_max, &mobj_limit_ops, &data_max, 0644);
-MODULE_PARM_DESC(data_max, "Largest payload in bytes (default 4096, at most 1 MiB)");
-
-static struct mobj_limit slots_max = { 65536, 1, 1U << 20 };
-module_param_cb(slots_max, &mobj_limit_ops, &slots_max, 0644);
-MODULE_PARM_DESC(slots_max, "Most slots per object (default 65536)");
-
-static struct mobj_limit objects_max = { 1U << 24, 1, UINT_MAX };
-module_param_cb(objects_max, &mobj_limit_ops, &objects_max, 0644);
-MODULE_PARM_DESC(objects_max, "Most live objects per device (default 16M)");
-
-static struct mobj_limit client_objects_max = { 1U << 22, 1, UINT_MAX };
-module_param_cb(client_objects_max, &mobj_limit_ops, &client_objects_max, 0644);
-MODULE_PARM_DESC(client_objects_max,
-		 "Most live objects created by one open file (default 4M)");
-
-static struct mobj_limit client_handles_max = { 1U << 22, 1, INT_MAX };
-module_param_cb(client_handles_max, &mobj_limit_ops, &client_handles_max, 0644);
-MODULE_PARM_DESC(client_handles_max,
-		 "Most handles held by one open file (default 4M)");
-
-static struct mobj_limit events_max = { 1024, 1, 65536 };
-module_param_cb(events_max, &mobj_limit_ops, &events_max, 0644);
-MODULE_PARM_DESC(events_max,
-		 "Death notices queued per open file before they are dropped (default 1024)");
-
-static struct mobj_limit gc_step_budget = { 4096, 0, UINT_MAX };
-module_param_cb(gc_step_budget, &mobj_limit_ops, &gc_step_budget, 0644);
-MODULE_PARM_DESC(gc_step_budget,
-		 "Objects and slots a collection visits before it lets clients have the lock (default 4096, 0: no pauses)");
-
 static unsigned short dev_mode = 0600;
 module_param(dev_mode, ushort, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/mobj* (default 0600)");
@@ -100,41 +34,6 @@ static unsigned int devices = 1;
 module_param(devices, uint, 0444);
 MODULE_PARM_DESC(devices,
 		 "Independent heaps: /dev/mobj, then /dev/mobj1... (default 1, at most 16)");
-
-unsigned int mobj_data_max(void)
-{
-	return READ_ONCE(data_max.val);
-}
-
-unsigned int mobj_slots_max(void)
-{
-	return READ_ONCE(slots_max.val);
-}
-
-unsigned int mobj_objects_max(void)
-{
-	return READ_ONCE(objects_max.val);
-}
-
-unsigned int mobj_client_objects_max(void)
-{
-	return READ_ONCE(client_objects_max.val);
-}
-
-unsigned int mobj_client_handles_max(void)
-{
-	return READ_ONCE(client_handles_max.val);
-}
-
-unsigned int mobj_gc_step_budget(void)
-{
-	return READ_ONCE(gc_step_budget.val);
-}
-
-unsigned int mobj_events_max(void)
-{
-	return READ_ONCE(events_max.val);
-}
 
 /**
  * struct mobj_device - one character device and its heap
