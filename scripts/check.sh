@@ -77,7 +77,7 @@ build_module()
 tally()
 {
 	local kernel=$1 out=$MOBJ_TOP/build/vm-$1 line p=0 f=0 s=0
-	local status=none rc=none splats=0 secs='?' key val
+	local status=none rc=none splats=0 secs='?' key val cpus
 
 	while IFS='=' read -r key val; do
 		case "$key" in
@@ -99,11 +99,12 @@ tally()
 		# No summary: the VM or the runner died; that is a failure.
 		f=1
 	fi
+	cpus=$(cat "$out/cpus" 2>/dev/null || echo '?')
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && [ "$splats" = 0 ] && f=1
 	f=$((f + splats))
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	report+=("$(printf '%-5s kernel: %s passed, %s failed (%s kernel log problems), VM %s in %ss' \
-		"$kernel" "$p" "$f" "$splats" "$status" "$secs")")
+	report+=("$(printf '%-5s kernel: %s passed, %s failed (%s kernel log problems), %s CPUs, VM %s in %ss' \
+		"$kernel" "$p" "$f" "$splats" "$cpus" "$status" "$secs")")
 }
 
 # Boot kernel $1 and run every test there.

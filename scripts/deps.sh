@@ -25,4 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
+	# Fonts just installed: bring the system font cache up to date, so
+	# that Graphviz does not need a writable cache of its own.
+	fc-cache -s >/dev/null 2>&1 || true
 fi

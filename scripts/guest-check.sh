@@ -12,6 +12,10 @@ if [ "$MOBJ_KERNEL" = debug ]; then
 	export MOBJ_TEST_TIMEOUT=${MOBJ_TEST_TIMEOUT:-900}
 fi
 
+# The CPUs the tests ran on, for the summary (races need two or more).
+nproc >"$MOBJ_OUT/cpus"
+echo "guest-check: $(cat "$MOBJ_OUT/cpus") CPUs"
+
 modules=("$MOBJ_BUILD/mobj.ko")
 if [ -e "$MOBJ_BUILD/mobj_kunit.ko" ]; then
 	modules+=("$MOBJ_BUILD/mobj_kunit.ko")
