@@ -10,24 +10,13 @@
  */
 #include "mobj_test.h"
 
-#define T_PLAIN		1
-#define T_STR		2
-#define T_LIST		3
-
 FIXTURE(core) {
-	int fd;
-	int extra[MOBJ_EXTRA_FDS];
-	struct mobj_counts base;
-	struct mobj_params params;
+	MOBJ_FIXTURE_BASE;
 };
 
 FIXTURE_SETUP(core)
 {
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
-		self->extra[i] = -1;
-	MOBJ_OPEN_OR_SKIP(self->fd);
+	MOBJ_FIXTURE_OPEN(self);
 	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
 	ASSERT_EQ(0, self->base.client_objects);
 	ASSERT_EQ(0, self->base.client_handles);
@@ -38,37 +27,6 @@ FIXTURE_TEARDOWN(core)
 	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
 			    &self->base);
 }
-
-/* A second client, closed by the teardown if the test does not. */
-static int extra_open(FIXTURE_DATA(core) *self)
-{
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++) {
-		if (self->extra[i] < 0) {
-			self->extra[i] = mobj_open();
-			return self->extra[i];
-		}
-	}
-	return -EMFILE;
-}
-
-static int extra_close(FIXTURE_DATA(core) *self, int fd)
-{
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
-		if (self->extra[i] == fd)
-			self->extra[i] = -1;
-	return close(fd) ? -errno : 0;
-}
-
-#define NEW(fd, h) \
-	ASSERT_EQ(0, mobj_new(fd, T_PLAIN, NULL, 0, &(h), NULL))
-#define NEW_STR(fd, h, s) \
-	ASSERT_EQ(0, mobj_new(fd, T_STR, s, strlen(s), &(h), NULL))
-#define APPEND(fd, a, b) ASSERT_EQ(0, mobj_append(fd, a, b, NULL))
-#define CLOSE(fd, h) ASSERT_EQ(0, mobj_close(fd, h))
 
 /*
  * The usual scene for the error tests: a = [b] with payload "aaaa",
@@ -814,209 +772,7 @@ TEST_F(core, self_reference_popped)
 	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
 }
 
-/* Struct lengths: size - 1 and 0 fail, a larger size works if the tail is 0 */
-
-TEST_F(core, length_query)
-{
-	struct mobj_query q = {};
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_QUERY, q);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_QUERY, q);
-	EXPECT_EQ(MOBJ_ABI_VERSION, q.abi_version);
-}
-
-TEST_F(core, length_nop)
-{
-	struct mobj_nop n = {};
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_NOP, n);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_NOP, n);
-}
-
-TEST_F(core, length_new)
-{
-	struct mobj_new n = { .type = T_STR, .data_len = 2,
-			      .data = (__u64)(unsigned long)"hi" };
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_NEW, n);
-	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_NEW, n);
-	EXPECT_NE(0, n.handle);
-	EXPECT_EQ(n.id, id_of(self->fd, n.handle));
-	CLOSE(self->fd, n.handle);
-}
-
-TEST_F(core, length_dup)
-{
-	struct mobj_dup d = {};
-	__u32 a;
-
-	NEW(self->fd, a);
-	d.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_DUP, d);
-	EXPECT_EQ(1, rc_of(self->fd, a));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_DUP, d);
-	EXPECT_EQ(2, rc_of(self->fd, a));
-	CLOSE(self->fd, d.new_handle);
-	CLOSE(self->fd, a);
-}
-
-TEST_F(core, length_close)
-{
-	struct mobj_close c = {};
-	__u32 a;
-
-	NEW(self->fd, a);
-	c.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_CLOSE, c);
-	EXPECT_EQ(1, rc_of(self->fd, a));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_CLOSE, c);
-	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
-}
-
-TEST_F(core, length_getrefcount)
-{
-	struct mobj_getrefcount g = {};
-	__u32 a;
-
-	NEW(self->fd, a);
-	g.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GETREFCOUNT, g);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GETREFCOUNT, g);
-	EXPECT_EQ(1, g.refcount);
-	CLOSE(self->fd, a);
-}
-
-TEST_F(core, length_info)
-{
-	struct mobj_info i = {};
-	__u32 a;
-
-	NEW_STR(self->fd, a, "abc");
-	i.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_INFO, i);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_INFO, i);
-	EXPECT_EQ(3, i.data_len);
-	EXPECT_EQ(T_STR, i.type);
-	CLOSE(self->fd, a);
-}
-
-TEST_F(core, length_data_read)
-{
-	struct mobj_data_read r = {};
-	char buf[8] = {};
-	__u32 a;
-
-	NEW_STR(self->fd, a, "abc");
-	r.handle = a;
-	r.len = sizeof(buf);
-	r.data = (__u64)(unsigned long)buf;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_DATA_READ, r);
-	EXPECT_EQ(0, buf[0]);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_DATA_READ, r);
-	EXPECT_EQ(3, r.len);
-	EXPECT_EQ(3, r.data_len);
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	CLOSE(self->fd, a);
-}
-
-TEST_F(core, length_data_write)
-{
-	struct mobj_data_write w = {};
-	struct mobj_info info;
-	__u32 a;
-
-	NEW_STR(self->fd, a, "abc");
-	w.handle = a;
-	w.len = 5;
-	w.data = (__u64)(unsigned long)"12345";
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_DATA_WRITE, w);
-	ASSERT_EQ(0, mobj_info(self->fd, a, &info));
-	EXPECT_EQ(3, info.data_len);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_DATA_WRITE, w);
-	ASSERT_EQ(0, mobj_info(self->fd, a, &info));
-	EXPECT_EQ(5, info.data_len);
-	CLOSE(self->fd, a);
-}
-
-TEST_F(core, length_slot_append)
-{
-	struct mobj_slot s = {};
-	__u32 a, b;
-
-	NEW(self->fd, a);
-	NEW(self->fd, b);
-	s.handle = a;
-	s.value = b;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_SLOT_APPEND, s);
-	EXPECT_EQ(0, nslots_of(self->fd, a));
-	EXPECT_EQ(1, rc_of(self->fd, b));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_SLOT_APPEND, s);
-	EXPECT_EQ(1, nslots_of(self->fd, a));
-	EXPECT_EQ(2, rc_of(self->fd, b));
-	CLOSE(self->fd, a);
-	CLOSE(self->fd, b);
-}
-
-TEST_F(core, length_slot_set)
-{
-	struct mobj_slot s = {};
-	__u32 a, b, c;
-
-	NEW(self->fd, a);
-	NEW(self->fd, b);
-	NEW(self->fd, c);
-	APPEND(self->fd, a, b);
-	s.handle = a;
-	s.index = 0;
-	s.value = c;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_SLOT_SET, s);
-	EXPECT_EQ(2, rc_of(self->fd, b));
-	EXPECT_EQ(1, rc_of(self->fd, c));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_SLOT_SET, s);
-	EXPECT_EQ(1, rc_of(self->fd, b));
-	EXPECT_EQ(2, rc_of(self->fd, c));
-	CLOSE(self->fd, a);
-	CLOSE(self->fd, b);
-	CLOSE(self->fd, c);
-}
-
-TEST_F(core, length_slot_get)
-{
-	struct mobj_slot s = {};
-	__u32 a, b;
-
-	NEW(self->fd, a);
-	NEW(self->fd, b);
-	APPEND(self->fd, a, b);
-	s.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_SLOT_GET, s);
-	EXPECT_EQ(2, rc_of(self->fd, b));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_SLOT_GET, s);
-	EXPECT_EQ(3, rc_of(self->fd, b));
-	EXPECT_EQ(id_of(self->fd, b), id_of(self->fd, s.value));
-	CLOSE(self->fd, s.value);
-	CLOSE(self->fd, a);
-	CLOSE(self->fd, b);
-}
-
-TEST_F(core, length_slot_pop)
-{
-	struct mobj_slot s = {};
-	__u32 a, b;
-
-	NEW(self->fd, a);
-	NEW(self->fd, b);
-	APPEND(self->fd, a, b);
-	s.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_SLOT_POP, s);
-	EXPECT_EQ(1, nslots_of(self->fd, a));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_SLOT_POP, s);
-	EXPECT_EQ(0, nslots_of(self->fd, a));
-	EXPECT_EQ(1, rc_of(self->fd, b));
-	CLOSE(self->fd, a);
-	CLOSE(self->fd, b);
-}
+/* Struct lengths: mobj_length.c, one row per command. */
 
 /* Rejecting what is not understood */
 
@@ -1531,23 +1287,6 @@ out:
 		EXPECT_EQ(0, mobj_type_name_set(self->fd, mine[i], ""));
 }
 
-TEST_F(core, length_type_name)
-{
-	struct mobj_type_name tn = { .type = TN_TYPE };
-	char name[MOBJ_TYPE_NAME_MAX];
-
-	memcpy(tn.name, "len", 3);
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_TYPE_NAME, tn);
-	EXPECT_EQ(0, mobj_type_name_get(self->fd, TN_TYPE, name, sizeof(name)));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_TYPE_NAME, tn);
-	EXPECT_EQ(3, mobj_type_name_get(self->fd, TN_TYPE, name, sizeof(name)));
-	tn.flags = MOBJ_TYPE_NAME_GET;
-	memset(tn.name, 0, sizeof(tn.name));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_TYPE_NAME, tn);
-	EXPECT_STREQ("len", tn.name);
-	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, ""));
-}
-
 /* MOBJ_BATCH */
 
 #define OP(_cmd, _h, _i, _v) \
@@ -1749,20 +1488,6 @@ TEST_F(core, batch_max)
 	}
 	ASSERT_EQ(0, mobj_batch(self->fd, ops, MOBJ_BATCH_MAX, &done));
 	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
-}
-
-TEST_F(core, length_batch)
-{
-	struct mobj_batch_op ops[1] = { OP(NEW, 1, 0, 0) };
-	struct mobj_batch b = { .count = 1 };
-
-	b.ops = (__u64)(unsigned long)ops;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_BATCH, b);
-	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_BATCH, b);
-	EXPECT_EQ(1, b.done);
-	EXPECT_EQ(0, ops[0].error);
-	CLOSE(self->fd, ops[0].result);
 }
 
 /* Clients: open files */

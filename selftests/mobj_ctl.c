@@ -88,7 +88,7 @@ static int ctl_run(struct proc_out *po, uid_t uid, ...)
 
 #define CTL(po, ...) ASSERT_EQ(0, ctl_run(po, 0, __VA_ARGS__, NULL))
 #define CTL_NOBODY(po, ...) \
-	ASSERT_EQ(0, ctl_run(po, NOBODY, __VA_ARGS__, NULL))
+	ASSERT_EQ(0, ctl_run(po, MOBJ_NOBODY, __VA_ARGS__, NULL))
 
 /* A failure: exit @status, nothing on stdout, one line on stderr. */
 #define EXPECT_CTL_ERROR(po, st, text) do { \
@@ -162,10 +162,10 @@ TEST_F_TIMEOUT(trace, mobjctl_collect_and_threshold, SLOW_TEST_TIMEOUT)
 	__u32 a, b;
 
 	ASSERT_MOBJCTL();
-	a = NEW(T_CTL, NULL, NULL);
-	b = NEW(T_CTL, NULL, NULL);
-	APPEND(a, b);
-	APPEND(b, a);
+	a = TNEW(T_CTL, NULL, NULL);
+	b = TNEW(T_CTL, NULL, NULL);
+	TAPPEND(a, b);
+	TAPPEND(b, a);
 	ASSERT_EQ(0, mobj_close(self->fd, a));
 	ASSERT_EQ(0, mobj_close(self->fd, b));
 	CTL(&po, "collect", "--json");
@@ -226,11 +226,11 @@ TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 
 	ASSERT_MOBJCTL();
 	ASSERT_EQ(0, name_type(self, T_CTL, "trace.Ctl"));
-	a = NEW(T_CTL, NULL, &ida);
-	b = NEW(T_CTL, "xyz", &idb);
-	c = NEW(T_CTL, NULL, &idc);
-	d = NEW(T_CTL + 1, NULL, &idd);
-	APPEND(a, b);
+	a = TNEW(T_CTL, NULL, &ida);
+	b = TNEW(T_CTL, "xyz", &idb);
+	c = TNEW(T_CTL, NULL, &idc);
+	d = TNEW(T_CTL + 1, NULL, &idd);
+	TAPPEND(a, b);
 
 	CTL(&po, "types", "--json");
 	EXPECT_CTL_OK(&po);
@@ -287,6 +287,33 @@ TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(0, mobj_close(self->fd, d));
 }
 
+/*
+ * Write to @path a fontconfig configuration that reads the system's font
+ * configuration but no cache made before: the cache directory it declares
+ * instead cannot exist (not even root can make it under /proc), so every
+ * font is scanned again and the result must go to the user's own (XDG)
+ * cache.  Returns a copy of @path to free, or NULL.
+ */
+static char *fontconf_without_system_cache(const char *path)
+{
+	FILE *f;
+
+	f = fopen(path, "w");
+	if (!f)
+		return NULL;
+	fputs("<?xml version=\"1.0\"?>\n"
+	      "<!DOCTYPE fontconfig SYSTEM \"urn:fontconfig:fonts.dtd\">\n"
+	      "<fontconfig>\n"
+	      "  <dir>/usr/share/fonts</dir>\n"
+	      "  <include ignore_missing=\"yes\">/etc/fonts/conf.d</include>\n"
+	      "  <cachedir>/proc/mobj-no-font-cache</cachedir>\n"
+	      "  <cachedir prefix=\"xdg\">fontconfig</cachedir>\n"
+	      "</fontconfig>\n", f);
+	if (fclose(f))
+		return NULL;
+	return strdup(path);
+}
+
 TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
 {
 	char id0[24], id3[24], file[128], *s;
@@ -323,6 +350,27 @@ TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(0, memcmp(s, "\x89PNG\r\n", 6));
 	free(s);
 
+	/*
+	 * .png with no usable system font cache, as on a machine whose fonts
+	 * were installed a minute ago: fontconfig must find a writable
+	 * cache directory of its own (the VM gives every test one), or dot
+	 * prints "Fontconfig error: No writable cache directories".
+	 */
+	snprintf(file, sizeof(file), "%s/fonts.conf", self->tmp);
+	s = fontconf_without_system_cache(file);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, setenv("FONTCONFIG_FILE", file, 1));
+	snprintf(file, sizeof(file), "%s/cold-cache.png", self->tmp);
+	CTL(&po, "graph", "backrefs", id3, "-o", file);
+	unsetenv("FONTCONFIG_FILE");
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+	free(s);
+	s = slurp(file);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, memcmp(s, "\x89PNG\r\n", 6));
+	free(s);
+
 	/* Standard output, with --max and --depth. */
 	CTL(&po, "graph", "refs", id0, "--depth", "1", "--max", "1");
 	EXPECT_CTL_OK(&po);
@@ -354,7 +402,7 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	int i;
 
 	ASSERT_MOBJCTL();
-	a = NEW(T_CTL, NULL, &ida);
+	a = TNEW(T_CTL, NULL, &ida);
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)ida);
 	snprintf(nx, sizeof(nx), "%llu", (unsigned long long)ida + 100000);
 
@@ -368,8 +416,10 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	EXPECT_CTL_ERROR(&po, 2, "graph");
 	CTL(&po, "graph", "refs", id, "-o", "x.jpg");
 	EXPECT_CTL_ERROR(&po, 2, ".png");
-	CTL(&po, "chain", id, "--depth", "2");
-	EXPECT_CTL_ERROR(&po, 2, "chain");
+	CTL(&po, "chain", id, "--depth", "0");
+	EXPECT_CTL_ERROR(&po, 1, "bad graph query");
+	CTL(&po, "chain", id, "--depth", "2", "--max", "3");
+	EXPECT_CTL_OK(&po);
 	CTL(&po, "frob");
 	EXPECT_CTL_ERROR(&po, 2, "unknown command");
 	CTL(&po, "--frob");
@@ -506,7 +556,7 @@ TEST_F_TIMEOUT(trace, mobjctl_trace, SLOW_TEST_TIMEOUT)
 	snprintf(inst, sizeof(inst), TRACEFS_DIR "/instances/mobjctl-%d", pid);
 	EXPECT_EQ(0, access(inst, F_OK));
 
-	x = NEW(T_CTL, "ab", &idx);
+	x = TNEW(T_CTL, "ab", &idx);
 	ASSERT_EQ(0, mobj_close(self->fd, x));
 	snprintf(want, sizeof(want), "obj_free: id=%llu type=%u reason=refcount\n",
 		 (unsigned long long)idx, T_CTL);

@@ -6,8 +6,8 @@
  * For every command, for opening and releasing a client, for a collection
  * of a graph with cycles, for read() of death notices and for MOBJ_BATCH:
  * build a scene on a fresh open file, then for N = 1, 2, 3, ... write N to
- * /proc/thread-self/fail-nth, so that the Nth slab allocation of this
- * thread fails, and issue the call once.  Until a call completes without a
+ * /proc/thread-self/fail-nth, so that the Nth slab or page allocation of
+ * this thread fails, and issue the call once.  Until a call completes without a
  * fault being injected, every call must either fail with ENOMEM and leave
  * the heap exactly as it was (the consistency checker, every object's
  * refcount, generation, slots and flags as debugfs lists them, the slots'
@@ -17,8 +17,9 @@
  * which the scene is built again.  A batch that fails at entry K must
  * leave exactly what its first K entries make on a fresh scene.
  *
- * failslab is set up so that every allocation can fail (ignore-gfp-wait
- * N) and quietly (verbose 0); fail-nth takes precedence over probability,
+ * failslab and fail_page_alloc are set up so that every allocation can
+ * fail (ignore-gfp-wait N; pages of any order and zone) and quietly
+ * (verbose 0); fail-nth takes precedence over probability,
  * interval and times, so those are left alone.  The fault points each call
  * went through are counted and printed; the last test prints
  * "# reliability: fault_points=N".
@@ -29,21 +30,9 @@
 
 #include <sys/stat.h>
 
-/* A "# " line, written out at once: test processes end with _exit(). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
 #define DEBUGFS		"/sys/kernel/debug/"
-#define MOBJ_DBG	DEBUGFS "mobj/"
 #define FAILSLAB	DEBUGFS "failslab/"
+#define FAIL_PAGE_ALLOC	DEBUGFS "fail_page_alloc/"
 #define NTH_MAX		4000
 
 /* Type tags of the scene's objects: unique, so they name the objects. */
@@ -67,12 +56,7 @@ static struct fault_totals *totals;
 
 static void __attribute__((constructor)) totals_init(void)
 {
-	totals = mmap(NULL, sizeof(*totals), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (totals == MAP_FAILED)
-		totals = NULL;
-	else
-		memset(totals, 0, sizeof(*totals));
+	totals = mobj_shared_zalloc(sizeof(*totals));
 }
 
 /* Files */
@@ -86,81 +70,67 @@ static void str_copy(char *dst, size_t len, const char *src)
 	dst[n] = '\0';
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
-static int write_text(const char *path, const char *s)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* fail-nth */
+
+/*
+ * What fail-nth may fail: every slab allocation and every page allocation
+ * (any order, also those that may sleep), quietly.  Saved and restored.
+ */
+static const struct {
+	const char *path;
+	const char *value;
+} nth_knobs[] = {
+	{ FAILSLAB "ignore-gfp-wait", "N" },
+	{ FAILSLAB "verbose", "0" },
+	{ FAIL_PAGE_ALLOC "ignore-gfp-wait", "N" },
+	{ FAIL_PAGE_ALLOC "ignore-gfp-highmem", "N" },
+	{ FAIL_PAGE_ALLOC "min-order", "0" },
+	{ FAIL_PAGE_ALLOC "verbose", "0" },
+};
+
+#define NTH_KNOBS (sizeof(nth_knobs) / sizeof(nth_knobs[0]))
 
 struct nth {
 	int fd;
-	char saved_wait[8];
-	char saved_verbose[8];
+	char saved[NTH_KNOBS][16];
 };
+
+static void nth_restore(struct nth *n);
 
 static int nth_setup(struct nth *n)
 {
+	unsigned int i;
 	int ret;
 
 	n->fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (n->fd < 0)
 		return -errno;
-	ret = read_text(FAILSLAB "ignore-gfp-wait", n->saved_wait,
-			sizeof(n->saved_wait));
-	if (ret < 0)
-		return ret;
-	ret = read_text(FAILSLAB "verbose", n->saved_verbose,
-			sizeof(n->saved_verbose));
-	if (ret < 0)
-		return ret;
-	/* Every allocation may fail, not only those that cannot sleep. */
-	ret = write_text(FAILSLAB "ignore-gfp-wait", "N");
-	if (!ret)
-		ret = write_text(FAILSLAB "verbose", "0");
-	return ret;
+	for (i = 0; i < NTH_KNOBS; i++) {
+		ret = mobj_read_text(nth_knobs[i].path, n->saved[i],
+				sizeof(n->saved[i]));
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < NTH_KNOBS; i++) {
+		ret = mobj_write_text(nth_knobs[i].path, nth_knobs[i].value);
+		if (ret) {
+			nth_restore(n);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static void nth_restore(struct nth *n)
 {
+	unsigned int i;
+
 	if (n->fd < 0)
 		return;
 	close(n->fd);
 	n->fd = -1;
-	write_text(FAILSLAB "ignore-gfp-wait", n->saved_wait);
-	write_text(FAILSLAB "verbose", n->saved_verbose);
+	for (i = 0; i < NTH_KNOBS; i++)
+		mobj_write_text(nth_knobs[i].path, n->saved[i]);
 }
 
 /* Neither of these allocates: safe right before and after the call. */
@@ -257,7 +227,7 @@ static int checker(__u64 *objects, __u64 *handles, __u64 *edges, char *why,
 	char buf[4096];
 	int ret;
 
-	ret = read_text(MOBJ_DBG "check", buf, sizeof(buf));
+	ret = mobj_read_text(MOBJ_DEBUGFS "check", buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	if (sscanf(buf, "ok objects %llu handles %llu edges %llu",
@@ -266,21 +236,6 @@ static int checker(__u64 *objects, __u64 *handles, __u64 *edges, char *why,
 		return 0;
 	str_copy(why, len, buf);
 	return -EUCLEAN;
-}
-
-static __u64 stat_value(const char *stats, const char *key)
-{
-	const char *p = stats;
-	size_t len = strlen(key);
-
-	while (p && *p) {
-		if (!strncmp(p, key, len) && p[len] == ' ')
-			return strtoull(p + len + 1, NULL, 0);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return ~0ULL;
 }
 
 /* id -> type string, from the objects listing */
@@ -349,7 +304,7 @@ static int sig_objects(struct sig *s, struct idmap *m)
 	int ret, gfd, i;
 	unsigned int nslots, dlen;
 
-	ret = read_text(MOBJ_DBG "objects", buf, sizeof(buf));
+	ret = mobj_read_text(MOBJ_DEBUGFS "objects", buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	m->n = 0;
@@ -372,7 +327,7 @@ static int sig_objects(struct sig *s, struct idmap *m)
 		m->n++;
 		s->nobj++;
 	}
-	gfd = open(MOBJ_DBG "graph", O_RDWR | O_CLOEXEC);
+	gfd = open(MOBJ_DEBUGFS "graph", O_RDWR | O_CLOEXEC);
 	if (gfd < 0)
 		return -errno;
 	for (i = 0; i < s->nobj; i++) {
@@ -458,12 +413,12 @@ static int sig_take(const struct scene *sc, struct sig *s)
 				    sc->base_collections[i];
 		s->collected[i] = st.gen[i].collected - sc->base_collected[i];
 	}
-	ret = read_text(MOBJ_DBG "stats", stats, sizeof(stats));
+	ret = mobj_read_text(MOBJ_DEBUGFS "stats", stats, sizeof(stats));
 	if (ret < 0)
 		return ret;
-	s->events_dropped = stat_value(stats, "events_dropped");
-	s->clients = stat_value(stats, "clients");
-	s->named_types = stat_value(stats, "named_types");
+	s->events_dropped = mobj_keyed(stats, "events_dropped");
+	s->clients = mobj_keyed(stats, "clients");
+	s->named_types = mobj_keyed(stats, "named_types");
 	s->readable = poll(&pfd, 1, 0);
 	for (i = 0; i < SIG_TYPES; i++) {
 		struct mobj_type_name tn = {
@@ -1135,22 +1090,15 @@ struct fault_env {
 
 static void env_setup(struct __test_metadata *_metadata, struct fault_env *e)
 {
-	int fd;
-
 	e->nth.fd = -1;
 	e->ready = false;
-	fd = mobj_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH,
-			   strerror(-fd));
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mobj_counts(fd, &e->base));
-	close(fd);
+	MOBJ_BASE_COUNTS_OR_SKIP(&e->base);
 	if (access(FAILSLAB "ignore-gfp-wait", W_OK) ||
+	    access(FAIL_PAGE_ALLOC "ignore-gfp-wait", W_OK) ||
 	    access("/proc/thread-self/fail-nth", W_OK))
-		SKIP_SETUP("no failslab or fail-nth: not the debug kernel");
-	if (access(MOBJ_DBG "check", R_OK))
-		SKIP_SETUP("no %scheck: debugfs not mounted?", MOBJ_DBG);
+		SKIP_SETUP("no failslab, fail_page_alloc or fail-nth: not the debug kernel");
+	if (access(MOBJ_DEBUGFS "check", R_OK))
+		SKIP_SETUP("no %scheck: debugfs not mounted?", MOBJ_DEBUGFS);
 	ASSERT_EQ(0, nth_setup(&e->nth));
 	memset(big, 'z', sizeof(big));
 	e->ready = true;
@@ -1201,7 +1149,7 @@ FIXTURE_TEARDOWN(fault)
 static void count_points(const char *name, unsigned long points,
 			 unsigned long calls)
 {
-	note("fault: %-24s %4lu fault points (%lu calls)\n", name,
+	mobj_note("fault: %-24s %4lu fault points (%lu calls)\n", name,
 		       points, calls);
 	fflush(stdout);
 	if (totals) {
@@ -1485,9 +1433,9 @@ FIXTURE_TEARDOWN(summary)
 TEST_F(summary, fault_points)
 {
 	ASSERT_NE(NULL, totals);
-	note("fault: %u cases, %lu calls, %lu fault points\n",
+	mobj_note("fault: %u cases, %lu calls, %lu fault points\n",
 		       totals->cases, totals->calls, totals->points);
-	note("reliability: fault_points=%lu\n", totals->points);
+	mobj_note("reliability: fault_points=%lu\n", totals->points);
 	fflush(stdout);
 }
 

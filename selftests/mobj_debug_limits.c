@@ -36,90 +36,11 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-/* A "# " line, written out at once: test processes end with _exit(). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-#define MOBJ_DBG	"/sys/kernel/debug/mobj/"
 #define CGROOT		"/sys/fs/cgroup"
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
-static int write_text(const char *path, const char *s)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* "key value" lines: the value of @key, ~0 when missing. */
-static __u64 keyed(const char *text, const char *key)
-{
-	size_t len = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, key, len) && p[len] == ' ')
-			return strtoull(p + len + 1, NULL, 0);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return ~0ULL;
-}
-
-static __u64 stat_of(const char *key)
-{
-	char buf[4096];
-
-	if (read_text(MOBJ_DBG "stats", buf, sizeof(buf)) < 0)
-		return ~0ULL;
-	return keyed(buf, key);
-}
-
-static int checker(char *buf, size_t len)
-{
-	int ret = read_text(MOBJ_DBG "check", buf, len);
-
-	if (ret < 0)
-		return ret;
-	return strncmp(buf, "ok ", 3) ? -EUCLEAN : 0;
-}
 
 static void kmsg(const char *msg)
 {
-	write_text("/dev/kmsg", msg);
+	mobj_write_text("/dev/kmsg", msg);
 }
 
 FIXTURE(limits) {
@@ -131,17 +52,9 @@ FIXTURE(limits) {
 
 FIXTURE_SETUP(limits)
 {
-	int fd;
-
 	self->ready = false;
 	self->cgroup[0] = '\0';
-	fd = mobj_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH,
-			   strerror(-fd));
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mobj_counts(fd, &self->base));
-	close(fd);
+	MOBJ_BASE_COUNTS_OR_SKIP(&self->base);
 	self->ready = true;
 }
 
@@ -160,7 +73,7 @@ FIXTURE_TEARDOWN(limits)
 	EXPECT_LE(0, fd);
 	if (fd < 0)
 		return;
-	EXPECT_EQ(0, checker(buf, sizeof(buf))) TH_LOG("checker: %s", buf);
+	EXPECT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("checker: %s", buf);
 	EXPECT_EQ(0, mobj_counts(fd, &now));
 	EXPECT_EQ(self->base.live_objects, now.live_objects);
 	EXPECT_EQ(self->base.live_handles, now.live_handles);
@@ -197,13 +110,13 @@ static void memcg_child(const char *cgroup, struct memcg_report *rep,
 	fd = mobj_open();
 	if (fd < 0)
 		_exit(10);
-	if (write_text("/proc/self/oom_score_adj", "-1000"))
+	if (mobj_write_text("/proc/self/oom_score_adj", "-1000"))
 		_exit(11);
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		_exit(12);
 	rep->stage = 1;
-	if (write_text(procs, "0"))
+	if (mobj_write_text(procs, "0"))
 		_exit(13);
 	rep->stage = 2;
 	for (i = 0; i < max; i++) {
@@ -242,19 +155,19 @@ TEST_F_TIMEOUT(limits, memcg_enomem, 180)
 
 	if (access(CGROOT "/cgroup.controllers", R_OK))
 		SKIP(return, "no cgroup2 at " CGROOT);
-	ASSERT_LT(0, read_text(CGROOT "/cgroup.controllers", buf,
+	ASSERT_LT(0, mobj_read_text(CGROOT "/cgroup.controllers", buf,
 			       sizeof(buf)));
 	if (!strstr(buf, "memory"))
 		SKIP(return, "no memory controller: %.64s", buf);
 	/* the memory controller for the children of the root */
-	ASSERT_EQ(0, write_text(CGROOT "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, mobj_write_text(CGROOT "/cgroup.subtree_control", "+memory"));
 	snprintf(self->cgroup, sizeof(self->cgroup), CGROOT "/mobj-limits-%d",
 		 getpid());
 	ASSERT_EQ(0, mkdir(self->cgroup, 0755));
 	snprintf(path, sizeof(path), "%s/memory.max", self->cgroup);
-	ASSERT_EQ(0, write_text(path, "8M"));
+	ASSERT_EQ(0, mobj_write_text(path, "8M"));
 	snprintf(path, sizeof(path), "%s/memory.swap.max", self->cgroup);
-	write_text(path, "0");
+	mobj_write_text(path, "0");
 
 	rep = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -264,8 +177,8 @@ TEST_F_TIMEOUT(limits, memcg_enomem, 180)
 	ASSERT_NE(MAP_FAILED, handles);
 	memset(rep, 0, sizeof(*rep));
 	memset(handles, 0, max * sizeof(*handles));
-	ASSERT_LT(0, read_text("/proc/vmstat", buf, sizeof(buf)));
-	oom_kill_before = keyed(buf, "oom_kill");
+	ASSERT_LT(0, mobj_read_text("/proc/vmstat", buf, sizeof(buf)));
+	oom_kill_before = mobj_keyed(buf, "oom_kill");
 
 	kmsg("mobj_debug_limits: expected memcg OOM report begin\n");
 	fflush(stdout);
@@ -277,7 +190,7 @@ TEST_F_TIMEOUT(limits, memcg_enomem, 180)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	kmsg("mobj_debug_limits: expected memcg OOM report end\n");
 
-	note("limits: memcg: %lu objects of %d bytes, then %s; %d more refused, %lu made after freeing half\n",
+	mobj_note("limits: memcg: %lu objects of %d bytes, then %s; %d more refused, %lu made after freeing half\n",
 		       rep->made, PAYLOAD, strerror(rep->err), rep->after,
 		       rep->again);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("the child was killed: %d",
@@ -299,15 +212,15 @@ TEST_F_TIMEOUT(limits, memcg_enomem, 180)
 
 	/* nobody was killed, here or anywhere */
 	snprintf(path, sizeof(path), "%s/memory.events", self->cgroup);
-	ASSERT_LT(0, read_text(path, buf, sizeof(buf)));
-	EXPECT_EQ(0, keyed(buf, "oom_kill"));
-	EXPECT_LT(0, keyed(buf, "max"));
+	ASSERT_LT(0, mobj_read_text(path, buf, sizeof(buf)));
+	EXPECT_EQ(0, mobj_keyed(buf, "oom_kill"));
+	EXPECT_LT(0, mobj_keyed(buf, "max"));
 	for (i = 0; buf[i]; i++)
 		if (buf[i] == '\n')
 			buf[i] = buf[i + 1] ? ',' : '\0';
-	note("limits: memory.events: %s\n", buf);
-	ASSERT_LT(0, read_text("/proc/vmstat", buf, sizeof(buf)));
-	oom_kill_after = keyed(buf, "oom_kill");
+	mobj_note("limits: memory.events: %s\n", buf);
+	ASSERT_LT(0, mobj_read_text("/proc/vmstat", buf, sizeof(buf)));
+	oom_kill_after = mobj_keyed(buf, "oom_kill");
 	EXPECT_EQ(oom_kill_before, oom_kill_after);
 
 	/* the child's client is gone, and with it every object */
@@ -402,7 +315,7 @@ TEST_F_TIMEOUT(limits, client_limits, 180)
 		pthread_join(t[i], NULL);
 	for (i = 0; i < CLIENTS; i++) {
 		ASSERT_EQ(0, mobj_counts(l[i].fd, &c));
-		note("limits: client %d: %lu objects (then %s), %llu handles (then %s)\n",
+		mobj_note("limits: client %d: %lu objects (then %s), %llu handles (then %s)\n",
 			       i, l[i].made, strerror(l[i].new_err),
 			       c.client_handles, strerror(l[i].dup_err));
 		EXPECT_GE(C_OBJECTS, l[i].made);
@@ -418,7 +331,7 @@ TEST_F_TIMEOUT(limits, client_limits, 180)
 	ASSERT_EQ(0, mobj_counts(l[0].fd, &c));
 	EXPECT_EQ(D_OBJECTS, total);
 	EXPECT_EQ(self->base.live_objects + D_OBJECTS, c.live_objects);
-	EXPECT_EQ(0, checker(buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("%s", buf);
 	for (i = 0; i < CLIENTS; i++)
 		close(l[i].fd);
 	pthread_barrier_destroy(&go);
@@ -465,7 +378,7 @@ static void *waiter_main(void *p)
  */
 #define TIMED(label, what) do { \
 	struct waiter w = { .fd = mobj_open() }; \
-	__u64 before = stat_of("lock_hold_max_ns"), t0; \
+	__u64 before = mobj_stat("lock_hold_max_ns"), t0; \
 	pthread_t wt; \
 	ASSERT_LE(0, w.fd); \
 	ASSERT_EQ(0, pthread_create(&wt, NULL, waiter_main, &w)); \
@@ -478,9 +391,9 @@ static void *waiter_main(void *p)
 	pthread_join(wt, NULL); \
 	close(w.fd); \
 	waited = w.max_ns; \
-	note("limits: %-34s %8llu us; another client waited at most %llu us (%lu calls); lock_hold_max_ns %llu -> %llu\n", \
+	mobj_note("limits: %-34s %8llu us; another client waited at most %llu us (%lu calls); lock_hold_max_ns %llu -> %llu\n", \
 		       label, took / 1000, w.max_ns / 1000, w.calls, before, \
-		       stat_of("lock_hold_max_ns")); \
+		       mobj_stat("lock_hold_max_ns")); \
 } while (0)
 
 #define HEAP 20000
@@ -495,7 +408,7 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 	char buf[4096];
 	int fd, fd2, ret;
 
-	if (access(MOBJ_DBG "stats", R_OK))
+	if (access(MOBJ_DEBUGFS "stats", R_OK))
 		SKIP(return, "no debugfs stats");
 	fd = mobj_open();
 	ASSERT_LE(0, fd);
@@ -613,21 +526,21 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 	TIMED("freeing a chain of 20000 with CLOSE",
 	      ASSERT_EQ(0, mobj_close(fd, prev)));
 	if (took > 200 * 1000 * 1000ULL && waited > took / 4)
-		note("limits: NOTE: one CLOSE held the lock for the whole free of the chain\n");
+		mobj_note("limits: NOTE: one CLOSE held the lock for the whole free of the chain\n");
 	TIMED("releasing a client of 10000 handles", close(fd2));
 	if (took > 200 * 1000 * 1000ULL && waited > took / 4)
-		note("limits: NOTE: closing a client held the lock for the whole release\n");
+		mobj_note("limits: NOTE: closing a client held the lock for the whole release\n");
 
-	ASSERT_EQ(0, checker(buf, sizeof(buf))) TH_LOG("%s", buf);
+	ASSERT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("%s", buf);
 	ASSERT_EQ(0, mobj_gc_enable(fd));
 	close(fd);
 	free(ops);
-	note("limits: lock_wait_max_ns %llu, gc_step_budget %s\n",
-		       stat_of("lock_wait_max_ns"),
+	mobj_note("limits: lock_wait_max_ns %llu, gc_step_budget %s\n",
+		       mobj_stat("lock_wait_max_ns"),
 		       access(MOBJ_PARAM_DIR "gc_step_budget", R_OK) ? "none" :
 		       "set");
-	note("reliability: lock_hold_max_ns=%llu\n",
-		       stat_of("lock_hold_max_ns"));
+	mobj_note("reliability: lock_hold_max_ns=%llu\n",
+		       mobj_stat("lock_hold_max_ns"));
 	fflush(stdout);
 }
 

@@ -45,19 +45,6 @@
 #include <sched.h>
 #include <stdarg.h>
 
-/* A "# " line, written out at once: test processes end with _exit(). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-#define MOBJ_DBG "/sys/kernel/debug/mobj/"
 
 /* The limits the model runs with: module parameters, restored after. */
 #define M_DATA_MAX		256
@@ -715,13 +702,14 @@ static void worker_run(struct worker *w, struct exec *x)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static int full_write(int fd, const void *p, size_t len)
+/* All of @len bytes through the pipe to or from the child, or -1. */
+static int full_io(int fd, void *p, size_t len, bool out)
 {
-	const char *c = p;
+	char *c = p;
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, c, len);
+		n = out ? write(fd, c, len) : read(fd, c, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -732,21 +720,14 @@ static int full_write(int fd, const void *p, size_t len)
 	return 0;
 }
 
+static int full_write(int fd, const void *p, size_t len)
+{
+	return full_io(fd, (void *)p, len, true);
+}
+
 static int full_read(int fd, void *p, size_t len)
 {
-	char *c = p;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, c, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		c += n;
-		len -= n;
-	}
-	return 0;
+	return full_io(fd, p, len, false);
 }
 
 /* Messages to the child */
@@ -1280,25 +1261,6 @@ static void check_weak(struct run *R)
 	}
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
 static int u64_cmp(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -1431,7 +1393,7 @@ static void full_check(struct run *R)
 		      st.gen[k].collected - R->base_collected[k],
 		      m->collections[k], m->collected[k]);
 	/* the consistency checker */
-	if (read_text(MOBJ_DBG "check", buf, sizeof(buf)) > 0) {
+	if (mobj_read_text(MOBJ_DEBUGFS "check", buf, sizeof(buf)) > 0) {
 		n = sscanf(buf, "ok objects %llu handles %llu edges %llu",
 			   &objs, &hs, &edges);
 		CHECK(R, n == 3, "checker: %s", buf);
@@ -1528,6 +1490,20 @@ static bool op_done(struct run *R, const struct opctx *x, int size)
 	return !xs.rc && !R->failed;
 }
 
+/*
+ * Issue the call, expecting @rc (before what the mutation does to it);
+ * when it worked, copy its answer to @cmd.  True when the answer is there.
+ */
+static bool op_answer(struct run *R, const struct op *op,
+		      const struct opctx *x, int rc, void *cmd, int size)
+{
+	issue(R, op, x->c, op_want(x, rc), x->what);
+	if (!op_done(R, x, size))
+		return false;
+	memcpy(cmd, xs.arg, size);
+	return true;
+}
+
 static void do_new(struct run *R, const struct op *op)
 {
 	struct model *m = &R->m;
@@ -1559,10 +1535,8 @@ static void do_new(struct run *R, const struct op *op)
 		rc = -ENOSPC;
 	else if (m->quota[m->cl[x.c].quota] >= M_CLIENT_OBJECTS_MAX)
 		rc = -EDQUOT;
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	check_new_handle(R, x.c, cmd.handle, x.what);
 	o = obj_new(m);
 	O(m, o)->id = cmd.id;
@@ -1595,10 +1569,8 @@ static void do_dup(struct run *R, const struct op *op)
 	rc = lookup_strong(m, x.c, cmd.handle, &obj);
 	if (!rc)
 		rc = reserve_ok(m, x.c, 1);
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	check_new_handle(R, x.c, cmd.new_handle, x.what);
 	handle_add(m, &m->cl[x.c], cmd.new_handle, H_STRONG, obj);
 	O(m, obj)->refcount++;
@@ -1637,10 +1609,8 @@ static void do_getrefcount(struct run *R, const struct op *op)
 		     offsetof(struct mobj_getrefcount, __reserved), 1, true))
 		return;
 	rc = lookup_strong(m, x.c, cmd.handle, &obj);
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	CHECK(R, cmd.refcount == O(m, obj)->refcount,
 	      "GETREFCOUNT of %llu: %llu, the model says %llu", O(m, obj)->id,
 	      cmd.refcount, O(m, obj)->refcount);
@@ -1658,10 +1628,8 @@ static void do_info(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_INFO, &cmd, sizeof(cmd), -1, 1, true))
 		return;
 	rc = lookup_strong(m, x.c, cmd.handle, &obj);
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	check_info(R, &cmd, obj, x.what);
 }
 
@@ -1691,10 +1659,8 @@ static void do_data_read(struct run *R, const struct op *op)
 		if (len && bad)
 			rc = -EFAULT;
 	}
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	CHECK(R, cmd.len == len && cmd.data_len == O(m, obj)->data_len &&
 	      !memcmp(xs.buf, O(m, obj)->data + cmd.offset, len),
 	      "DATA_READ of %llu at %u: %u of %u bytes, the model says %u of %u",
@@ -1835,10 +1801,8 @@ static void do_collect(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_GC_COLLECT, &cmd, sizeof(cmd),
 		     offsetof(struct mobj_gc_collect, __reserved), 1, true))
 		return;
-	issue(R, op, x.c, op_want(&x, g > 2 ? -EINVAL : 0), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, g > 2 ? -EINVAL : 0, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	model_collect(m, g, &collected, &examined);
 	CHECK(R, cmd.collected == collected && !cmd.uncollectable &&
 	      (R->base_live || cmd.examined == examined),
@@ -1856,10 +1820,8 @@ static void do_gc_get(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_GC_GET, &cmd, sizeof(cmd),
 		     offsetof(struct mobj_gc_state, __reserved), 1, true))
 		return;
-	issue(R, op, x.c, op_want(&x, 0), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, 0, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	CHECK(R, cmd.enabled == m->enabled && cmd.debug == m->debug &&
 	      !memcmp(cmd.threshold, m->threshold, sizeof(cmd.threshold)) &&
 	      !memcmp(cmd.count, m->count, sizeof(cmd.count)) &&
@@ -1944,10 +1906,8 @@ static void do_gc_stats(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_GC_STATS, &cmd, sizeof(cmd), -1, 1,
 		     true))
 		return;
-	issue(R, op, x.c, op_want(&x, 0), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, 0, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	for (k = 0; k < 3; k++)
 		CHECK(R, cmd.gen[k].collections - R->base_collections[k] ==
 		      m->collections[k] &&
@@ -1969,10 +1929,8 @@ static void do_freeze(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_GC_FREEZE, &cmd, sizeof(cmd), -1, 2,
 		     true))
 		return;
-	issue(R, op, x.c, op_want(&x, 0), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, 0, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	for (k = 0; k < m->nalive; k++) {
 		struct mobject *o = O(m, m->alive[k]);
 
@@ -2012,10 +1970,8 @@ static void do_garbage(struct run *R, const struct op *op)
 		rc = reserve_ok(m, x.c, n);
 	if (!rc && n && bad)
 		rc = -EFAULT;
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	CHECK(R, cmd.count == glen && cmd.filled == n,
 	      "GC_GARBAGE: count %u filled %u, the model says %llu %u",
 	      cmd.count, cmd.filled, glen, n);
@@ -2174,10 +2130,8 @@ static void do_weakref(struct run *R, const struct op *op)
 	}
 	if (!rc)
 		rc = reserve_ok(m, x.c, 1);
-	issue(R, op, x.c, op_want(&x, rc), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	check_new_handle(R, x.c, cmd.result, x.what);
 	handle_add(m, &m->cl[x.c], cmd.result, get ? H_STRONG : H_WEAK, obj);
 	if (get)
@@ -2247,10 +2201,8 @@ static void do_query(struct run *R, const struct op *op)
 	if (op_begin(R, op, &x, MOBJ_QUERY, &cmd, sizeof(cmd),
 		     offsetof(struct mobj_query, __reserved), 1, true))
 		return;
-	issue(R, op, x.c, op_want(&x, 0), x.what);
-	if (!op_done(R, &x, sizeof(cmd)))
+	if (!op_answer(R, op, &x, 0, &cmd, sizeof(cmd)))
 		return;
-	memcpy(&cmd, xs.arg, sizeof(cmd));
 	CHECK(R, cmd.abi_version == MOBJ_ABI_VERSION &&
 	      cmd.data_max == M_DATA_MAX && cmd.slots_max == M_SLOTS_MAX &&
 	      cmd.objects_max == M_OBJECTS_MAX &&
@@ -2905,7 +2857,7 @@ static bool run_ops(struct run *R, const struct op *ops, unsigned long n,
 
 static void print_op(struct run *R, unsigned long i, const struct op *op)
 {
-	note("  %6lu: %-13s client %u exec %u r %08x %08x %08x %08x %08x %08x %08x %08x\n",
+	mobj_note("  %6lu: %-13s client %u exec %u r %08x %08x %08x %08x %08x %08x %08x %08x\n",
 		       i, op_name[op->kind], op->r[0] % NCLIENTS, op->exec % 10,
 		       op->r[0], op->r[1], op->r[2], op->r[3], op->r[4],
 		       op->r[5], op->r[6], op->r[7]);
@@ -2930,7 +2882,7 @@ static void minimise(struct run *R, const struct op *rec, unsigned long f,
 	memcpy(why, R->why, sizeof(why));
 	/* Does the whole prefix fail again on fresh clients? */
 	if (run_ops(R, rec, hi, NULL, true)) {
-		note("model: the failing prefix of %lu operations passes on replay: not reproducible\n",
+		mobj_note("model: the failing prefix of %lu operations passes on replay: not reproducible\n",
 			       hi);
 		memcpy(R->why, why, sizeof(why));
 		R->failed = true;
@@ -2946,7 +2898,7 @@ static void minimise(struct run *R, const struct op *rec, unsigned long f,
 			hi = mid;
 		replays++;
 	}
-	note("model: shortest failing prefix: %lu operations (seed %llu): replay with MOBJ_MODEL_SEED=%llu MOBJ_MODEL_OPS=%lu\n",
+	mobj_note("model: shortest failing prefix: %lu operations (seed %llu): replay with MOBJ_MODEL_SEED=%llu MOBJ_MODEL_OPS=%lu\n",
 		       hi, (unsigned long long)R->seed,
 		       (unsigned long long)R->seed, hi);
 	/* Delta debugging: drop chunks, halving their size. */
@@ -2972,7 +2924,7 @@ static void minimise(struct run *R, const struct op *rec, unsigned long f,
 		}
 	}
 	run_ops(R, cur, n, NULL, true);
-	note("model: minimised to %lu operations (%lu replays); they fail with: %s\n",
+	mobj_note("model: minimised to %lu operations (%lu replays); they fail with: %s\n",
 		       n, replays, R->why);
 	if (n <= 200)
 		for (k = 0; k < n; k++)
@@ -2993,16 +2945,8 @@ FIXTURE(model) {
 
 FIXTURE_SETUP(model)
 {
-	int fd;
-
 	self->ready = false;
-	fd = mobj_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH,
-			   strerror(-fd));
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mobj_counts(fd, &self->base));
-	close(fd);
+	MOBJ_BASE_COUNTS_OR_SKIP(&self->base);
 	self->ready = true;
 }
 
@@ -3070,7 +3014,7 @@ TEST_F_TIMEOUT(model, random_workload, 900)
 			  M_CLIENT_HANDLES_MAX);
 	PARAM_SET_OR_SKIP(&self->params, "events_max", M_EVENTS_MAX);
 
-	note("model: seed %llu, %lu operations, full comparison every %lu\n",
+	mobj_note("model: seed %llu, %lu operations, full comparison every %lu\n",
 		       (unsigned long long)R->seed, R->nops, R->check_every);
 	fflush(stdout);
 	rec = malloc((R->nops + 1) * sizeof(*rec));
@@ -3082,7 +3026,7 @@ TEST_F_TIMEOUT(model, random_workload, 900)
 				  R->nops - 1;
 
 		memcpy(why, R->why, sizeof(why));
-		note("model: FAILED at operation %lu of seed %llu: %s\n",
+		mobj_note("model: FAILED at operation %lu of seed %llu: %s\n",
 			       R->fail_step, (unsigned long long)R->seed, why);
 		for (k = f > 5 ? f - 5 : 0; k <= f; k++)
 			print_op(R, k, &rec[k]);
@@ -3094,25 +3038,25 @@ TEST_F_TIMEOUT(model, random_workload, 900)
 					  (unsigned long long)R->seed,
 					  R->fail_step, why);
 	}
-	note("model: %lu operations in %llu ms: %lu errors expected and seen, %lu collections, %lu forks; issued by main %lu, threads %lu, child %lu\n",
+	mobj_note("model: %lu operations in %llu ms: %lu errors expected and seen, %lu collections, %lu forks; issued by main %lu, threads %lu, child %lu\n",
 		       R->nops, (unsigned long long)(mobj_now_ms() - t0),
 		       R->nerr, R->ncollect, R->nforks, R->nexec[E_MAIN],
 		       R->nexec[E_T1] + R->nexec[E_T2], R->nexec[E_CHILD]);
-	note("model: on average %lu objects and %lu handles alive\n",
+	mobj_note("model: on average %lu objects and %lu handles alive\n",
 		       R->live_sum / R->nops, R->handles_sum / R->nops);
 	for (k = 0; k < 160; k++)
 		if (R->errs[k])
-			note("model: %-8s %lu\n", strerrorname_np(k),
+			mobj_note("model: %-8s %lu\n", strerrorname_np(k),
 				       R->errs[k]);
 	for (k = 0; k <= OP_NR; k++)
 		if (R->kind_n[k])
-			note("model: %-14s %7lu x %6llu us, at most %llu us\n",
+			mobj_note("model: %-14s %7lu x %6llu us, at most %llu us\n",
 				       k < OP_NR ? op_name[k] : "(full check)",
 				       R->kind_n[k],
 				       (unsigned long long)(R->kind_ns[k] /
 							    R->kind_n[k] / 1000),
 				       (unsigned long long)(R->kind_max[k] / 1000));
-	note("reliability: model_ops=%lu\n", R->nops);
+	mobj_note("reliability: model_ops=%lu\n", R->nops);
 	fflush(stdout);
 	free(rec);
 }

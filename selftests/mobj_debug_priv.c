@@ -31,88 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-/* A "# " line, written out at once: test processes end with _exit(). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-#define MOBJ_DBG	"/sys/kernel/debug/mobj/"
 #define TRACING		"/sys/kernel/tracing/"
-#define NOBODY		65534
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
-static int write_text(const char *path, const char *s)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Become uid/gid 65534 with no supplementary groups and no capabilities. */
-static int become_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	return geteuid() == NOBODY ? 0 : -EPERM;
-}
-
-/* Run @fn in a child as nobody; its exit status, or -1 when it died. */
-static int as_nobody(int (*fn)(void *), void *arg)
-{
-	pid_t pid;
-	int status;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (become_nobody())
-			_exit(100);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
 
 /* Kernel addresses */
 
@@ -131,7 +50,7 @@ static int scan_binary(const void *p, size_t len, const char *what)
 	for (i = 0; i + 8 <= len; i += 4) {
 		memcpy(&v, b + i, 8);
 		if (kernel_value(v)) {
-			note("priv: %s: %#llx at offset %zu\n", what,
+			mobj_note("priv: %s: %#llx at offset %zu\n", what,
 				       (unsigned long long)v, i);
 			return 1;
 		}
@@ -151,7 +70,7 @@ static int scan_text(const char *t, const char *what)
 		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
 			v = strtoull(p + 2, &end, 16);
 			if (kernel_value(v)) {
-				note("priv: %s: %.40s\n", what, p);
+				mobj_note("priv: %s: %.40s\n", what, p);
 				hits++;
 			}
 			p = end > p + 2 ? end : p + 2;
@@ -171,7 +90,7 @@ static int scan_text(const char *t, const char *what)
 				memcpy(num, s, p - s);
 				v = strtoull(num, NULL, 16);
 				if (kernel_value(v)) {
-					note("priv: %s: hex %s\n",
+					mobj_note("priv: %s: hex %s\n",
 						       what, num);
 					hits++;
 				}
@@ -179,7 +98,7 @@ static int scan_text(const char *t, const char *what)
 			if (!hex && p - s >= 19) {
 				v = strtoull(s, NULL, 10);
 				if (kernel_value(v)) {
-					note("priv: %s: decimal %.20s\n",
+					mobj_note("priv: %s: decimal %.20s\n",
 						       what, s);
 					hits++;
 				}
@@ -201,19 +120,12 @@ FIXTURE(priv) {
 FIXTURE_SETUP(priv)
 {
 	struct stat st;
-	int fd;
 
 	self->ready = false;
 	self->chmodded = false;
-	fd = mobj_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH,
-			   strerror(-fd));
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mobj_counts(fd, &self->base));
-	close(fd);
+	MOBJ_BASE_COUNTS_OR_SKIP(&self->base);
 	if (getuid())
-		SKIP_SETUP("must run as root, to become uid %d", NOBODY);
+		SKIP_SETUP("must run as root, to become uid %d", MOBJ_NOBODY);
 	ASSERT_EQ(0, stat(MOBJ_DEV_PATH, &st));
 	self->mode = st.st_mode & 07777;
 	self->ready = true;
@@ -247,7 +159,7 @@ TEST_F(priv, dev_mode)
 
 	ASSERT_EQ(0, mobj_param_read("dev_mode", &mode));
 	ASSERT_EQ(0, stat(MOBJ_DEV_PATH, &st));
-	note("priv: dev_mode %#llo, %s is %#o uid %u gid %u\n",
+	mobj_note("priv: dev_mode %#llo, %s is %#o uid %u gid %u\n",
 		       mode, MOBJ_DEV_PATH, st.st_mode & 07777, st.st_uid,
 		       st.st_gid);
 	EXPECT_EQ(mode, st.st_mode & 0777);
@@ -308,23 +220,23 @@ TEST_F(priv, unprivileged_open)
 	/* 0600 root: no */
 	ASSERT_EQ(0, chmod(MOBJ_DEV_PATH, 0600));
 	self->chmodded = true;
-	EXPECT_EQ(EACCES, as_nobody(open_errno, NULL));
+	EXPECT_EQ(EACCES, mobj_as_nobody(open_errno, NULL));
 	/* 0666: yes, and everything works */
 	ASSERT_EQ(0, chmod(MOBJ_DEV_PATH, 0666));
-	EXPECT_EQ(0, as_nobody(open_errno, NULL));
-	EXPECT_EQ(0, as_nobody(unprivileged_work, NULL));
+	EXPECT_EQ(0, mobj_as_nobody(open_errno, NULL));
+	EXPECT_EQ(0, mobj_as_nobody(unprivileged_work, NULL));
 	/* and back to the module's mode: no again */
 	ASSERT_EQ(0, chmod(MOBJ_DEV_PATH, self->mode));
 	self->chmodded = false;
 	if (!(self->mode & 06))
-		EXPECT_EQ(EACCES, as_nobody(open_errno, NULL));
+		EXPECT_EQ(EACCES, mobj_as_nobody(open_errno, NULL));
 }
 
 static int debugfs_denied(void *arg)
 {
 	static const char *const files[] = {
-		MOBJ_DBG "stats", MOBJ_DBG "objects", MOBJ_DBG "types",
-		MOBJ_DBG "garbage", MOBJ_DBG "check", MOBJ_DBG "graph",
+		MOBJ_DEBUGFS "stats", MOBJ_DEBUGFS "objects", MOBJ_DEBUGFS "types",
+		MOBJ_DEBUGFS "garbage", MOBJ_DEBUGFS "check", MOBJ_DEBUGFS "graph",
 	};
 	char buf[64];
 	unsigned int i;
@@ -335,13 +247,13 @@ static int debugfs_denied(void *arg)
 		if (fd >= 0 || errno != EACCES)
 			return 20 + i;
 	}
-	fd = open(MOBJ_DBG "graph", O_WRONLY);
+	fd = open(MOBJ_DEBUGFS "graph", O_WRONLY);
 	if (fd >= 0 || errno != EACCES)
 		return 30;
 	/* nor the module parameters */
-	if (write_text(MOBJ_PARAM_DIR "objects_max", "1") != -EACCES)
+	if (mobj_write_text(MOBJ_PARAM_DIR "objects_max", "1") != -EACCES)
 		return 31;
-	if (read_text(MOBJ_PARAM_DIR "objects_max", buf, sizeof(buf)) < 0)
+	if (mobj_read_text(MOBJ_PARAM_DIR "objects_max", buf, sizeof(buf)) < 0)
 		return 32;	/* reading them is fine (0644) */
 	/* nor unloading the module */
 	if (!syscall(SYS_delete_module, "mobj", O_NONBLOCK) || errno != EPERM)
@@ -351,9 +263,9 @@ static int debugfs_denied(void *arg)
 
 TEST_F(priv, debugfs_and_params_denied)
 {
-	if (access(MOBJ_DBG "stats", R_OK))
-		SKIP(return, "no %s", MOBJ_DBG);
-	EXPECT_EQ(0, as_nobody(debugfs_denied, NULL));
+	if (access(MOBJ_DEBUGFS "stats", R_OK))
+		SKIP(return, "no %s", MOBJ_DEBUGFS);
+	EXPECT_EQ(0, mobj_as_nobody(debugfs_denied, NULL));
 }
 
 /* Handles across clients, fork and SCM_RIGHTS */
@@ -448,6 +360,26 @@ static int peer_main(void *arg)
 	return 0;
 }
 
+/*
+ * Fork the peer: as nobody, it reads the handle number from its end of
+ * @sv, then runs peer_main().  Returns its pid, or -1.
+ */
+static pid_t peer_fork(struct peer *p, int sv[2])
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid)
+		return pid < 0 ? -1 : pid;
+	close(sv[0]);
+	if (mobj_become_nobody())
+		_exit(100);
+	if (read(sv[1], &p->h, sizeof(p->h)) != sizeof(p->h))
+		_exit(101);
+	_exit(peer_main(p));
+}
+
 TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 {
 	struct peer_report *rep;
@@ -467,17 +399,8 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	ASSERT_EQ(0, chmod(MOBJ_DEV_PATH, 0600));
 	self->chmodded = true;
 	p = (struct peer){ .sock = sv[1], .rep = rep };
-	fflush(stdout);
-	pid = fork();
+	pid = peer_fork(&p, sv);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(sv[0]);
-		if (become_nobody())
-			_exit(100);
-		if (read(sv[1], &p.h, sizeof(p.h)) != sizeof(p.h))
-			_exit(101);
-		_exit(peer_main(&p));
-	}
 	close(sv[1]);
 
 	fd_a = mobj_open();
@@ -540,17 +463,8 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	memset(rep, 0, sizeof(*rep));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	p.sock = sv[1];
-	fflush(stdout);
-	pid = fork();
+	pid = peer_fork(&p, sv);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(sv[0]);
-		if (become_nobody())
-			_exit(100);
-		if (read(sv[1], &p.h, sizeof(p.h)) != sizeof(p.h))
-			_exit(101);
-		_exit(peer_main(&p));
-	}
 	close(sv[1]);
 	ASSERT_EQ(sizeof(h), write(sv[0], &h, sizeof(h)));
 	ASSERT_EQ(0, send_fd(sv[0], fd_a));
@@ -601,7 +515,7 @@ TEST_F(priv, saved_garbage_crosses_clients)
 		mobj_close(fd_b, hs[i]);
 	}
 	if (seen)
-		note("priv: NOTE: another client's saved garbage (and its payload) is readable through MOBJ_GC_GARBAGE\n");
+		mobj_note("priv: NOTE: another client's saved garbage (and its payload) is readable through MOBJ_GC_GARBAGE\n");
 	EXPECT_EQ(0, mobj_gc_set_debug(fd_a, 0));
 	close(fd_a);
 	close(fd_b);
@@ -620,7 +534,7 @@ static int type_name(int fd, __u32 type, const char *name)
 static int scan_file(const char *path)
 {
 	static char buf[1 << 16];
-	int n = read_text(path, buf, sizeof(buf));
+	int n = mobj_read_text(path, buf, sizeof(buf));
 
 	if (n < 0)
 		return 0;
@@ -643,8 +557,8 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 	fd = mobj_open();
 	ASSERT_LE(0, fd);
 	if (!access(TRACING "events/mobj/enable", W_OK) &&
-	    !write_text(TRACING "events/mobj/enable", "1")) {
-		write_text(TRACING "trace", "");
+	    !mobj_write_text(TRACING "events/mobj/enable", "1")) {
+		mobj_write_text(TRACING "trace", "");
 		trace = 1;
 	}
 	ASSERT_EQ(0, mobj_new(fd, 0x91, "data", 4, &a, NULL));
@@ -715,10 +629,10 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 
 	/* debugfs, parameters, fdinfo, tracing */
 	for (i = 0; i < ARRAY_SIZE(dbg); i++) {
-		snprintf(path, sizeof(path), MOBJ_DBG "%s", dbg[i]);
+		snprintf(path, sizeof(path), MOBJ_DEBUGFS "%s", dbg[i]);
 		hits += scan_file(path);
 	}
-	gfd = open(MOBJ_DBG "graph", O_RDWR | O_CLOEXEC);
+	gfd = open(MOBJ_DEBUGFS "graph", O_RDWR | O_CLOEXEC);
 	if (gfd >= 0) {
 		__u32 y;
 		__u64 id;
@@ -759,16 +673,16 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 		static char tbuf[1 << 16];
 		char *line, *save;
 
-		write_text(TRACING "events/mobj/enable", "0");
-		if (read_text(TRACING "trace", tbuf, sizeof(tbuf)) > 0)
+		mobj_write_text(TRACING "events/mobj/enable", "0");
+		if (mobj_read_text(TRACING "trace", tbuf, sizeof(tbuf)) > 0)
 			for (line = strtok_r(tbuf, "\n", &save); line;
 			     line = strtok_r(NULL, "\n", &save))
 				if (line[0] != '#')
 					hits += scan_text(strstr(line, ": ") ?: line,
 							  "trace");
-		write_text(TRACING "trace", "");
+		mobj_write_text(TRACING "trace", "");
 	}
-	note("priv: scanned %zu commands, %d death notices, %zu debugfs files, parameters, fdinfo%s\n",
+	mobj_note("priv: scanned %zu commands, %d death notices, %zu debugfs files, parameters, fdinfo%s\n",
 		       ARRAY_SIZE(mobj_cmds) + 1, notices,
 		       ARRAY_SIZE(dbg) + 1,
 		       trace ? ", trace events" : "");

@@ -36,19 +36,6 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
-/* A "# " line, written out at once: test processes end with _exit(). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-#define MOBJ_DBG "/sys/kernel/debug/mobj/"
 
 struct race_totals {
 	unsigned long ms;
@@ -59,12 +46,7 @@ static struct race_totals *totals;
 
 static void __attribute__((constructor)) totals_init(void)
 {
-	totals = mmap(NULL, sizeof(*totals), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (totals == MAP_FAILED)
-		totals = NULL;
-	else
-		memset(totals, 0, sizeof(*totals));
+	totals = mobj_shared_zalloc(sizeof(*totals));
 }
 
 /* The state the threads of one race share. */
@@ -109,40 +91,6 @@ static __u64 xorshift(__u64 *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
-}
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n, got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (!n)
-			break;
-		got += n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return got;
-}
-
-/* The consistency checker: 0 when it says "ok". */
-static int checker(char *buf, size_t len)
-{
-	int ret = read_text(MOBJ_DBG "check", buf, len);
-
-	if (ret < 0)
-		return ret;
-	return strncmp(buf, "ok ", 3) ? -EUCLEAN : 0;
 }
 
 static void run_threads(struct race *r, int n, void *(*fn)(void *),
@@ -214,11 +162,7 @@ FIXTURE_SETUP(race)
 	memset(&self->r, 0, sizeof(self->r));
 	pthread_mutex_init(&self->r.lock, NULL);
 	self->ready = false;
-	fd = mobj_open();
-	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH,
-			   strerror(-fd));
-	ASSERT_LE(0, fd);
+	MOBJ_OPEN_OR_SKIP(fd);
 	ASSERT_EQ(0, device_settle(fd));
 	ASSERT_EQ(0, mobj_counts(fd, &self->base));
 	close(fd);
@@ -248,12 +192,12 @@ FIXTURE_TEARDOWN(race)
 	if (fd < 0)
 		return;
 	EXPECT_EQ(0, device_settle(fd));
-	EXPECT_EQ(0, checker(buf, sizeof(buf))) TH_LOG("checker: %s", buf);
+	EXPECT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("checker: %s", buf);
 	EXPECT_EQ(0, mobj_counts(fd, &now));
 	EXPECT_EQ(self->base.live_objects, now.live_objects);
 	EXPECT_EQ(self->base.live_handles, now.live_handles);
 	close(fd);
-	note("race: %lu operations\n", atomic_load(&self->r.ops));
+	mobj_note("race: %lu operations\n", atomic_load(&self->r.ops));
 	fflush(stdout);
 }
 
@@ -649,7 +593,7 @@ static void *sc_freezer(void *p)
 			ret = mobj_gc_unfreeze(m->fd, NULL);
 			RCHECK(m->r, !ret, "UNFREEZE: %d", ret);
 		} else {
-			ret = checker(buf, sizeof(buf));
+			ret = mobj_check_heap(buf, sizeof(buf));
 			RCHECK(m->r, !ret, "checker while racing: %s", buf);
 		}
 		usleep(5000);
@@ -980,7 +924,7 @@ TEST_F_TIMEOUT(race, notices_vs_read, 120)
 	}
 	EXPECT_EQ(atomic_load(&n.produced),
 		  atomic_load(&n.delivered) + atomic_load(&n.lost));
-	note("race: %lu notices, %lu read, %lu lost\n",
+	mobj_note("race: %lu notices, %lu read, %lu lost\n",
 		       atomic_load(&n.produced), atomic_load(&n.delivered),
 		       atomic_load(&n.lost));
 	close(n.fd);
@@ -1075,8 +1019,8 @@ static void *ul_debugfs(void *p)
 	char buf[8192];
 
 	while (!atomic_load(&u->r->stop)) {
-		read_text(MOBJ_DBG "stats", buf, sizeof(buf));
-		read_text(MOBJ_DBG "objects", buf, sizeof(buf));
+		mobj_read_text(MOBJ_DEBUGFS "stats", buf, sizeof(buf));
+		mobj_read_text(MOBJ_DEBUGFS "objects", buf, sizeof(buf));
 		atomic_fetch_add(&u->r->ops, 2);
 	}
 	return NULL;
@@ -1117,7 +1061,7 @@ TEST_F_TIMEOUT(race, unload_vs_clients, 120)
 	run_threads(&self->r, 2, ul_client, args, self->seconds);
 	pthread_join(rm, NULL);
 	pthread_join(dbg, NULL);
-	note("race: %lu removal attempts refused\n",
+	mobj_note("race: %lu removal attempts refused\n",
 		       atomic_load(&u.attempts));
 	EXPECT_EQ(0, atomic_load(&u.unloaded));
 	close(guard);
@@ -1136,7 +1080,7 @@ TEST_F_TIMEOUT(race, unload_vs_clients, 120)
 		if (access(MOBJ_DEV_PATH, F_OK))
 			ASSERT_EQ(0, reload_module());
 	}
-	note("race: unloaded and loaded again %d times\n",
+	mobj_note("race: unloaded and loaded again %d times\n",
 		       rounds - 1);
 }
 
@@ -1157,9 +1101,9 @@ FIXTURE_TEARDOWN(summary)
 TEST_F(summary, race_seconds)
 {
 	ASSERT_NE(NULL, totals);
-	note("race: %lu operations in %lu ms\n", totals->ops,
+	mobj_note("race: %lu operations in %lu ms\n", totals->ops,
 		       totals->ms);
-	note("reliability: race_seconds=%lu\n",
+	mobj_note("reliability: race_seconds=%lu\n",
 		       (totals->ms + 500) / 1000);
 	fflush(stdout);
 }

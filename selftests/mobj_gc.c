@@ -10,53 +10,17 @@
  */
 #include "mobj_test.h"
 
-#define T_PLAIN		1
-#define T_LIST		3
-
 FIXTURE(gc) {
-	int fd;
-	int extra[MOBJ_EXTRA_FDS];
-	struct mobj_counts base;
-	struct mobj_params params;
+	MOBJ_FIXTURE_BASE;
 	struct mobj_gc_state saved;
 };
 
-static int gc_apply(int fd, __u32 enabled, __u32 debug, const __u32 *t)
-{
-	struct mobj_gc_set set = {
-		.flags = MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
-			 MOBJ_GC_SET_THRESHOLD,
-		.enabled = enabled,
-		.debug = debug,
-		.threshold = { t[0], t[1], t[2] },
-	};
-
-	return mobj_gc_set(fd, &set);
-}
-
-/* Free whatever cycles and saved garbage the device holds. */
-static int gc_clean(int fd)
-{
-	int ret;
-
-	ret = mobj_gc_set_debug(fd, 0);
-	if (!ret)
-		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
-	if (ret >= 0)
-		ret = mobj_gc_collect(fd, 2, NULL);
-	return ret < 0 ? ret : 0;
-}
-
 FIXTURE_SETUP(gc)
 {
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
-		self->extra[i] = -1;
-	MOBJ_OPEN_OR_SKIP(self->fd);
+	MOBJ_FIXTURE_OPEN(self);
 	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
 	ASSERT_EQ(0, mobj_gc_disable(self->fd));
-	ASSERT_EQ(0, gc_clean(self->fd));
+	ASSERT_EQ(0, mobj_gc_clean(self->fd));
 	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
 }
 
@@ -83,39 +47,12 @@ FIXTURE_TEARDOWN(gc)
 	if (!mobj_gc_get_freeze_count(check, &frozen) &&
 	    frozen > self->saved.freeze_count)
 		mobj_gc_unfreeze(check, NULL);
-	EXPECT_EQ(0, gc_clean(check));
-	EXPECT_EQ(0, gc_apply(check, self->saved.enabled, self->saved.debug,
+	EXPECT_EQ(0, mobj_gc_clean(check));
+	EXPECT_EQ(0, mobj_gc_apply(check, self->saved.enabled, self->saved.debug,
 			      self->saved.threshold));
 	close(check);
 }
 
-static int extra_open(FIXTURE_DATA(gc) *self)
-{
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++) {
-		if (self->extra[i] < 0) {
-			self->extra[i] = mobj_open();
-			return self->extra[i];
-		}
-	}
-	return -EMFILE;
-}
-
-static int extra_close(FIXTURE_DATA(gc) *self, int fd)
-{
-	int i;
-
-	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
-		if (self->extra[i] == fd)
-			self->extra[i] = -1;
-	return close(fd) ? -errno : 0;
-}
-
-#define NEW(fd, h) \
-	ASSERT_EQ(0, mobj_new(fd, T_PLAIN, NULL, 0, &(h), NULL))
-#define APPEND(fd, a, b) ASSERT_EQ(0, mobj_append(fd, a, b, NULL))
-#define CLOSE(fd, h) ASSERT_EQ(0, mobj_close(fd, h))
 #define COLLECT(fd, gen) mobj_gc_collect(fd, gen, NULL)
 #define LIVE(self) (live_of((self)->fd) - (self)->base.live_objects)
 
@@ -1407,182 +1344,7 @@ TEST_F(gc, garbage_outlives_its_client)
 	EXPECT_EQ(0, LIVE(self));
 }
 
-/* Struct lengths */
-
-TEST_F(gc, length_gc_collect)
-{
-	struct mobj_gc_collect c = { .generation = 0 };
-	__u32 a;
-
-	NEW(self->fd, a);
-	APPEND(self->fd, a, a);
-	CLOSE(self->fd, a);
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_COLLECT, c);
-	EXPECT_EQ(1, LIVE(self));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_COLLECT, c);
-	EXPECT_EQ(1, c.collected);
-	EXPECT_EQ(0, LIVE(self));
-}
-
-TEST_F(gc, length_gc_get)
-{
-	struct mobj_gc_state st = {};
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_GET, st);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_GET, st);
-	EXPECT_EQ(0, st.enabled);
-	EXPECT_EQ(self->saved.threshold[1], st.threshold[1]);
-}
-
-TEST_F(gc, length_gc_set)
-{
-	struct mobj_gc_set set = { .flags = MOBJ_GC_SET_ENABLED,
-				   .enabled = 1 };
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_SET, set);
-	EXPECT_EQ(0, mobj_gc_isenabled(self->fd));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_SET, set);
-	EXPECT_EQ(1, mobj_gc_isenabled(self->fd));
-	ASSERT_EQ(0, mobj_gc_disable(self->fd));
-}
-
-TEST_F(gc, length_gc_stats)
-{
-	struct mobj_gc_stats st = {};
-
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_STATS, st);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_STATS, st);
-	EXPECT_EQ(0, st.gen[0].uncollectable);
-}
-
-TEST_F(gc, length_gc_freeze)
-{
-	struct mobj_gc_freeze fr = {};
-	__u64 count = 0;
-	__u32 a;
-
-	NEW(self->fd, a);
-	APPEND(self->fd, a, a);
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_FREEZE, fr);
-	ASSERT_EQ(0, mobj_gc_get_freeze_count(self->fd, &count));
-	EXPECT_EQ(self->saved.freeze_count, count);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_FREEZE, fr);
-	EXPECT_LE(1, fr.moved);
-	fr.flags = MOBJ_GC_UNFREEZE;
-	fr.moved = 0;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_FREEZE, fr);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_FREEZE, fr);
-	EXPECT_LE(1, fr.moved);
-	ASSERT_EQ(0, mobj_gc_get_freeze_count(self->fd, &count));
-	EXPECT_EQ(0, count);
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
-	CLOSE(self->fd, a);
-}
-
-TEST_F(gc, length_gc_garbage)
-{
-	struct mobj_gc_garbage g = {};
-	__u32 handles[2];
-
-	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
-	ASSERT_EQ(0, make_garbage_pairs(self->fd, 1));
-	EXPECT_EQ(2, COLLECT(self->fd, 0));
-	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, 0));
-	g.count = 2;
-	g.handles = (__u64)(unsigned long)handles;
-	g.flags = MOBJ_GC_GARBAGE_CLEAR;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_GC_GARBAGE, g);
-	EXPECT_EQ(2, mobj_gc_garbage(self->fd, NULL, 0, 0, NULL));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_GC_GARBAGE, g);
-	EXPECT_EQ(2, g.count);
-	EXPECT_EQ(2, g.filled);
-	ASSERT_EQ(0, mobj_pop(self->fd, handles[0], 0));
-	CLOSE(self->fd, handles[0]);
-	CLOSE(self->fd, handles[1]);
-}
-
-static void length_refs(struct __test_metadata *_metadata, int fd,
-			unsigned long ioctl_num)
-{
-	struct mobj_refs r = {};
-	__u64 ids[2] = { 0, 0 };
-	__u32 a;
-
-	ASSERT_EQ(0, mobj_new(fd, T_PLAIN, NULL, 0, &a, NULL));
-	APPEND(fd, a, a);
-	r.handle = a;
-	r.count = 2;
-	r.ids = (__u64)(unsigned long)ids;
-	EXPECT_LENGTH_ERRORS(fd, ioctl_num, r);
-	EXPECT_EQ(0, ids[0]);
-	ASSERT_LENGTH_OK(fd, ioctl_num, r);
-	EXPECT_EQ(1, r.count);
-	EXPECT_EQ(id_of(fd, a), ids[0]);
-	ASSERT_EQ(0, mobj_pop(fd, a, 0));
-	CLOSE(fd, a);
-}
-
-TEST_F(gc, length_referents)
-{
-	length_refs(_metadata, self->fd, MOBJ_REFERENTS);
-}
-
-TEST_F(gc, length_referrers)
-{
-	length_refs(_metadata, self->fd, MOBJ_REFERRERS);
-}
-
-TEST_F(gc, length_watch)
-{
-	struct mobj_watch w = { .cookie = 77 };
-	struct mobj_event ev;
-	__u32 a;
-
-	NEW(self->fd, a);
-	w.handle = a;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_WATCH, w);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_WATCH, w);
-	CLOSE(self->fd, a);
-	/* Exactly one watch was set up. */
-	ASSERT_EQ(1, events_wait(self->fd, &ev, 1, 1000));
-	EXPECT_EQ(77, ev.cookie);
-	EXPECT_EQ(0, events_pending(self->fd));
-}
-
-TEST_F(gc, length_weakref)
-{
-	struct mobj_weakref w = {};
-	struct mobj_counts before, after;
-	__u32 a;
-
-	NEW(self->fd, a);
-	w.handle = a;
-	ASSERT_EQ(0, mobj_counts(self->fd, &before));
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_WEAKREF, w);
-	ASSERT_EQ(0, mobj_counts(self->fd, &after));
-	EXPECT_COUNTS_EQ(before, after);
-	ASSERT_LENGTH_OK(self->fd, MOBJ_WEAKREF, w);
-	EXPECT_NE(0, w.result);
-	CLOSE(self->fd, w.result);
-	CLOSE(self->fd, a);
-}
-
-TEST_F(gc, length_weakref_get)
-{
-	struct mobj_weakref w = {};
-	__u32 a, weak;
-
-	NEW(self->fd, a);
-	ASSERT_EQ(0, mobj_weakref(self->fd, a, &weak));
-	w.handle = weak;
-	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_WEAKREF_GET, w);
-	EXPECT_EQ(1, rc_of(self->fd, a));
-	ASSERT_LENGTH_OK(self->fd, MOBJ_WEAKREF_GET, w);
-	EXPECT_EQ(2, rc_of(self->fd, a));
-	CLOSE(self->fd, w.result);
-	CLOSE(self->fd, weak);
-	CLOSE(self->fd, a);
-}
+/* Struct lengths: mobj_length.c, one row per command. */
 
 /* Rejecting what is not understood, for the collector's commands */
 

@@ -10,11 +10,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +47,9 @@
 	SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
 
 #define U32_NONE 0xffffffffU
+
+/* Clients a test may open besides its fixture's own. */
+#define MOBJ_EXTRA_FDS 4
 
 static inline int mobj_raw(int fd, unsigned long cmd, void *arg)
 {
@@ -552,6 +557,149 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 	}
 }
 
+/* Output and memory shared by the processes of a test binary */
+
+/* A "# " line, written out at once: test processes end with _exit(). */
+static inline void __attribute__((format(printf, 1, 2)))
+mobj_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* Zeroed memory that forked test processes share; NULL on failure. */
+static inline void *mobj_shared_zalloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Files: debugfs, sysfs, /proc */
+
+#define MOBJ_DEBUGFS	"/sys/kernel/debug/mobj/"
+#define MOBJ_NOBODY	65534
+
+/* Read @fd to its end into @buf, NUL-terminated: the length or -errno. */
+static inline int mobj_read_fd(int fd, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+/* Read a whole (small) file into @buf, NUL-terminated: its length or -errno. */
+static inline int mobj_read_text(const char *path, char *buf, size_t len)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = mobj_read_fd(fd, buf, len);
+	close(fd);
+	return ret;
+}
+
+/* Write @s to @path in one write(): 0 or -errno. */
+static inline int mobj_write_text(const char *path, const char *s)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* "key value" lines (debugfs stats): the value of @key, ~0 when missing. */
+static inline __u64 mobj_keyed(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return strtoull(p + len + 1, NULL, 0);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return ~0ULL;
+}
+
+/* One value of the first device's debugfs "stats", ~0 when missing. */
+static inline __u64 mobj_stat(const char *key)
+{
+	char buf[4096];
+
+	if (mobj_read_text(MOBJ_DEBUGFS "stats", buf, sizeof(buf)) < 0)
+		return ~0ULL;
+	return mobj_keyed(buf, key);
+}
+
+/*
+ * The consistency checker (debugfs "check") over the whole first device:
+ * 0 when it says "ok ...", -EUCLEAN otherwise; its answer is in @buf.
+ */
+static inline int mobj_check_heap(char *buf, size_t len)
+{
+	int ret = mobj_read_text(MOBJ_DEBUGFS "check", buf, len);
+
+	if (ret < 0)
+		return ret;
+	return strncmp(buf, "ok ", 3) ? -EUCLEAN : 0;
+}
+
+/* Become uid/gid 65534 with no supplementary groups and no capabilities. */
+static inline int mobj_become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(MOBJ_NOBODY, MOBJ_NOBODY,
+					    MOBJ_NOBODY) ||
+	    setresuid(MOBJ_NOBODY, MOBJ_NOBODY, MOBJ_NOBODY))
+		return -errno;
+	return geteuid() == MOBJ_NOBODY ? 0 : -EPERM;
+}
+
+/* Run @fn in a child as nobody; its exit status, or -1 when it died. */
+static inline int mobj_as_nobody(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (mobj_become_nobody())
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
 /* Memory for EFAULT tests: one readable page followed by a hole. */
 struct mobj_badmem {
 	__u8 *page;	/* read-write */
@@ -723,14 +871,108 @@ static inline __u64 mobj_now_ms(void)
 	ASSERT_LE(0, (fdvar)); \
 } while (0)
 
+/* The collector's device-wide settings, all at once. */
+static inline int mobj_gc_apply(int fd, __u32 enabled, __u32 debug,
+				const __u32 *t)
+{
+	struct mobj_gc_set set = {
+		.flags = MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
+			 MOBJ_GC_SET_THRESHOLD,
+		.enabled = enabled,
+		.debug = debug,
+		.threshold = { t[0], t[1], t[2] },
+	};
+
+	return mobj_gc_set(fd, &set);
+}
+
+/* Free whatever cycles and saved garbage the device holds. */
+static inline int mobj_gc_clean(int fd)
+{
+	int ret;
+
+	ret = mobj_gc_set_debug(fd, 0);
+	if (!ret)
+		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
+	if (ret >= 0)
+		ret = mobj_gc_collect(fd, 2, NULL);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The fixture base of the core, collector and hardening tests: the
+ * client under test, up to MOBJ_EXTRA_FDS more (closed by the teardown
+ * when the test does not), the counters to come back to and the module
+ * parameters to restore.
+ */
+#define MOBJ_FIXTURE_BASE \
+	int fd; \
+	int extra[MOBJ_EXTRA_FDS]; \
+	struct mobj_counts base; \
+	struct mobj_params params
+
+/* Open the client under test, or SKIP; no extra client yet. */
+#define MOBJ_FIXTURE_OPEN(self) do { \
+	int __i; \
+	for (__i = 0; __i < MOBJ_EXTRA_FDS; __i++) \
+		(self)->extra[__i] = -1; \
+	MOBJ_OPEN_OR_SKIP((self)->fd); \
+} while (0)
+
+/* Another client of the fixture's: its fd, or -errno. */
+static inline int mobj_extra_open(int *extra)
+{
+	int i;
+
+	for (i = 0; i < MOBJ_EXTRA_FDS; i++) {
+		if (extra[i] < 0) {
+			extra[i] = mobj_open();
+			return extra[i];
+		}
+	}
+	return -EMFILE;
+}
+
+/* Close an extra client before the teardown does. */
+static inline int mobj_extra_close(int *extra, int fd)
+{
+	int i;
+
+	for (i = 0; i < MOBJ_EXTRA_FDS; i++)
+		if (extra[i] == fd)
+			extra[i] = -1;
+	return close(fd) ? -errno : 0;
+}
+
+#define extra_open(self) mobj_extra_open((self)->extra)
+#define extra_close(self, fd) mobj_extra_close((self)->extra, fd)
+
+/* Shorthands that assert success, with the usual type tags. */
+#define T_PLAIN		1
+#define T_STR		2
+#define T_LIST		3
+
+#define NEW(fd, h) \
+	ASSERT_EQ(0, mobj_new(fd, T_PLAIN, NULL, 0, &(h), NULL))
+#define NEW_STR(fd, h, s) \
+	ASSERT_EQ(0, mobj_new(fd, T_STR, s, strlen(s), &(h), NULL))
+#define APPEND(fd, a, b) ASSERT_EQ(0, mobj_append(fd, a, b, NULL))
+#define CLOSE(fd, h) ASSERT_EQ(0, mobj_close(fd, h))
+
+/* The device's counters before a test, from a client of its own, or SKIP. */
+#define MOBJ_BASE_COUNTS_OR_SKIP(base) do { \
+	int __fd; \
+	MOBJ_OPEN_OR_SKIP(__fd); \
+	ASSERT_EQ(0, mobj_counts(__fd, base)); \
+	close(__fd); \
+} while (0)
+
 /*
  * The common teardown: close the extra clients, put the parameters back,
  * close the fixture's client and check from a fresh one that every object
  * and handle the test made is gone.  Only EXPECT here: an ASSERT in a 6.1
  * teardown would jump back into the teardown.
  */
-#define MOBJ_EXTRA_FDS 4
-
 static inline void mobj_teardown_check(struct __test_metadata *_metadata,
 				       int fd, int *extra,
 				       struct mobj_params *params,

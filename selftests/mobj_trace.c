@@ -40,10 +40,10 @@ TEST_F(trace, stats_match_the_device)
 	untracked = stat_val(s, "untracked");
 	free(s);
 	ASSERT_EQ(0, name_type(self, T_OBJ, "trace.Stats"));
-	a = NEW(T_OBJ, "a", NULL);
-	b = NEW(T_OBJ, NULL, NULL);
-	c = NEW(T_OBJ2, "ccc", &idc);
-	APPEND(a, b);
+	a = TNEW(T_OBJ, "a", NULL);
+	b = TNEW(T_OBJ, NULL, NULL);
+	c = TNEW(T_OBJ2, "ccc", &idc);
+	TAPPEND(a, b);
 	self->extra[0] = mobj_open();
 	ASSERT_LE(0, self->extra[0]);
 
@@ -109,12 +109,12 @@ TEST_F(trace, objects_lines_are_exact)
 	const char *p;
 
 	ASSERT_EQ(0, name_type(self, T_OBJ, "trace.Node"));
-	a = NEW(T_OBJ, "hello", &ida);
-	b = NEW(T_OBJ2, NULL, &idb);
-	c = NEW(T_OBJ, "xy", &idc);
-	APPEND(a, b);
-	APPEND(a, c);
-	APPEND(c, b);
+	a = TNEW(T_OBJ, "hello", &ida);
+	b = TNEW(T_OBJ2, NULL, &idb);
+	c = TNEW(T_OBJ, "xy", &idc);
+	TAPPEND(a, b);
+	TAPPEND(a, c);
+	TAPPEND(c, b);
 	ASSERT_EQ(0, mobj_watch(self->fd, b, 42));
 
 	s = dbg_read("objects");
@@ -186,10 +186,10 @@ TEST_F(trace, types_histogram)
 	ASSERT_EQ(0, name_type(self, T_HIST1, "trace.Four"));
 	ASSERT_EQ(0, name_type(self, T_HIST3, "trace.One"));
 	for (i = 0; i < 4; i++)
-		h[i] = NEW(T_HIST1, NULL, NULL);
-	h[4] = NEW(T_HIST2, NULL, NULL);
-	h[5] = NEW(T_HIST2, NULL, NULL);
-	h[6] = NEW(T_HIST3, NULL, NULL);
+		h[i] = TNEW(T_HIST1, NULL, NULL);
+	h[4] = TNEW(T_HIST2, NULL, NULL);
+	h[5] = TNEW(T_HIST2, NULL, NULL);
+	h[6] = TNEW(T_HIST3, NULL, NULL);
 
 	s = dbg_read("types");
 	ASSERT_NE(NULL, s);
@@ -241,10 +241,10 @@ TEST_F_TIMEOUT(trace, garbage_list_and_chain, SLOW_TEST_TIMEOUT)
 
 	ASSERT_EQ(0, name_type(self, T_OBJ, "trace.Saved"));
 	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
-	x = NEW(T_OBJ, NULL, &idx);
-	y = NEW(T_OBJ, "yy", &idy);
-	APPEND(x, y);
-	APPEND(y, x);
+	x = TNEW(T_OBJ, NULL, &idx);
+	y = TNEW(T_OBJ, "yy", &idy);
+	TAPPEND(x, y);
+	TAPPEND(y, x);
 	ASSERT_EQ(0, mobj_close(self->fd, x));
 	ASSERT_EQ(0, mobj_close(self->fd, y));
 	ASSERT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
@@ -296,12 +296,12 @@ TEST_F(trace, check_reports_ok)
 			    &o0, &h0, &e0));
 	EXPECT_EQ(1, count_lines(s));
 	free(s);
-	a = NEW(T_OBJ, NULL, NULL);
-	b = NEW(T_OBJ, NULL, NULL);
-	c = NEW(T_OBJ, NULL, NULL);
-	APPEND(a, b);
-	APPEND(b, c);
-	APPEND(c, a);
+	a = TNEW(T_OBJ, NULL, NULL);
+	b = TNEW(T_OBJ, NULL, NULL);
+	c = TNEW(T_OBJ, NULL, NULL);
+	TAPPEND(a, b);
+	TAPPEND(b, c);
+	TAPPEND(c, a);
 	ASSERT_EQ(0, mobj_dup(self->fd, a, &d));
 	s = dbg_read("check");
 	ASSERT_NE(NULL, s);
@@ -435,10 +435,10 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	struct dgraph g;
 	int i;
 
-	hub = NEW(T_GRAPH, NULL, &idhub);
+	hub = TNEW(T_GRAPH, NULL, &idhub);
 	for (i = 0; i < 15; i++) {
-		leaf = NEW(T_LEAF, NULL, &idl[i]);
-		APPEND(hub, leaf);
+		leaf = TNEW(T_LEAF, NULL, &idl[i]);
+		TAPPEND(hub, leaf);
 		ASSERT_EQ(0, mobj_close(self->fd, leaf));
 	}
 	node_name(nodes[0], idhub);
@@ -484,11 +484,11 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(NULL, g_node(&g, more));
 
 	/* backrefs, max=5: five referrers and "7 more", pointing in. */
-	t = NEW(T_GRAPH, NULL, &idt);
+	t = TNEW(T_GRAPH, NULL, &idt);
 	node_name(nodes[0], idt);
 	for (i = 0; i < 12; i++) {
-		r[i] = NEW(T_LEAF, NULL, &idr[i]);
-		APPEND(r[i], t);
+		r[i] = TNEW(T_LEAF, NULL, &idr[i]);
+		TAPPEND(r[i], t);
 	}
 	for (i = 0; i < 5; i++) {
 		node_name(nodes[i + 1], idr[i]);
@@ -536,10 +536,10 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 	int i, d, k;
 
 	for (i = 0; i < 6; i++) {
-		x[i] = NEW(T_GRAPH, NULL, &id[i]);
+		x[i] = TNEW(T_GRAPH, NULL, &id[i]);
 		node_name(nodes[i], id[i]);
 		if (i)
-			APPEND(x[i - 1], x[i]);
+			TAPPEND(x[i - 1], x[i]);
 	}
 	for (i = 1; i < 6; i++)
 		ASSERT_EQ(0, mobj_close(self->fd, x[i]));
@@ -595,21 +595,21 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	struct dgraph g;
 	int i;
 
-	r = NEW(T_GRAPH, NULL, &idr);
-	dummy = NEW(T_LEAF, NULL, NULL);
-	m1 = NEW(T_GRAPH, NULL, &idm1);
-	m2 = NEW(T_GRAPH, NULL, &idm2);
-	t = NEW(T_LEAF, NULL, &idt);
-	APPEND(r, dummy);
-	APPEND(r, m1);
-	APPEND(m1, m2);
-	APPEND(m2, t);
+	r = TNEW(T_GRAPH, NULL, &idr);
+	dummy = TNEW(T_LEAF, NULL, NULL);
+	m1 = TNEW(T_GRAPH, NULL, &idm1);
+	m2 = TNEW(T_GRAPH, NULL, &idm2);
+	t = TNEW(T_LEAF, NULL, &idt);
+	TAPPEND(r, dummy);
+	TAPPEND(r, m1);
+	TAPPEND(m1, m2);
+	TAPPEND(m2, t);
 	/* A longer way round: r -> p0 -> p1 -> p2 -> t. */
 	for (i = 0; i < 3; i++) {
-		p[i] = NEW(T_GRAPH, NULL, NULL);
-		APPEND(i ? p[i - 1] : r, p[i]);
+		p[i] = TNEW(T_GRAPH, NULL, NULL);
+		TAPPEND(i ? p[i - 1] : r, p[i]);
 	}
-	APPEND(p[2], t);
+	TAPPEND(p[2], t);
 	ASSERT_EQ(0, mobj_close(self->fd, dummy));
 	ASSERT_EQ(0, mobj_close(self->fd, m1));
 	ASSERT_EQ(0, mobj_close(self->fd, m2));
@@ -645,10 +645,10 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(1, g.ne);
 
 	/* A cycle nothing holds: no chain, it is garbage. */
-	u = NEW(T_GRAPH, NULL, &idu);
-	v = NEW(T_GRAPH, NULL, NULL);
-	APPEND(u, v);
-	APPEND(v, u);
+	u = TNEW(T_GRAPH, NULL, &idu);
+	v = TNEW(T_GRAPH, NULL, NULL);
+	TAPPEND(u, v);
+	TAPPEND(v, u);
 	ASSERT_EQ(0, mobj_close(self->fd, u));
 	ASSERT_EQ(0, mobj_close(self->fd, v));
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)idu);
@@ -693,13 +693,16 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 		{ "refs %llu max=1001", EINVAL },
 		{ "refs %llu bogus=1", EINVAL },
 		{ "REFS %llu", EINVAL },
-		{ "chain %llu depth=2", EINVAL },
-		{ "chain %llu max=2", EINVAL },
+		{ "chain %llu depth=0", EINVAL },
+		{ "chain %llu depth=1048577", EINVAL },
+		{ "chain %llu max=0", EINVAL },
+		{ "chain %llu max=1001", EINVAL },
+		{ "chain %llu bogus=1", EINVAL },
 	};
 
-	a = NEW(T_GRAPH, NULL, &ida);
-	b = NEW(T_LEAF, NULL, NULL);
-	APPEND(a, b);
+	a = TNEW(T_GRAPH, NULL, &ida);
+	b = TNEW(T_LEAF, NULL, NULL);
+	TAPPEND(a, b);
 	gfd = graph_open();
 	ASSERT_LE(0, gfd);
 
@@ -751,7 +754,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 	free(now);
 
 	/* The object asked about dies: reading says so, ENOENT. */
-	z = NEW(T_LEAF, NULL, &idz);
+	z = TNEW(T_LEAF, NULL, &idz);
 	snprintf(q, sizeof(q), "refs %llu", (unsigned long long)idz);
 	ASSERT_EQ(0, graph_query(gfd, q));
 	ASSERT_EQ(0, mobj_close(self->fd, z));
@@ -780,9 +783,9 @@ TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 	__u32 a, b;
 	int g1, g2, g3;
 
-	a = NEW(T_GRAPH, NULL, &ida);
-	b = NEW(T_LEAF, NULL, &idb);
-	APPEND(a, b);
+	a = TNEW(T_GRAPH, NULL, &ida);
+	b = TNEW(T_LEAF, NULL, &idb);
+	TAPPEND(a, b);
 	g1 = graph_open();
 	g2 = graph_open();
 	ASSERT_LE(0, g1);
@@ -852,7 +855,7 @@ TEST_F_TIMEOUT(trace, type_names, SLOW_TEST_TIMEOUT)
 	ASSERT_EQ(0, name_type(self, T_NAME, "std::vector<int>-1.x_y"));
 	ASSERT_EQ(0, type_name_get(self->fd, T_NAME, name));
 	EXPECT_STREQ("std::vector<int>-1.x_y", name);
-	h = NEW(T_NAME, NULL, &id);
+	h = TNEW(T_NAME, NULL, &id);
 	s = dbg_read("objects");
 	ASSERT_NE(NULL, s);
 	EXPECT_TRUE(has_linef(s, "%llu std::vector<int>-1.x_y 1 - 0 0 -", id));
@@ -932,10 +935,10 @@ TEST_F(trace, tracepoints_objects_and_slots)
 	char *t;
 
 	ASSERT_EQ(0, trace_begin(&self->tr));
-	x = NEW(T_EV, "abc", &idx);
-	y = NEW(T_EV + 1, NULL, &idy);
-	z = NEW(T_EV + 1, NULL, &idz);
-	APPEND(x, y);				/* slot_set x[0] = y */
+	x = TNEW(T_EV, "abc", &idx);
+	y = TNEW(T_EV + 1, NULL, &idy);
+	z = TNEW(T_EV + 1, NULL, &idz);
+	TAPPEND(x, y);				/* slot_set x[0] = y */
 	ASSERT_EQ(0, mobj_set(self->fd, x, 0, z));	/* clear y, set z */
 	ASSERT_EQ(0, mobj_close(self->fd, y));	/* y freed: refcount */
 	ASSERT_EQ(0, mobj_pop(self->fd, x, 0));	/* slot_clear x[0] = z */
@@ -984,10 +987,10 @@ TEST_F(trace, tracepoints_collector)
 	__u32 p, q;
 	int i;
 
-	p = NEW(T_EV, NULL, &idp);
-	q = NEW(T_EV, NULL, &idq);
-	APPEND(p, q);
-	APPEND(q, p);
+	p = TNEW(T_EV, NULL, &idp);
+	q = TNEW(T_EV, NULL, &idq);
+	TAPPEND(p, q);
+	TAPPEND(q, p);
 	ASSERT_EQ(0, mobj_close(self->fd, p));
 	ASSERT_EQ(0, mobj_close(self->fd, q));
 	s = dbg_read("stats");
@@ -1028,7 +1031,7 @@ TEST_F(trace, tracepoints_collector)
 	ASSERT_EQ(0, trace_begin(&self->tr));
 	snprintf(path, sizeof(path), "%s/events/mobj/enable", self->tr.dir);
 	ASSERT_EQ(0, write_str(path, "0"));
-	p = NEW(T_EV, NULL, &idp);
+	p = TNEW(T_EV, NULL, &idp);
 	ASSERT_EQ(0, mobj_close(self->fd, p));
 	t = trace_text(&self->tr);
 	ASSERT_NE(NULL, t);
@@ -1296,10 +1299,10 @@ TEST_F(trace, no_kernel_addresses)
 	diamond_build(_metadata, self, &dm);
 	ASSERT_EQ(0, mobj_watch(self->fd, dm.h[1], 7));
 	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
-	x = NEW(T_LEAF, "payload", NULL);
-	y = NEW(T_LEAF, NULL, NULL);
-	APPEND(x, y);
-	APPEND(y, x);
+	x = TNEW(T_LEAF, "payload", NULL);
+	y = TNEW(T_LEAF, NULL, NULL);
+	TAPPEND(x, y);
+	TAPPEND(y, x);
 	ASSERT_EQ(0, mobj_close(self->fd, x));
 	ASSERT_EQ(0, mobj_close(self->fd, y));
 	ASSERT_EQ(2, mobj_gc_collect(self->fd, 0, NULL));

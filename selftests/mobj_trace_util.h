@@ -19,7 +19,6 @@
 #define DBG_DIR		"/sys/kernel/debug/mobj"
 #define TRACEFS_DIR	"/sys/kernel/tracing"
 #define TRACEFS_MAGIC	0x74726163
-#define NOBODY		65534
 
 /*
  * Tests that start programs (dot, mobjctl): under emulation, with other
@@ -173,12 +172,9 @@ static inline int count_lines(const char *text)
 /* "key value" in debugfs stats; -1 when missing. */
 static inline long long stat_val(const char *stats, const char *key)
 {
-	char prefix[64], line[256];
+	__u64 v = mobj_keyed(stats, key);
 
-	snprintf(prefix, sizeof(prefix), "%s ", key);
-	if (!find_line(stats, prefix, line, sizeof(line)))
-		return -1;
-	return strtoll(line + strlen(prefix), NULL, 10);
+	return v == ~0ULL ? -1 : (long long)v;
 }
 
 /* "genN ... key value ..." in debugfs stats; -1 when missing. */
@@ -455,13 +451,13 @@ static inline void proc_out_free(struct proc_out *po)
 
 static inline void drop_privileges(void)
 {
-	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+	if (mobj_become_nobody())
 		_exit(126);
 }
 
 /*
  * Run @argv with @in on standard input; standard output and error are
- * caught in memory files, so no pipe can fill up.  @uid NOBODY runs it
+ * caught in memory files, so no pipe can fill up.  @uid MOBJ_NOBODY runs it
  * unprivileged.
  */
 static inline int run_prog(char *const argv[], const char *in, uid_t uid,
@@ -483,7 +479,7 @@ static inline int run_prog(char *const argv[], const char *in, uid_t uid,
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		if (uid == NOBODY)
+		if (uid == MOBJ_NOBODY)
 			drop_privileges();
 		for (i = 0; i < 3; i++)
 			dup2(fds[i], i);
@@ -1024,32 +1020,6 @@ FIXTURE(trace) {
 	char tmp[64];
 };
 
-static inline int gc_apply(int fd, __u32 enabled, __u32 debug, const __u32 *t)
-{
-	struct mobj_gc_set set = {
-		.flags = MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
-			 MOBJ_GC_SET_THRESHOLD,
-		.enabled = enabled,
-		.debug = debug,
-		.threshold = { t[0], t[1], t[2] },
-	};
-
-	return mobj_gc_set(fd, &set);
-}
-
-/* Free whatever cycles and saved garbage the device holds. */
-static inline int gc_clean(int fd)
-{
-	int ret;
-
-	ret = mobj_gc_set_debug(fd, 0);
-	if (!ret)
-		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
-	if (ret >= 0)
-		ret = mobj_gc_collect(fd, 2, NULL);
-	return ret < 0 ? ret : 0;
-}
-
 /* MOBJ_TYPE_NAME: libmobj has no wrapper for it yet. */
 static inline int type_name_set(int fd, __u32 type, const char *name)
 {
@@ -1095,7 +1065,7 @@ FIXTURE_SETUP(trace)
 		SKIP_SETUP(DBG_DIR "/stats: %s (not root?)", strerror(errno));
 	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
 	ASSERT_EQ(0, mobj_gc_disable(self->fd));
-	ASSERT_EQ(0, gc_clean(self->fd));
+	ASSERT_EQ(0, mobj_gc_clean(self->fd));
 	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
 	snprintf(self->tmp, sizeof(self->tmp), "/tmp/mobj_trace.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->tmp));
@@ -1126,8 +1096,8 @@ FIXTURE_TEARDOWN(trace)
 	EXPECT_EQ(0, mobj_gc_get(self->fd, &now));
 	if (now.freeze_count)
 		EXPECT_EQ(0, mobj_gc_unfreeze(self->fd, NULL));
-	EXPECT_EQ(0, gc_clean(self->fd));
-	EXPECT_EQ(0, gc_apply(self->fd, self->saved.enabled, self->saved.debug,
+	EXPECT_EQ(0, mobj_gc_clean(self->fd));
+	EXPECT_EQ(0, mobj_gc_apply(self->fd, self->saved.enabled, self->saved.debug,
 			      self->saved.threshold));
 	rm_tmp(self->tmp);
 	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
@@ -1143,8 +1113,9 @@ static inline __u32 new_obj(struct __test_metadata *_metadata, int fd, __u32 typ
 	return h;
 }
 
-#define NEW(type, data, idp) new_obj(_metadata, self->fd, type, data, idp)
-#define APPEND(a, b) ASSERT_EQ(0, mobj_append(self->fd, a, b, NULL))
+/* The trace fixture's shorthands, on self->fd. */
+#define TNEW(type, data, idp) new_obj(_metadata, self->fd, type, data, idp)
+#define TAPPEND(a, b) ASSERT_EQ(0, mobj_append(self->fd, a, b, NULL))
 
 /* ------------------------------------------------------------------ */
 /* graph: every answer parsed by dot */
@@ -1186,14 +1157,14 @@ static inline void diamond_build(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, name_type(self, T_GRAPH, "trace.G"));
 	for (i = 0; i < 4; i++) {
-		dm->h[i] = NEW(i == 3 ? T_LEAF : T_GRAPH, NULL, &dm->id[i]);
+		dm->h[i] = TNEW(i == 3 ? T_LEAF : T_GRAPH, NULL, &dm->id[i]);
 		node_name(dm->n[i], dm->id[i]);
 	}
-	APPEND(dm->h[0], dm->h[1]);
-	APPEND(dm->h[0], dm->h[2]);
-	APPEND(dm->h[1], dm->h[3]);
-	APPEND(dm->h[2], dm->h[3]);
-	APPEND(dm->h[3], dm->h[0]);
+	TAPPEND(dm->h[0], dm->h[1]);
+	TAPPEND(dm->h[0], dm->h[2]);
+	TAPPEND(dm->h[1], dm->h[3]);
+	TAPPEND(dm->h[2], dm->h[3]);
+	TAPPEND(dm->h[3], dm->h[0]);
 }
 
 static inline void diamond_free(struct __test_metadata *_metadata,
