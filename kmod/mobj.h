@@ -7,8 +7,10 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched/clock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -224,7 +226,7 @@ struct mobj_lock_stats {
 };
 
 /**
- * struct mobj_dev - one heap: its objects, clients and collector
+ * struct mobj_heap - one heap: its objects, clients and collector
  * @lock: the big lock (see below)
  * @next_id: id of the next object
  * @live_objects: objects alive
@@ -263,7 +265,7 @@ struct mobj_lock_stats {
  * a mutex: allocations (GFP_KERNEL) may sleep under it, user memory is never
  * touched under it (a faulting copy would stall every client).
  */
-struct mobj_dev {
+struct mobj_heap {
 	struct mutex lock;		/* the big lock, see above */
 	u64 next_id;
 	unsigned long live_objects;
@@ -292,7 +294,7 @@ struct mobj_dev {
 
 /**
  * struct mobj_client - one open file of the device
- * @mdev: the device
+ * @heap: the device
  * @id: unique among the device's clients, for tracing
  * @pid: the thread group that opened it
  * @handles: handle -> struct mobj_obj * (strong) or tagged
@@ -307,10 +309,10 @@ struct mobj_dev {
  * @events_count: records queued
  * @events_max: ring size
  * @events_lost: records dropped since the last read
- * @node: entry in mdev->clients
+ * @node: entry in heap->clients
  */
 struct mobj_client {
-	struct mobj_dev *mdev;
+	struct mobj_heap *heap;
 	u64 id;
 	pid_t pid;
 	struct xarray handles;
@@ -342,16 +344,48 @@ struct mobj_client {
 #define MOBJ_HANDLE_PENDING XA_MARK_1
 #define MOBJ_TYPE_NAMES_MAX 4096
 
-void mobj_lock(struct mobj_dev *mdev);
-void mobj_unlock(struct mobj_dev *mdev);
+/* Take the big lock, keeping its figures for debugfs. */
+static inline void mobj_lock(struct mobj_heap *heap)
+{
+	struct mobj_lock_stats *st = &heap->lockstat;
+	u64 start, now;
 
-void mobj_gc_touch(struct mobj_dev *mdev, struct mobj_obj *obj);
+	if (mutex_trylock(&heap->lock)) {
+		now = local_clock();
+	} else {
+		atomic_inc(&heap->lock_waiters);
+		start = local_clock();
+		mutex_lock(&heap->lock);
+		now = local_clock();
+		if (atomic_dec_and_test(&heap->lock_waiters))
+			wake_up_var(&heap->lock_waiters);
+		st->contended++;
+		if (now > start) {
+			st->wait_ns += now - start;
+			st->wait_max_ns = max(st->wait_max_ns, now - start);
+		}
+	}
+	st->acquisitions++;
+	st->hold_start = now;
+}
+
+static inline void mobj_unlock(struct mobj_heap *heap)
+{
+	struct mobj_lock_stats *st = &heap->lockstat;
+	u64 now = local_clock();
+
+	if (now > st->hold_start)
+		st->hold_max_ns = max(st->hold_max_ns, now - st->hold_start);
+	mutex_unlock(&heap->lock);
+}
+
+void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
 
 /* Found garbage by the collection under way: dead to everyone else. */
-static inline bool mobj_gc_doomed(struct mobj_dev *mdev, struct mobj_obj *obj)
+static inline bool mobj_gc_doomed(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	return obj->gc_state == MOBJ_GC_UNREACHABLE &&
-	       mdev->cycle.phase > MOBJ_GC_PHASE_PROPAGATE && !mdev->cycle.save;
+	       heap->cycle.phase > MOBJ_GC_PHASE_PROPAGATE && !heap->cycle.save;
 }
 
 /*
@@ -363,14 +397,14 @@ static inline bool mobj_gc_doomed(struct mobj_dev *mdev, struct mobj_obj *obj)
 #define MOBJ_REFCOUNT_MAX	((unsigned long)INT_MAX)
 #define MOBJ_REFCOUNT_SATURATED	(MOBJ_REFCOUNT_MAX + 1 + (MOBJ_REFCOUNT_MAX >> 1))
 
-void mobj_refcount_bad(struct mobj_dev *mdev, struct mobj_obj *obj,
+void mobj_refcount_bad(struct mobj_heap *heap, struct mobj_obj *obj,
 		       const char *what);
 
 /*
  * Every change of a refcount outside the collector goes through these: an
  * object changed while a collection is under way is live for that one.
  */
-static inline void mobj_refcount_inc(struct mobj_dev *mdev,
+static inline void mobj_refcount_inc(struct mobj_heap *heap,
 				     struct mobj_obj *obj)
 {
 	unsigned long old = obj->refcount;
@@ -378,29 +412,29 @@ static inline void mobj_refcount_inc(struct mobj_dev *mdev,
 	if (unlikely(!old || old >= MOBJ_REFCOUNT_MAX)) {
 		/* Once saturated, a count stays so without a new report. */
 		if (old <= MOBJ_REFCOUNT_MAX)
-			mobj_refcount_bad(mdev, obj, old ? "overflow" :
+			mobj_refcount_bad(heap, obj, old ? "overflow" :
 					  "increment of a dead object");
 		return;
 	}
 	WRITE_ONCE(obj->refcount, old + 1);
 	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
-		mobj_gc_touch(mdev, obj);
+		mobj_gc_touch(heap, obj);
 }
 
 /* Returns the new count; a saturated count never reaches zero. */
-static inline unsigned long mobj_refcount_dec(struct mobj_dev *mdev,
+static inline unsigned long mobj_refcount_dec(struct mobj_heap *heap,
 					      struct mobj_obj *obj)
 {
 	unsigned long old = obj->refcount;
 
 	if (unlikely(!old || old > MOBJ_REFCOUNT_MAX)) {
 		if (!old)
-			mobj_refcount_bad(mdev, obj, "underflow");
+			mobj_refcount_bad(heap, obj, "underflow");
 		return obj->refcount;
 	}
 	WRITE_ONCE(obj->refcount, old - 1);
 	if (unlikely(obj->gc_state != MOBJ_GC_IDLE))
-		mobj_gc_touch(mdev, obj);
+		mobj_gc_touch(heap, obj);
 	return old - 1;
 }
 
@@ -427,27 +461,27 @@ unsigned int mobj_limit(enum mobj_limit_id id);
 #define mobj_gc_step_budget()		mobj_limit(MOBJ_LIMIT_GC_STEP_BUDGET)
 
 /* The heap (mobj_obj.c). */
-void mobj_dev_init(struct mobj_dev *mdev);
-void mobj_dev_destroy(struct mobj_dev *mdev);
+void mobj_heap_init(struct mobj_heap *heap);
+void mobj_heap_destroy(struct mobj_heap *heap);
 int mobj_obj_cache_init(void);
 void mobj_obj_cache_destroy(void);
 struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len);
 void mobj_obj_free_unpublished(struct mobj_obj *obj);
-int mobj_obj_insert(struct mobj_dev *mdev, struct mobj_obj *obj,
+int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		    struct mobj_quota *quota);
-void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj);
-void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj);
-void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead);
-void mobj_obj_destroy(struct mobj_dev *mdev, struct mobj_obj *obj,
+void mobj_obj_get(struct mobj_heap *heap, struct mobj_obj *obj);
+void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj);
+void mobj_release_dead(struct mobj_heap *heap, struct list_head *dead);
+void mobj_obj_destroy(struct mobj_heap *heap, struct mobj_obj *obj,
 		      u32 reason, u32 generation);
-int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
+int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 		     struct mobj_obj *target, u32 *index);
-int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
+int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 		  struct mobj_obj *target);
-int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index);
-void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
+int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index);
+void mobj_list_move(struct mobj_heap *heap, struct mobj_obj *obj,
 		    unsigned int to);
-void mobj_list_del(struct mobj_dev *mdev, struct mobj_obj *obj);
+void mobj_list_del(struct mobj_heap *heap, struct mobj_obj *obj);
 void mobj_quota_put(struct mobj_quota *quota);
 
 /**
@@ -461,37 +495,40 @@ void mobj_quota_put(struct mobj_quota *quota);
  */
 struct mobj_check {
 	void (*report)(struct mobj_check *chk, const char *msg);
-	void (*held)(struct mobj_check *chk, struct mobj_dev *mdev);
+	void (*held)(struct mobj_check *chk, struct mobj_heap *heap);
 	unsigned long errors;
 	unsigned long objects;
 	unsigned long edges;
 };
 
-unsigned long mobj_heap_check(struct mobj_dev *mdev, struct mobj_check *chk);
+unsigned long mobj_heap_check(struct mobj_heap *heap, struct mobj_check *chk);
 
 /* debugfs (mobj_debugfs.c). */
-void mobj_debugfs_init(struct mobj_dev *mdev, const char *name);
-void mobj_debugfs_exit(struct mobj_dev *mdev);
-const char *mobj_type_name(struct mobj_dev *mdev, u32 type);
-void mobj_graph_debugfs_init(struct mobj_dev *mdev, struct dentry *dir);
+void mobj_debugfs_init(struct mobj_heap *heap, const char *name);
+void mobj_debugfs_exit(struct mobj_heap *heap);
+void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
 
-/* Events (mobj_main.c). */
+/* Type names (mobj_type.c). */
+const char *mobj_type_name(struct mobj_heap *heap, u32 type);
+void mobj_types_destroy(struct mobj_heap *heap);
+
+/* Events (mobj_event.c). */
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);
 
 /* The cycle collector (mobj_gc.c). */
 int mobj_gc_wq_init(void);
 void mobj_gc_wq_destroy(void);
-void mobj_gc_init(struct mobj_dev *mdev);
-void mobj_gc_maybe_queue(struct mobj_dev *mdev);
-unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
+void mobj_gc_init(struct mobj_heap *heap);
+void mobj_gc_maybe_queue(struct mobj_heap *heap);
+unsigned long mobj_gc_collect(struct mobj_heap *heap, unsigned int generation,
 			      struct mobj_gc_collect *res);
-void mobj_gc_collect_incremental(struct mobj_dev *mdev, unsigned int generation,
+void mobj_gc_collect_incremental(struct mobj_heap *heap, unsigned int generation,
 				 struct mobj_gc_collect *res);
-void mobj_gc_collect_generations(struct mobj_dev *mdev, bool incremental);
-void mobj_gc_cycle_begin(struct mobj_dev *mdev, unsigned int generation);
-bool mobj_gc_cycle_step(struct mobj_dev *mdev, unsigned long budget);
-unsigned long mobj_gc_freeze(struct mobj_dev *mdev);
-unsigned long mobj_gc_unfreeze(struct mobj_dev *mdev);
-void mobj_gc_garbage_clear(struct mobj_dev *mdev);
+void mobj_gc_collect_generations(struct mobj_heap *heap, bool incremental);
+void mobj_gc_cycle_begin(struct mobj_heap *heap, unsigned int generation);
+bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget);
+unsigned long mobj_gc_freeze(struct mobj_heap *heap);
+unsigned long mobj_gc_unfreeze(struct mobj_heap *heap);
+void mobj_gc_garbage_clear(struct mobj_heap *heap);
 
 #endif /* _MOBJ_H */

@@ -32,14 +32,14 @@ static __printf(2, 3) void mobj_check_fail(struct mobj_check *chk,
 	} while (0)
 
 /* Count each client's handles into the objects' gc_refs. */
-static void mobj_check_clients(struct mobj_dev *mdev, struct mobj_check *chk)
+static void mobj_check_clients(struct mobj_heap *heap, struct mobj_check *chk)
 {
 	unsigned long handles = 0, n, index;
 	struct mobj_client *client;
 	struct mobj_observer *ob;
 	void *entry;
 
-	list_for_each_entry(client, &mdev->clients, node) {
+	list_for_each_entry(client, &heap->clients, node) {
 		n = 0;
 		xa_for_each(&client->handles, index, entry) {
 			n++;
@@ -57,12 +57,12 @@ static void mobj_check_clients(struct mobj_dev *mdev, struct mobj_check *chk)
 				client->id, n, client->nhandles);
 		handles += n;
 	}
-	mobj_check_that(chk, handles == mdev->live_handles,
+	mobj_check_that(chk, handles == heap->live_handles,
 			"%lu handles in the tables, live_handles %lu", handles,
-			mdev->live_handles);
+			heap->live_handles);
 }
 
-static void mobj_check_obj(struct mobj_dev *mdev, struct mobj_check *chk,
+static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 			   struct mobj_obj *obj, unsigned int list)
 {
 	unsigned long in = 0;
@@ -71,7 +71,7 @@ static void mobj_check_obj(struct mobj_dev *mdev, struct mobj_check *chk,
 
 	mobj_check_that(chk, obj->gen == list, "object %llu: on list %u, gen %u",
 			obj->id, list, obj->gen);
-	mobj_check_that(chk, xa_load(&mdev->objects, obj->id) == obj,
+	mobj_check_that(chk, xa_load(&heap->objects, obj->id) == obj,
 			"object %llu: not in the id map", obj->id);
 	mobj_check_that(chk, obj->gc_state == MOBJ_GC_IDLE,
 			"object %llu: collector state %u", obj->id,
@@ -105,7 +105,7 @@ static void mobj_check_obj(struct mobj_dev *mdev, struct mobj_check *chk,
 
 /**
  * mobj_heap_check() - check the whole heap
- * @mdev: the heap, with no collection under way
+ * @heap: the heap, with no collection under way
  * @chk: @report is called once per problem; @held, if set, adds the
  *	references the caller holds from outside to each object's gc_refs
  *	(the clients' handles are counted here)
@@ -113,40 +113,40 @@ static void mobj_check_obj(struct mobj_dev *mdev, struct mobj_check *chk,
  * Returns the number of problems found; @chk->objects and @chk->edges say
  * what was checked.
  */
-unsigned long mobj_heap_check(struct mobj_dev *mdev, struct mobj_check *chk)
+unsigned long mobj_heap_check(struct mobj_heap *heap, struct mobj_check *chk)
 {
 	unsigned long total = 0, n, ids = 0, id;
 	struct mobj_obj *obj;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	chk->errors = 0;
 	chk->objects = 0;
 	chk->edges = 0;
-	xa_for_each(&mdev->objects, id, obj) {
+	xa_for_each(&heap->objects, id, obj) {
 		obj->gc_refs = 0;
 		ids++;
 	}
-	mobj_check_clients(mdev, chk);
+	mobj_check_clients(heap, chk);
 	if (chk->held)
-		chk->held(chk, mdev);
+		chk->held(chk, heap);
 	for (i = 0; i < MOBJ_NR_LISTS; i++) {
 		n = 0;
-		list_for_each_entry(obj, &mdev->lists[i], gc_node) {
-			mobj_check_obj(mdev, chk, obj, i);
+		list_for_each_entry(obj, &heap->lists[i], gc_node) {
+			mobj_check_obj(heap, chk, obj, i);
 			n++;
 		}
-		mobj_check_that(chk, n == mdev->list_count[i],
+		mobj_check_that(chk, n == heap->list_count[i],
 				"list %u: %lu objects, counted %lu", i, n,
-				mdev->list_count[i]);
+				heap->list_count[i]);
 		total += n;
 	}
-	mobj_check_that(chk, total == mdev->live_objects && ids == total,
+	mobj_check_that(chk, total == heap->live_objects && ids == total,
 			"%lu objects on lists, %lu in the id map, live_objects %lu",
-			total, ids, mdev->live_objects);
-	mobj_check_that(chk, !mdev->refcount_errors,
-			"%llu refcounts saturated", mdev->refcount_errors);
+			total, ids, heap->live_objects);
+	mobj_check_that(chk, !heap->refcount_errors,
+			"%llu refcounts saturated", heap->refcount_errors);
 	chk->objects = total;
 	return chk->errors;
 }

@@ -23,16 +23,9 @@
 
 static struct dentry *mobj_debugfs_root;
 
-const char *mobj_type_name(struct mobj_dev *mdev, u32 type)
+static void mobj_seq_type(struct seq_file *m, struct mobj_heap *heap, u32 type)
 {
-	lockdep_assert_held(&mdev->lock);
-
-	return xa_load(&mdev->type_names, type);
-}
-
-static void mobj_seq_type(struct seq_file *m, struct mobj_dev *mdev, u32 type)
-{
-	const char *name = mobj_type_name(mdev, type);
+	const char *name = mobj_type_name(heap, type);
 
 	if (name)
 		seq_puts(m, name);
@@ -49,7 +42,7 @@ static const char *const mobj_gen_names[MOBJ_NR_LISTS] = {
 	[MOBJ_GEN_GARBAGE] = "garbage",
 };
 
-static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
+static void mobj_seq_obj(struct seq_file *m, struct mobj_heap *heap,
 			 struct mobj_obj *obj)
 {
 	char flags[5], *f = flags;
@@ -67,7 +60,7 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
 	*f = '\0';
 
 	seq_printf(m, "%llu ", obj->id);
-	mobj_seq_type(m, mdev, obj->type);
+	mobj_seq_type(m, heap, obj->type);
 	seq_printf(m, " %lu %s %u %u %s\n", obj->refcount,
 		   mobj_gen_names[obj->gen], obj->nslots, obj->data_len, flags);
 }
@@ -78,40 +71,40 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_dev *mdev,
 
 static int mobj_stats_show(struct seq_file *m, void *unused)
 {
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 	struct mobj_lock_stats ls;
 	struct mobj_client *client;
 	unsigned long nclients = 0;
 	unsigned int i;
 
-	mobj_lock(mdev);
-	list_for_each_entry(client, &mdev->clients, node)
+	mobj_lock(heap);
+	list_for_each_entry(client, &heap->clients, node)
 		nclients++;
 	seq_printf(m, "live_objects %lu\nlive_handles %lu\nclients %lu\n",
-		   mdev->live_objects, mdev->live_handles, nclients);
-	seq_printf(m, "next_id %llu\nnamed_types %u\n", mdev->next_id,
-		   mdev->ntype_names);
+		   heap->live_objects, heap->live_handles, nclients);
+	seq_printf(m, "next_id %llu\nnamed_types %u\n", heap->next_id,
+		   heap->ntype_names);
 	seq_printf(m, "gc_enabled %d\ngc_debug %u\ngc_phase %u\n",
-		   mdev->gc_enabled, mdev->gc_debug, mdev->cycle.phase);
+		   heap->gc_enabled, heap->gc_debug, heap->cycle.phase);
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
-		struct mobj_gc_gen *gen = &mdev->gen[i];
+		struct mobj_gc_gen *gen = &heap->gen[i];
 
 		seq_printf(m,
 			   "gen%u objects %lu count %lu threshold %u collections %llu collected %llu uncollectable %llu total_ns %llu\n",
-			   i, mdev->list_count[i], gen->count, gen->threshold,
+			   i, heap->list_count[i], gen->count, gen->threshold,
 			   gen->stats.collections, gen->stats.collected,
 			   gen->stats.uncollectable, gen->stats.total_ns);
 	}
 	seq_printf(m, "frozen %lu\nuntracked %lu\ngarbage %lu\n",
-		   mdev->list_count[MOBJ_GEN_PERMANENT],
-		   mdev->list_count[MOBJ_GEN_UNTRACKED],
-		   mdev->list_count[MOBJ_GEN_GARBAGE]);
+		   heap->list_count[MOBJ_GEN_PERMANENT],
+		   heap->list_count[MOBJ_GEN_UNTRACKED],
+		   heap->list_count[MOBJ_GEN_GARBAGE]);
 	seq_printf(m, "long_lived_total %lu\nlong_lived_pending %lu\n",
-		   mdev->long_lived_total, mdev->long_lived_pending);
-	seq_printf(m, "events_dropped %llu\n", mdev->events_dropped);
-	seq_printf(m, "refcount_errors %llu\n", mdev->refcount_errors);
-	ls = mdev->lockstat;
-	mobj_unlock(mdev);
+		   heap->long_lived_total, heap->long_lived_pending);
+	seq_printf(m, "events_dropped %llu\n", heap->events_dropped);
+	seq_printf(m, "refcount_errors %llu\n", heap->refcount_errors);
+	ls = heap->lockstat;
+	mobj_unlock(heap);
 
 	/* This read's own acquisition is counted, its hold is not yet. */
 	seq_printf(m,
@@ -129,33 +122,33 @@ DEFINE_SHOW_ATTRIBUTE(mobj_stats);
  */
 static void *mobj_objects_start(struct seq_file *m, loff_t *pos)
 {
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 	unsigned long id = *pos;
 
-	mobj_lock(mdev);
+	mobj_lock(heap);
 	if (!*pos)
 		return SEQ_START_TOKEN;
-	return xa_find(&mdev->objects, &id, ULONG_MAX, XA_PRESENT) ?
-	       (*pos = id, xa_load(&mdev->objects, id)) : NULL;
+	return xa_find(&heap->objects, &id, ULONG_MAX, XA_PRESENT) ?
+	       (*pos = id, xa_load(&heap->objects, id)) : NULL;
 }
 
 static void *mobj_objects_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 	unsigned long id = v == SEQ_START_TOKEN ? 0 :
 			   ((struct mobj_obj *)v)->id;
 	void *obj;
 
-	obj = xa_find_after(&mdev->objects, &id, ULONG_MAX, XA_PRESENT);
+	obj = xa_find_after(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
 	*pos = obj ? id : (loff_t)id + 1;
 	return obj;
 }
 
 static void mobj_objects_stop(struct seq_file *m, void *v)
 {
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 
-	mobj_unlock(mdev);
+	mobj_unlock(heap);
 }
 
 static int mobj_objects_seq_show(struct seq_file *m, void *v)
@@ -196,14 +189,14 @@ static const struct file_operations mobj_objects_fops = {
 
 static int mobj_garbage_show(struct seq_file *m, void *unused)
 {
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 	struct mobj_obj *obj;
 
 	seq_puts(m, MOBJ_OBJ_HEADER);
-	mobj_lock(mdev);
-	list_for_each_entry(obj, &mdev->lists[MOBJ_GEN_GARBAGE], gc_node)
-		mobj_seq_obj(m, mdev, obj);
-	mobj_unlock(mdev);
+	mobj_lock(heap);
+	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node)
+		mobj_seq_obj(m, heap, obj);
+	mobj_unlock(heap);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_garbage);
@@ -231,7 +224,7 @@ static int mobj_type_count_cmp(const void *a, const void *b)
 static int mobj_types_show(struct seq_file *m, void *unused)
 {
 	struct mobj_type_count *counts = NULL;
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 	unsigned long type, n = 0, i;
 	struct mobj_obj *obj;
 	struct xarray hist;
@@ -239,8 +232,8 @@ static int mobj_types_show(struct seq_file *m, void *unused)
 	int rc = 0;
 
 	xa_init(&hist);
-	mobj_lock(mdev);
-	xa_for_each(&mdev->objects, type, obj) {
+	mobj_lock(heap);
+	xa_for_each(&heap->objects, type, obj) {
 		entry = xa_load(&hist, obj->type);
 		n += !entry;
 		entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);
@@ -260,11 +253,11 @@ static int mobj_types_show(struct seq_file *m, void *unused)
 	sort(counts, n, sizeof(*counts), mobj_type_count_cmp, NULL);
 	seq_puts(m, "# type count\n");
 	for (i = 0; i < n; i++) {
-		mobj_seq_type(m, mdev, counts[i].type);
+		mobj_seq_type(m, heap, counts[i].type);
 		seq_printf(m, " %lu\n", counts[i].count);
 	}
 out_unlock:
-	mobj_unlock(mdev);
+	mobj_unlock(heap);
 	kvfree(counts);
 	xa_destroy(&hist);
 	return rc;
@@ -292,16 +285,16 @@ static int mobj_check_show(struct seq_file *m, void *unused)
 		.chk.report = mobj_check_seq_report,
 		.m = m,
 	};
-	struct mobj_dev *mdev = m->private;
+	struct mobj_heap *heap = m->private;
 
 	/* Between collections every object's collector state is idle. */
-	mutex_lock(&mdev->gc_mutex);
-	mobj_lock(mdev);
-	if (!mobj_heap_check(mdev, &cs.chk))
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	if (!mobj_heap_check(heap, &cs.chk))
 		seq_printf(m, "ok objects %lu handles %lu edges %lu\n",
-			   cs.chk.objects, mdev->live_handles, cs.chk.edges);
-	mobj_unlock(mdev);
-	mutex_unlock(&mdev->gc_mutex);
+			   cs.chk.objects, heap->live_handles, cs.chk.edges);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_check);
@@ -311,7 +304,7 @@ DEFINE_SHOW_ATTRIBUTE(mobj_check);
  * device's in a directory of its name below it.  Devices go away in reverse
  * order, so the first one, removing the top directory, goes last.
  */
-void mobj_debugfs_init(struct mobj_dev *mdev, const char *name)
+void mobj_debugfs_init(struct mobj_heap *heap, const char *name)
 {
 	struct dentry *dir;
 
@@ -321,19 +314,19 @@ void mobj_debugfs_init(struct mobj_dev *mdev, const char *name)
 	} else {
 		dir = debugfs_create_dir(name, mobj_debugfs_root);
 	}
-	mdev->debugfs = dir;
-	debugfs_create_file("stats", 0400, dir, mdev, &mobj_stats_fops);
-	debugfs_create_file("objects", 0400, dir, mdev, &mobj_objects_fops);
-	debugfs_create_file("types", 0400, dir, mdev, &mobj_types_fops);
-	debugfs_create_file("garbage", 0400, dir, mdev, &mobj_garbage_fops);
-	debugfs_create_file("check", 0400, dir, mdev, &mobj_check_fops);
-	mobj_graph_debugfs_init(mdev, dir);
+	heap->debugfs = dir;
+	debugfs_create_file("stats", 0400, dir, heap, &mobj_stats_fops);
+	debugfs_create_file("objects", 0400, dir, heap, &mobj_objects_fops);
+	debugfs_create_file("types", 0400, dir, heap, &mobj_types_fops);
+	debugfs_create_file("garbage", 0400, dir, heap, &mobj_garbage_fops);
+	debugfs_create_file("check", 0400, dir, heap, &mobj_check_fops);
+	mobj_graph_debugfs_init(heap, dir);
 }
 
-void mobj_debugfs_exit(struct mobj_dev *mdev)
+void mobj_debugfs_exit(struct mobj_heap *heap)
 {
-	debugfs_remove_recursive(mdev->debugfs);
-	if (mdev->debugfs == mobj_debugfs_root)
+	debugfs_remove_recursive(heap->debugfs);
+	if (heap->debugfs == mobj_debugfs_root)
 		mobj_debugfs_root = NULL;
-	mdev->debugfs = NULL;
+	heap->debugfs = NULL;
 }

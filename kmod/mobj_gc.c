@@ -39,7 +39,7 @@
 
 #include <kunit/visibility.h>
 
-#include "mobj.h"
+#include "mobj_ioctl.h"
 #include "mobj_trace.h"
 
 /* Work between two cond_resched() of a collection that keeps the lock. */
@@ -51,30 +51,30 @@ static struct workqueue_struct *mobj_gc_wq;
 
 static void mobj_gc_work(struct work_struct *work)
 {
-	struct mobj_dev *mdev = container_of(work, struct mobj_dev, gc_work);
+	struct mobj_heap *heap = container_of(work, struct mobj_heap, gc_work);
 
-	mutex_lock(&mdev->gc_mutex);
-	mobj_lock(mdev);
-	if (mdev->gc_enabled && mdev->gen[0].threshold &&
-	    mdev->gen[0].count > mdev->gen[0].threshold)
-		mobj_gc_collect_generations(mdev, true);
-	mobj_unlock(mdev);
-	mutex_unlock(&mdev->gc_mutex);
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	if (heap->gc_enabled && heap->gen[0].threshold &&
+	    heap->gen[0].count > heap->gen[0].threshold)
+		mobj_gc_collect_generations(heap, true);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
 }
 
-void mobj_gc_init(struct mobj_dev *mdev)
+void mobj_gc_init(struct mobj_heap *heap)
 {
 	static const unsigned int thresholds[] = { 2000, 10, 10 };
 	unsigned int i;
 
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
-		mdev->gen[i].threshold = thresholds[i];
-	mdev->gc_enabled = true;
-	INIT_WORK(&mdev->gc_work, mobj_gc_work);
-	mutex_init(&mdev->gc_mutex);
-	INIT_LIST_HEAD(&mdev->cycle.young);
-	INIT_LIST_HEAD(&mdev->cycle.unreachable);
-	INIT_LIST_HEAD(&mdev->cycle.cursor);
+		heap->gen[i].threshold = thresholds[i];
+	heap->gc_enabled = true;
+	INIT_WORK(&heap->gc_work, mobj_gc_work);
+	mutex_init(&heap->gc_mutex);
+	INIT_LIST_HEAD(&heap->cycle.young);
+	INIT_LIST_HEAD(&heap->cycle.unreachable);
+	INIT_LIST_HEAD(&heap->cycle.cursor);
 }
 
 int mobj_gc_wq_init(void)
@@ -89,21 +89,21 @@ void mobj_gc_wq_destroy(void)
 }
 
 /* Called on every allocation: queue a collection once gen 0 is full. */
-void mobj_gc_maybe_queue(struct mobj_dev *mdev)
+void mobj_gc_maybe_queue(struct mobj_heap *heap)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	if (mdev->gc_enabled && mdev->gen[0].threshold &&
-	    mdev->gen[0].count > mdev->gen[0].threshold)
-		queue_work(mobj_gc_wq, &mdev->gc_work);
+	if (heap->gc_enabled && heap->gen[0].threshold &&
+	    heap->gen[0].count > heap->gen[0].threshold)
+		queue_work(mobj_gc_wq, &heap->gc_work);
 }
 
 /* A client changed @obj's refcount while a collection examines it. */
-void mobj_gc_touch(struct mobj_dev *mdev, struct mobj_obj *obj)
+void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (c->phase > MOBJ_GC_PHASE_PROPAGATE)
 		return;
@@ -139,14 +139,14 @@ static void mobj_gc_next_phase(struct mobj_gc_cycle *c, struct list_head *head)
 }
 
 /* Pass 1: objects join the set with gc_refs = refcount. */
-static bool mobj_gc_take(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct list_head *from;
 	struct mobj_obj *obj;
 
 	while (c->nfrom) {
-		from = &mdev->lists[c->from[0]];
+		from = &heap->lists[c->from[0]];
 		while (c->take && !list_empty(from)) {
 			if (--*budget < 0)
 				return false;
@@ -160,16 +160,16 @@ static bool mobj_gc_take(struct mobj_dev *mdev, long *budget)
 		c->nfrom--;
 		memmove(c->from, c->from + 1, c->nfrom * sizeof(c->from[0]));
 		if (c->nfrom)
-			c->take = mdev->list_count[c->from[0]];
+			c->take = heap->list_count[c->from[0]];
 	}
 	mobj_gc_next_phase(c, &c->young);
 	return true;
 }
 
 /* Pass 2: subtract the references coming from inside the set. */
-static bool mobj_gc_subtract(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj, *t;
 	u32 i;
 
@@ -192,9 +192,9 @@ static bool mobj_gc_subtract(struct mobj_dev *mdev, long *budget)
 }
 
 /* Pass 3: what no outside reference holds is garbage, for now. */
-static bool mobj_gc_partition(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_partition(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj;
 
 	for (;;) {
@@ -225,9 +225,9 @@ static bool mobj_gc_partition(struct mobj_dev *mdev, long *budget)
  * Pass 4: whatever a reachable object refers to is reachable; it goes to
  * the tail of the list, where this pass reaches it in turn.
  */
-static bool mobj_gc_propagate(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_propagate(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj, *t;
 	u32 i;
 
@@ -256,9 +256,9 @@ static bool mobj_gc_propagate(struct mobj_dev *mdev, long *budget)
  * never be in a cycle again until it gets a slot, so it leaves the
  * collector's lists, like an untracked tuple in CPython.
  */
-static bool mobj_gc_promote(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_promote(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj;
 
 	for (;;) {
@@ -270,10 +270,10 @@ static bool mobj_gc_promote(struct mobj_dev *mdev, long *budget)
 		--*budget;
 		obj->gc_state = MOBJ_GC_IDLE;
 		if (!obj->nslots) {
-			mobj_list_move(mdev, obj, MOBJ_GEN_UNTRACKED);
+			mobj_list_move(heap, obj, MOBJ_GEN_UNTRACKED);
 			continue;
 		}
-		mobj_list_move(mdev, obj, c->to);
+		mobj_list_move(heap, obj, c->to);
 		c->survivors++;
 	}
 	mobj_gc_next_phase(c, &c->unreachable);
@@ -287,9 +287,9 @@ static bool mobj_gc_promote(struct mobj_dev *mdev, long *budget)
  * refers to garbage is garbage).  With DEBUG_SAVEALL the garbage is kept
  * instead, on the garbage list, which holds a reference to each object.
  */
-static bool mobj_gc_clear(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_clear(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj, *t;
 	struct mobj_ref *ref;
 
@@ -303,7 +303,7 @@ static bool mobj_gc_clear(struct mobj_dev *mdev, long *budget)
 		if (c->save) {
 			obj->gc_state = MOBJ_GC_IDLE;
 			WRITE_ONCE(obj->refcount, obj->refcount + 1);
-			mobj_list_move(mdev, obj, MOBJ_GEN_GARBAGE);
+			mobj_list_move(heap, obj, MOBJ_GEN_GARBAGE);
 			continue;
 		}
 		while (obj->nslots) {
@@ -314,17 +314,17 @@ static bool mobj_gc_clear(struct mobj_dev *mdev, long *budget)
 			if (t->gc_state == MOBJ_GC_UNREACHABLE)
 				WRITE_ONCE(t->refcount, t->refcount - 1);
 			else
-				mobj_obj_put(mdev, t);
+				mobj_obj_put(heap, t);
 		}
 	}
 	mobj_gc_next_phase(c, &c->unreachable);
 	return true;
 }
 
-static void mobj_gc_cycle_end(struct mobj_dev *mdev)
+static void mobj_gc_cycle_end(struct mobj_heap *heap)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
-	struct mobj_gc_gen_stats *stats = &mdev->gen[c->generation].stats;
+	struct mobj_gc_cycle *c = &heap->cycle;
+	struct mobj_gc_gen_stats *stats = &heap->gen[c->generation].stats;
 
 	list_del_init(&c->cursor);
 	c->phase = MOBJ_GC_PHASE_IDLE;
@@ -337,17 +337,17 @@ static void mobj_gc_cycle_end(struct mobj_dev *mdev)
 	stats->collected += c->res.collected;
 	stats->total_ns += c->res.duration_ns;
 	if (c->generation == MOBJ_GEN1)
-		mdev->long_lived_pending += c->survivors;
+		heap->long_lived_pending += c->survivors;
 	if (c->generation == MOBJ_GEN2) {
-		mdev->long_lived_pending = 0;
-		mdev->long_lived_total = c->survivors;
+		heap->long_lived_pending = 0;
+		heap->long_lived_total = c->survivors;
 	}
 }
 
 /* Pass 7: every garbage object is at zero now; free it. */
-static bool mobj_gc_destroy(struct mobj_dev *mdev, long *budget)
+static bool mobj_gc_destroy(struct mobj_heap *heap, long *budget)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	struct mobj_obj *obj;
 
 	for (;;) {
@@ -358,56 +358,56 @@ static bool mobj_gc_destroy(struct mobj_dev *mdev, long *budget)
 			break;
 		--*budget;
 		list_del_init(&obj->gc_node);
-		mdev->list_count[obj->gen]--;
+		heap->list_count[obj->gen]--;
 		obj->gc_state = MOBJ_GC_IDLE;
 		WARN_ON_ONCE(obj->refcount);
-		mobj_obj_destroy(mdev, obj, MOBJ_EVENT_CYCLE, c->generation);
+		mobj_obj_destroy(heap, obj, MOBJ_EVENT_CYCLE, c->generation);
 	}
-	mobj_gc_cycle_end(mdev);
+	mobj_gc_cycle_end(heap);
 	return true;
 }
 
-static void mobj_gc_cycle_init(struct mobj_dev *mdev, const unsigned int *from,
+static void mobj_gc_cycle_init(struct mobj_heap *heap, const unsigned int *from,
 			       unsigned int nfrom, unsigned int to,
 			       unsigned int generation, bool stats)
 {
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	unsigned long candidates = 0;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 	WARN_ON_ONCE(c->phase != MOBJ_GC_PHASE_IDLE);
 
 	c->phase = MOBJ_GC_PHASE_TAKE;
 	c->generation = generation;
 	c->to = to;
-	c->save = stats && mdev->gc_debug & MOBJ_GC_DEBUG_SAVEALL;
+	c->save = stats && heap->gc_debug & MOBJ_GC_DEBUG_SAVEALL;
 	c->stats = stats;
 	memcpy(c->from, from, nfrom * sizeof(*from));
 	c->nfrom = nfrom;
-	c->take = mdev->list_count[from[0]];
+	c->take = heap->list_count[from[0]];
 	c->survivors = 0;
 	memset(&c->res, 0, sizeof(c->res));
 	c->start_ns = ktime_get_ns();
 	list_add(&c->cursor, &c->young);
 	for (i = 0; i < nfrom; i++)
-		candidates += mdev->list_count[from[i]];
+		candidates += heap->list_count[from[i]];
 	trace_gc_start(generation, candidates);
 }
 
 /* Start collecting generations 0..@generation. */
-void mobj_gc_cycle_begin(struct mobj_dev *mdev, unsigned int generation)
+void mobj_gc_cycle_begin(struct mobj_heap *heap, unsigned int generation)
 {
 	static const unsigned int gens[] = { MOBJ_GEN0, MOBJ_GEN1, MOBJ_GEN2 };
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (generation + 1 < MOBJ_GC_GENERATIONS)
-		mdev->gen[generation + 1].count++;
+		heap->gen[generation + 1].count++;
 	for (i = 0; i <= generation; i++)
-		mdev->gen[i].count = 0;
-	mobj_gc_cycle_init(mdev, gens, generation + 1,
+		heap->gen[i].count = 0;
+	mobj_gc_cycle_init(heap, gens, generation + 1,
 			   min_t(unsigned int, generation + 1, MOBJ_GEN2),
 			   generation, true);
 }
@@ -417,9 +417,9 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_cycle_begin);
  * Do up to @budget units of the collection under way; true when it is
  * finished.
  */
-bool mobj_gc_cycle_step(struct mobj_dev *mdev, unsigned long budget)
+bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget)
 {
-	static bool (*const passes[])(struct mobj_dev *mdev, long *budget) = {
+	static bool (*const passes[])(struct mobj_heap *heap, long *budget) = {
 		[MOBJ_GC_PHASE_TAKE] = mobj_gc_take,
 		[MOBJ_GC_PHASE_SUBTRACT] = mobj_gc_subtract,
 		[MOBJ_GC_PHASE_PARTITION] = mobj_gc_partition,
@@ -428,13 +428,13 @@ bool mobj_gc_cycle_step(struct mobj_dev *mdev, unsigned long budget)
 		[MOBJ_GC_PHASE_CLEAR] = mobj_gc_clear,
 		[MOBJ_GC_PHASE_DESTROY] = mobj_gc_destroy,
 	};
-	struct mobj_gc_cycle *c = &mdev->cycle;
+	struct mobj_gc_cycle *c = &heap->cycle;
 	long left = min_t(unsigned long, budget, LONG_MAX);
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	while (c->phase != MOBJ_GC_PHASE_IDLE)
-		if (!passes[c->phase](mdev, &left))
+		if (!passes[c->phase](heap, &left))
 			return false;
 	return true;
 }
@@ -445,7 +445,7 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_cycle_step);
  * lock between steps; the others only yield the CPU (a mutex may be held
  * across cond_resched()).
  */
-static void mobj_gc_run(struct mobj_dev *mdev, bool incremental,
+static void mobj_gc_run(struct mobj_heap *heap, bool incremental,
 			struct mobj_gc_collect *res)
 {
 	unsigned long budget = incremental ? mobj_gc_step_budget() : 0;
@@ -454,42 +454,42 @@ static void mobj_gc_run(struct mobj_dev *mdev, bool incremental,
 		incremental = false;
 		budget = MOBJ_GC_RESCHED_BUDGET;
 	}
-	while (!mobj_gc_cycle_step(mdev, budget)) {
+	while (!mobj_gc_cycle_step(heap, budget)) {
 		if (!incremental) {
 			cond_resched();
 			continue;
 		}
-		mobj_unlock(mdev);
+		mobj_unlock(heap);
 		/*
 		 * A mutex may go straight back to its last holder: let the
 		 * clients that waited during the step have it first.
 		 */
-		wait_var_event_timeout(&mdev->lock_waiters,
-				       !atomic_read(&mdev->lock_waiters),
+		wait_var_event_timeout(&heap->lock_waiters,
+				       !atomic_read(&heap->lock_waiters),
 				       MOBJ_GC_YIELD_JIFFIES);
 		cond_resched();
-		mobj_lock(mdev);
+		mobj_lock(heap);
 	}
 	if (res)
-		*res = mdev->cycle.res;
+		*res = heap->cycle.res;
 }
 
 /**
  * mobj_gc_collect - gc.collect(generation), without dropping the lock
- * @mdev: the device
+ * @heap: the device
  * @generation: collect generations 0..@generation
  * @res: filled with the results when not NULL
  *
  * Returns the number of objects found unreachable.
  */
-unsigned long mobj_gc_collect(struct mobj_dev *mdev, unsigned int generation,
+unsigned long mobj_gc_collect(struct mobj_heap *heap, unsigned int generation,
 			      struct mobj_gc_collect *res)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	mobj_gc_cycle_begin(mdev, generation);
-	mobj_gc_run(mdev, false, res);
-	return mdev->cycle.res.collected;
+	mobj_gc_cycle_begin(heap, generation);
+	mobj_gc_run(heap, false, res);
+	return heap->cycle.res.collected;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect);
 
@@ -497,14 +497,14 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect);
  * The same in steps of gc_step_budget, dropping the big lock in between;
  * the caller holds gc_mutex and the big lock.
  */
-void mobj_gc_collect_incremental(struct mobj_dev *mdev, unsigned int generation,
+void mobj_gc_collect_incremental(struct mobj_heap *heap, unsigned int generation,
 				 struct mobj_gc_collect *res)
 {
-	lockdep_assert_held(&mdev->gc_mutex);
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->gc_mutex);
+	lockdep_assert_held(&heap->lock);
 
-	mobj_gc_cycle_begin(mdev, generation);
-	mobj_gc_run(mdev, true, res);
+	mobj_gc_cycle_begin(heap, generation);
+	mobj_gc_run(heap, true, res);
 }
 
 /*
@@ -512,62 +512,62 @@ void mobj_gc_collect_incremental(struct mobj_dev *mdev, unsigned int generation,
  * threshold, except that a full collection also waits until the objects
  * awaiting one exceed 25% of those that survived the last one.
  */
-void mobj_gc_collect_generations(struct mobj_dev *mdev, bool incremental)
+void mobj_gc_collect_generations(struct mobj_heap *heap, bool incremental)
 {
 	int i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	for (i = MOBJ_GC_GENERATIONS - 1; i >= 0; i--) {
-		if (mdev->gen[i].count <= mdev->gen[i].threshold)
+		if (heap->gen[i].count <= heap->gen[i].threshold)
 			continue;
 		if (i == MOBJ_GEN2 &&
-		    mdev->long_lived_pending < mdev->long_lived_total / 4)
+		    heap->long_lived_pending < heap->long_lived_total / 4)
 			continue;
 		if (incremental)
-			mobj_gc_collect_incremental(mdev, i, NULL);
+			mobj_gc_collect_incremental(heap, i, NULL);
 		else
-			mobj_gc_collect(mdev, i, NULL);
+			mobj_gc_collect(heap, i, NULL);
 		break;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect_generations);
 
-static unsigned long mobj_gc_move_all(struct mobj_dev *mdev,
+static unsigned long mobj_gc_move_all(struct mobj_heap *heap,
 				      unsigned int from, unsigned int to)
 {
 	struct mobj_obj *obj, *next;
 	unsigned long n = 0;
 
-	list_for_each_entry_safe(obj, next, &mdev->lists[from], gc_node) {
-		mobj_list_move(mdev, obj, to);
+	list_for_each_entry_safe(obj, next, &heap->lists[from], gc_node) {
+		mobj_list_move(heap, obj, to);
 		n++;
 	}
 	return n;
 }
 
 /* gc.freeze(): every tracked object moves to the permanent generation. */
-unsigned long mobj_gc_freeze(struct mobj_dev *mdev)
+unsigned long mobj_gc_freeze(struct mobj_heap *heap)
 {
 	unsigned long n = 0;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
-		n += mobj_gc_move_all(mdev, i, MOBJ_GEN_PERMANENT);
-		mdev->gen[i].count = 0;
+		n += mobj_gc_move_all(heap, i, MOBJ_GEN_PERMANENT);
+		heap->gen[i].count = 0;
 	}
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_freeze);
 
 /* gc.unfreeze(): the permanent generation joins the oldest one. */
-unsigned long mobj_gc_unfreeze(struct mobj_dev *mdev)
+unsigned long mobj_gc_unfreeze(struct mobj_heap *heap)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	return mobj_gc_move_all(mdev, MOBJ_GEN_PERMANENT, MOBJ_GEN2);
+	return mobj_gc_move_all(heap, MOBJ_GEN_PERMANENT, MOBJ_GEN2);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
 
@@ -577,16 +577,199 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
  * the garbage list alone; the others join generation 2.  No collection may
  * be under way (the caller holds gc_mutex, or owns the heap).
  */
-void mobj_gc_garbage_clear(struct mobj_dev *mdev)
+void mobj_gc_garbage_clear(struct mobj_heap *heap)
 {
 	static const unsigned int garbage[] = { MOBJ_GEN_GARBAGE };
 	struct mobj_obj *obj;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	list_for_each_entry(obj, &mdev->lists[MOBJ_GEN_GARBAGE], gc_node)
+	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node)
 		WRITE_ONCE(obj->refcount, obj->refcount - 1);
-	mobj_gc_cycle_init(mdev, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
-	mobj_gc_run(mdev, false, NULL);
+	mobj_gc_cycle_init(heap, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
+	mobj_gc_run(heap, false, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_garbage_clear);
+
+/* The collector's commands */
+
+int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
+{
+	struct mobj_gc_collect *cmd = ucmd->cmd, res;
+	struct mobj_heap *heap = ucmd->client->heap;
+	int rc;
+
+	if (cmd->generation >= MOBJ_GC_GENERATIONS)
+		return -EINVAL;
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	mobj_gc_collect_incremental(heap, cmd->generation, &res);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
+
+	cmd->collected = res.collected;
+	cmd->uncollectable = res.uncollectable;
+	cmd->examined = res.examined;
+	cmd->duration_ns = res.duration_ns;
+	return mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_heap *heap = ucmd->client->heap;
+	struct mobj_gc_state *cmd = ucmd->cmd;
+	unsigned int i;
+
+	mobj_lock(heap);
+	cmd->enabled = heap->gc_enabled;
+	cmd->debug = heap->gc_debug;
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
+		cmd->threshold[i] = heap->gen[i].threshold;
+		cmd->count[i] = heap->gen[i].count;
+	}
+	cmd->freeze_count = heap->list_count[MOBJ_GEN_PERMANENT];
+	cmd->garbage_count = heap->list_count[MOBJ_GEN_GARBAGE];
+	mobj_unlock(heap);
+	return mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_gc_set(struct mobj_ucmd *ucmd)
+{
+	struct mobj_heap *heap = ucmd->client->heap;
+	struct mobj_gc_set *cmd = ucmd->cmd;
+	unsigned int i;
+
+	if (cmd->flags & MOBJ_GC_SET_ENABLED && cmd->enabled > 1)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_GC_SET_DEBUG &&
+	    cmd->debug & ~MOBJ_GC_DEBUG_SAVEALL)
+		return -EINVAL;
+	if (cmd->flags & MOBJ_GC_SET_THRESHOLD &&
+	    (!cmd->threshold[1] || !cmd->threshold[2]))
+		return -EINVAL;
+
+	mobj_lock(heap);
+	if (cmd->flags & MOBJ_GC_SET_ENABLED)
+		heap->gc_enabled = cmd->enabled;
+	if (cmd->flags & MOBJ_GC_SET_DEBUG)
+		heap->gc_debug = cmd->debug;
+	if (cmd->flags & MOBJ_GC_SET_THRESHOLD)
+		for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
+			heap->gen[i].threshold = cmd->threshold[i];
+	mobj_gc_maybe_queue(heap);
+	mobj_unlock(heap);
+	return 0;
+}
+
+int mobj_ioctl_gc_stats(struct mobj_ucmd *ucmd)
+{
+	struct mobj_heap *heap = ucmd->client->heap;
+	struct mobj_gc_stats *cmd = ucmd->cmd;
+	unsigned int i;
+
+	mobj_lock(heap);
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
+		cmd->gen[i] = heap->gen[i].stats;
+	mobj_unlock(heap);
+	return mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
+{
+	struct mobj_heap *heap = ucmd->client->heap;
+	struct mobj_gc_freeze *cmd = ucmd->cmd;
+	int rc;
+
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+
+	/*
+	 * Not while a collection is under way: between its steps the objects
+	 * it took are on its own lists, and it would put them back unfrozen.
+	 */
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	if (cmd->flags & MOBJ_GC_UNFREEZE)
+		cmd->moved = mobj_gc_unfreeze(heap);
+	else
+		cmd->moved = mobj_gc_freeze(heap);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
+	return mobj_ucmd_respond(ucmd);
+}
+
+/*
+ * gc.garbage: new handles to the first saved objects, made as a batch with
+ * reserve-then-publish; the list is cleared only once they are published.
+ * gc_mutex is held while the handles are made (no collection changes the
+ * list meanwhile) and again to publish and clear, never across the copy to
+ * user space: a stalled copy must not hold up every collection.
+ */
+int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_gc_garbage *cmd = ucmd->cmd;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_obj **objs = NULL, *obj;
+	u32 *handles = NULL;
+	unsigned int i, n = 0;
+	int rc = 0;
+
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	n = min_t(unsigned long, cmd->count,
+		  heap->list_count[MOBJ_GEN_GARBAGE]);
+	cmd->count = min_t(unsigned long, heap->list_count[MOBJ_GEN_GARBAGE],
+			   U32_MAX);
+	if (n) {
+		objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL_ACCOUNT);
+		handles = kvmalloc_array(n, sizeof(*handles),
+					 GFP_KERNEL_ACCOUNT);
+		if (!objs || !handles) {
+			rc = -ENOMEM;
+			n = 0;
+		}
+	}
+	i = 0;
+	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node) {
+		if (i == n)
+			break;
+		rc = mobj_new_strong_handle(client, obj, &handles[i]);
+		if (rc)
+			break;
+		objs[i++] = obj;
+	}
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
+
+	cmd->filled = i;
+	if (!rc && i)
+		rc = mobj_copy_to_user(heap, u64_to_user_ptr(cmd->handles),
+				       handles, i * sizeof(*handles));
+	if (!rc)
+		rc = mobj_ucmd_respond(ucmd);
+
+	/* Clearing runs a collection of the garbage list: none may be under way. */
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	while (i--) {
+		if (rc) {
+			mobj_handle_remove(client, handles[i]);
+			mobj_obj_put(heap, objs[i]);
+		} else {
+			mobj_handle_publish(client, handles[i]);
+		}
+	}
+	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
+		mobj_gc_garbage_clear(heap);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
+	kvfree(handles);
+	kvfree(objs);
+	return rc;
+}

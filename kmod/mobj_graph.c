@@ -43,7 +43,7 @@ enum mobj_graph_verb {
 
 /**
  * struct mobj_graph_query - one open file's query
- * @mdev: the device
+ * @heap: the device
  * @lock: serialises writers and readers of this open file
  * @verb: enum mobj_graph_verb
  * @id: the object asked about
@@ -51,7 +51,7 @@ enum mobj_graph_verb {
  * @max: edges drawn per node
  */
 struct mobj_graph_query {
-	struct mobj_dev *mdev;
+	struct mobj_heap *heap;
 	struct mutex lock;	/* serialises @verb..@max */
 	unsigned int verb;
 	u64 id;
@@ -144,11 +144,11 @@ static int mobj_walk_add(struct mobj_graph_walk *walk, struct mobj_obj *obj,
 	return 0;
 }
 
-static void mobj_graph_node(struct seq_file *m, struct mobj_dev *mdev,
+static void mobj_graph_node(struct seq_file *m, struct mobj_heap *heap,
 			    struct mobj_obj *obj, unsigned int depth,
 			    unsigned int max_depth)
 {
-	const char *name = mobj_type_name(mdev, obj->type);
+	const char *name = mobj_type_name(heap, obj->type);
 	unsigned int sat = 600 - 500 * min(depth, max_depth) / max(max_depth, 1U);
 
 	seq_printf(m, "  o%llu [label=\"", obj->id);
@@ -235,7 +235,7 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 }
 
 /* The clients' handles to objects in the walk, as root nodes. */
-static void mobj_graph_handles(struct seq_file *m, struct mobj_dev *mdev,
+static void mobj_graph_handles(struct seq_file *m, struct mobj_heap *heap,
 			       struct mobj_graph_walk *walk)
 {
 	unsigned int edges = 0;
@@ -245,7 +245,7 @@ static void mobj_graph_handles(struct seq_file *m, struct mobj_dev *mdev,
 	bool shown;
 	void *entry;
 
-	list_for_each_entry(client, &mdev->clients, node) {
+	list_for_each_entry(client, &heap->clients, node) {
 		shown = false;
 		xa_for_each(&client->handles, h, entry) {
 			if (xa_pointer_tag(entry))
@@ -271,7 +271,7 @@ static void mobj_graph_handles(struct seq_file *m, struct mobj_dev *mdev,
 static int mobj_graph_show_walk(struct seq_file *m, struct mobj_graph_query *q,
 				struct mobj_obj *root, bool back)
 {
-	struct mobj_dev *mdev = q->mdev;
+	struct mobj_heap *heap = q->heap;
 	struct mobj_graph_walk walk;
 	unsigned int i;
 	int rc;
@@ -282,7 +282,7 @@ static int mobj_graph_show_walk(struct seq_file *m, struct mobj_graph_query *q,
 	rc = mobj_walk_add(&walk, root, 0, 0, 0);
 	mobj_graph_begin(m);
 	for (i = 0; !rc && i < walk.n; i++) {
-		mobj_graph_node(m, mdev, walk.nodes[i].obj,
+		mobj_graph_node(m, heap, walk.nodes[i].obj,
 				walk.nodes[i].depth, q->depth);
 		if (walk.nodes[i].depth < q->depth)
 			rc = mobj_graph_expand(m, &walk, i, back, q->max);
@@ -292,7 +292,7 @@ static int mobj_graph_show_walk(struct seq_file *m, struct mobj_graph_query *q,
 	if (!rc && walk.edges == MOBJ_GRAPH_EDGES_TOTAL)
 		seq_printf(m, "  // stopped at %u edges\n", walk.edges);
 	if (!rc && back)
-		mobj_graph_handles(m, mdev, &walk);
+		mobj_graph_handles(m, heap, &walk);
 	seq_puts(m, "}\n");
 	mobj_walk_destroy(&walk);
 	return rc;
@@ -313,7 +313,7 @@ static bool mobj_obj_rooted(struct mobj_obj *obj)
 static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 				 struct mobj_obj *target)
 {
-	struct mobj_dev *mdev = q->mdev;
+	struct mobj_heap *heap = q->heap;
 	struct mobj_graph_walk walk;
 	struct mobj_graph_node *node;
 	bool cut = false;
@@ -357,7 +357,7 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 
 	mobj_graph_begin(m);
 	if (found < 0) {
-		mobj_graph_node(m, mdev, target, 0, 1);
+		mobj_graph_node(m, heap, target, 0, 1);
 		seq_printf(m, "  unreachable [label=\"no handle reaches #%llu%s\", shape=plaintext, style=\"\"];\n",
 			   target->id, walk.n == walk.cap ? " (search limit)" :
 			   cut ? " within the depth and max given" :
@@ -368,7 +368,7 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 	/* The path, from the rooted object down to the target. */
 	for (i = found;; i = node->parent) {
 		node = &walk.nodes[i];
-		mobj_graph_node(m, mdev, node->obj,
+		mobj_graph_node(m, heap, node->obj,
 				node->depth == 0 ? 0 : 1, 1);
 		if (!node->depth)
 			break;
@@ -384,7 +384,7 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 	walk.n = 0;
 	rc = mobj_walk_add(&walk, node->obj, 0, 0, 0);
 	if (!rc)
-		mobj_graph_handles(m, mdev, &walk);
+		mobj_graph_handles(m, heap, &walk);
 	seq_puts(m, "}\n");
 out:
 	mobj_walk_destroy(&walk);
@@ -394,7 +394,7 @@ out:
 static int mobj_graph_show(struct seq_file *m, void *unused)
 {
 	struct mobj_graph_query *q = m->private;
-	struct mobj_dev *mdev = q->mdev;
+	struct mobj_heap *heap = q->heap;
 	struct mobj_obj *obj;
 	int rc;
 
@@ -404,8 +404,8 @@ static int mobj_graph_show(struct seq_file *m, void *unused)
 		mutex_unlock(&q->lock);
 		return 0;
 	}
-	mobj_lock(mdev);
-	obj = xa_load(&mdev->objects, q->id);
+	mobj_lock(heap);
+	obj = xa_load(&heap->objects, q->id);
 	if (!obj)
 		rc = -ENOENT;
 	else if (q->verb == MOBJ_GRAPH_CHAIN)
@@ -413,7 +413,7 @@ static int mobj_graph_show(struct seq_file *m, void *unused)
 	else
 		rc = mobj_graph_show_walk(m, q, obj,
 					  q->verb == MOBJ_GRAPH_BACKREFS);
-	mobj_unlock(mdev);
+	mobj_unlock(heap);
 	mutex_unlock(&q->lock);
 	return rc;
 }
@@ -469,9 +469,9 @@ static int mobj_graph_parse(char *buf, struct mobj_graph_query *q)
 			return -EINVAL;
 	}
 
-	mobj_lock(q->mdev);
-	exists = xa_load(&q->mdev->objects, new.id);
-	mobj_unlock(q->mdev);
+	mobj_lock(q->heap);
+	exists = xa_load(&q->heap->objects, new.id);
+	mobj_unlock(q->heap);
 	if (!exists)
 		return -ENOENT;
 	q->verb = new.verb;
@@ -510,7 +510,7 @@ static int mobj_graph_open(struct inode *inode, struct file *file)
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
 	if (!q)
 		return -ENOMEM;
-	q->mdev = inode->i_private;
+	q->heap = inode->i_private;
 	mutex_init(&q->lock);
 	rc = single_open(file, mobj_graph_show, q);
 	if (rc)
@@ -537,7 +537,7 @@ static const struct file_operations mobj_graph_fops = {
 	.release = mobj_graph_release,
 };
 
-void mobj_graph_debugfs_init(struct mobj_dev *mdev, struct dentry *dir)
+void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir)
 {
-	debugfs_create_file("graph", 0600, dir, mdev, &mobj_graph_fops);
+	debugfs_create_file("graph", 0600, dir, heap, &mobj_graph_fops);
 }

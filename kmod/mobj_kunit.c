@@ -15,13 +15,13 @@
 
 /**
  * struct mobj_test - a test's private heap (test->priv)
- * @mdev: the heap
+ * @heap: the heap
  * @quota: what its objects are charged to
  * @held: object id -> references the test holds (xa_mk_value), its
  *	"handles"; the consistency checker counts them
  */
 struct mobj_test {
-	struct mobj_dev mdev;
+	struct mobj_heap heap;
 	struct mobj_quota *quota;
 	struct xarray held;
 };
@@ -33,7 +33,7 @@ struct mobj_test {
 #define MOBJ_ASSERT_LOCKED(test, t, cond)				\
 	do {								\
 		if (!(cond)) {						\
-			mutex_unlock(&(t)->mdev.lock);			\
+			mutex_unlock(&(t)->heap.lock);			\
 			KUNIT_ASSERT_TRUE_MSG(test, false,		\
 					      "%s, with the big lock held", \
 					      #cond);			\
@@ -48,12 +48,12 @@ static int mobj_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	/* The quota outlives the test heap's objects: mobj_dev_destroy(). */
+	/* The quota outlives the test heap's objects: mobj_heap_destroy(). */
 	t->quota = kzalloc(sizeof(*t->quota), GFP_KERNEL);
 	if (!t->quota)
 		return -ENOMEM;
-	mobj_dev_init(&t->mdev);
-	t->mdev.gen[0].threshold = 0;
+	mobj_heap_init(&t->heap);
+	t->heap.gen[0].threshold = 0;
 	xa_init(&t->held);
 	test->priv = t;
 	return 0;
@@ -64,11 +64,11 @@ static void mobj_test_exit(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	t->quota->orphan = true;
 	mobj_quota_put(t->quota);
-	mutex_unlock(&t->mdev.lock);
-	mobj_dev_destroy(&t->mdev);
+	mutex_unlock(&t->heap.lock);
+	mobj_heap_destroy(&t->heap);
 	xa_destroy(&t->held);
 }
 
@@ -94,12 +94,12 @@ static struct mobj_obj *mobj_test_new(struct kunit *test, struct mobj_test *t)
 {
 	struct mobj_obj *obj;
 
-	lockdep_assert_held(&t->mdev.lock);
+	lockdep_assert_held(&t->heap.lock);
 
 	obj = mobj_obj_alloc(0, NULL, 0);
 	MOBJ_ASSERT_LOCKED(test, t, obj);
 	MOBJ_ASSERT_LOCKED(test, t,
-			   !mobj_obj_insert(&t->mdev, obj, t->quota));
+			   !mobj_obj_insert(&t->heap, obj, t->quota));
 	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, 1));
 	return obj;
 }
@@ -108,20 +108,20 @@ static struct mobj_obj *mobj_test_new(struct kunit *test, struct mobj_test *t)
 static void mobj_test_get(struct kunit *test, struct mobj_test *t,
 			  struct mobj_obj *obj)
 {
-	lockdep_assert_held(&t->mdev.lock);
+	lockdep_assert_held(&t->heap.lock);
 
 	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, 1));
-	mobj_obj_get(&t->mdev, obj);
+	mobj_obj_get(&t->heap, obj);
 }
 
 /* The test drops one of its references ("closes a handle"). */
 static void mobj_test_put(struct kunit *test, struct mobj_test *t,
 			  struct mobj_obj *obj)
 {
-	lockdep_assert_held(&t->mdev.lock);
+	lockdep_assert_held(&t->heap.lock);
 
 	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, -1));
-	mobj_obj_put(&t->mdev, obj);
+	mobj_obj_put(&t->heap, obj);
 }
 
 static void mobj_test_link(struct kunit *test, struct mobj_test *t,
@@ -130,7 +130,7 @@ static void mobj_test_link(struct kunit *test, struct mobj_test *t,
 	u32 index;
 
 	MOBJ_ASSERT_LOCKED(test, t,
-			   !mobj_slot_append(&t->mdev, from, to, &index));
+			   !mobj_slot_append(&t->heap, from, to, &index));
 	KUNIT_EXPECT_EQ(test, index + 1, from->nslots);
 }
 
@@ -148,7 +148,7 @@ static void mobj_test_check_report(struct mobj_check *chk, const char *msg)
 	KUNIT_FAIL(tc->test, "heap check: %s", msg);
 }
 
-static void mobj_test_check_held(struct mobj_check *chk, struct mobj_dev *mdev)
+static void mobj_test_check_held(struct mobj_check *chk, struct mobj_heap *heap)
 {
 	struct mobj_test_check *tc = container_of(chk, struct mobj_test_check,
 						  chk);
@@ -157,7 +157,7 @@ static void mobj_test_check_held(struct mobj_check *chk, struct mobj_dev *mdev)
 	void *entry;
 
 	xa_for_each(&tc->t->held, id, entry) {
-		obj = xa_load(&mdev->objects, id);
+		obj = xa_load(&heap->objects, id);
 		if (obj)
 			obj->gc_refs += xa_to_value(entry);
 		else
@@ -180,9 +180,9 @@ static void mobj_test_check(struct kunit *test, struct mobj_test *t)
 		.t = t,
 	};
 
-	lockdep_assert_held(&t->mdev.lock);
+	lockdep_assert_held(&t->heap.lock);
 
-	KUNIT_EXPECT_EQ(test, mobj_heap_check(&t->mdev, &tc.chk), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_heap_check(&t->heap, &tc.chk), 0UL);
 }
 
 /* mobj_heap: references and freeing */
@@ -192,26 +192,26 @@ static void mobj_heap_refcount(struct kunit *test)
 	struct mobj_test *t = test->priv;
 	struct mobj_obj *a, *b;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	KUNIT_EXPECT_EQ(test, a->refcount, 1UL);
 	mobj_test_link(test, t, a, b);
 	mobj_test_link(test, t, a, b);
 	KUNIT_EXPECT_EQ(test, b->refcount, 3UL);
-	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->mdev, a, 0), 0);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->heap, a, 0), 0);
 	KUNIT_EXPECT_EQ(test, b->refcount, 2UL);
-	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->mdev, a, 1), -ERANGE);
-	KUNIT_EXPECT_EQ(test, mobj_slot_set(&t->mdev, a, 0, a), 0);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->heap, a, 1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mobj_slot_set(&t->heap, a, 0, a), 0);
 	KUNIT_EXPECT_EQ(test, b->refcount, 1UL);
 	KUNIT_EXPECT_EQ(test, a->refcount, 2UL);
 	mobj_test_check(test, t);
 	mobj_test_put(test, t, b);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 1UL);
-	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->mdev, a, 0), 0);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->heap, a, 0), 0);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* A chain freed by one put: iterative, no stack growth. */
@@ -221,7 +221,7 @@ static void mobj_heap_long_chain(struct kunit *test)
 	struct mobj_obj *head, *prev, *obj;
 	unsigned int i;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	head = mobj_test_new(test, t);
 	prev = head;
 	for (i = 0; i < 100000; i++) {
@@ -233,10 +233,10 @@ static void mobj_heap_long_chain(struct kunit *test)
 		cond_resched();
 	}
 	mobj_test_put(test, t, prev);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 100001UL);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 100001UL);
 	mobj_test_put(test, t, head);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /*
@@ -254,40 +254,40 @@ static void mobj_heap_long_chain(struct kunit *test)
 static void mobj_heap_refcount_saturates(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a, *b;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 
 	a->refcount = MOBJ_REFCOUNT_MAX - 1;
-	mobj_refcount_inc(mdev, a);
+	mobj_refcount_inc(heap, a);
 	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_MAX);
-	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 0ULL);
+	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 0ULL);
 	pr_info(MOBJ_KUNIT_WARN_BEGIN);
-	mobj_refcount_inc(mdev, a);
+	mobj_refcount_inc(heap, a);
 	pr_info(MOBJ_KUNIT_WARN_END);
 	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_SATURATED);
-	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 1ULL);
 	/* Saturated: it stays there, whatever happens next, and dies never. */
-	mobj_refcount_inc(mdev, a);
-	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, a),
+	mobj_refcount_inc(heap, a);
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(heap, a),
 			MOBJ_REFCOUNT_SATURATED);
 	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_SATURATED);
-	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 1ULL);
 
 	/* Below zero: reported (the heap warned once already) and saturated. */
-	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, b), 0UL);
-	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(mdev, b),
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(heap, b), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_refcount_dec(heap, b),
 			MOBJ_REFCOUNT_SATURATED);
-	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 2ULL);
+	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 2ULL);
 	/* An increment of a dead object too. */
 	b->refcount = 0;
-	mobj_refcount_inc(mdev, b);
+	mobj_refcount_inc(heap, b);
 	KUNIT_EXPECT_EQ(test, b->refcount, MOBJ_REFCOUNT_SATURATED);
-	KUNIT_EXPECT_EQ(test, mdev->refcount_errors, 3ULL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 3ULL);
+	mutex_unlock(&heap->lock);
 }
 
 /* Reverse edges survive slot array growth and shifting pops. */
@@ -298,14 +298,14 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	struct mobj_ref *ref;
 	unsigned int i, n;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	c = mobj_test_new(test, t);
 	for (i = 0; i < 100; i++)
 		mobj_test_link(test, t, a, i % 2 ? b : c);
 	for (i = 0; i < 30; i++)
-		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->mdev, a, 7));
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 7));
 	n = 0;
 	list_for_each_entry(ref, &b->referrers, backref) {
 		KUNIT_EXPECT_PTR_EQ(test, ref->owner, a);
@@ -318,8 +318,8 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	mobj_test_put(test, t, b);
 	mobj_test_put(test, t, c);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* An object is tracked from its first slot; a slotless survivor is not. */
@@ -328,22 +328,22 @@ static void mobj_heap_tracking(struct kunit *test)
 	struct mobj_test *t = test->priv;
 	struct mobj_obj *a, *b;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN_UNTRACKED);
 	mobj_test_link(test, t, a, b);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN0);
 	KUNIT_EXPECT_EQ(test, b->gen, (u8)MOBJ_GEN_UNTRACKED);
-	mobj_gc_collect(&t->mdev, 0, NULL);
+	mobj_gc_collect(&t->heap, 0, NULL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN1);
-	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->mdev, a, 0), 0);
-	mobj_gc_collect(&t->mdev, 1, NULL);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop(&t->heap, a, 0), 0);
+	mobj_gc_collect(&t->heap, 1, NULL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN_UNTRACKED);
 	mobj_test_check(test, t);
 	mobj_test_put(test, t, a);
 	mobj_test_put(test, t, b);
-	mutex_unlock(&t->mdev.lock);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* Weak references see the death; watchers need a client, see selftests. */
@@ -353,17 +353,17 @@ static void mobj_heap_weak_observer(struct kunit *test)
 	struct mobj_observer ob = { .kind = MOBJ_OBSERVER_WEAK };
 	struct mobj_obj *a;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	ob.obj = a;
 	list_add(&ob.node, &a->observers);
 	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_PTR_EQ(test, ob.obj, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL), 1UL);
 	KUNIT_EXPECT_NULL(test, ob.obj);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ob.node));
-	mutex_unlock(&t->mdev.lock);
+	mutex_unlock(&t->heap.lock);
 }
 
 static struct kunit_case mobj_heap_cases[] = {
@@ -454,8 +454,8 @@ static void mobj_shape_finish(struct kunit *test, struct mobj_test *t,
 	for (i = 0; i < shape->nobjs; i++)
 		if (shape->held & BIT(i))
 			mobj_test_put(test, t, objs[i]);
-	mobj_gc_collect(&t->mdev, 2, NULL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
+	mobj_gc_collect(&t->heap, 2, NULL);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
 }
 
 static void mobj_gc_shape(struct kunit *test)
@@ -464,15 +464,15 @@ static void mobj_gc_shape(struct kunit *test)
 	struct mobj_test *t = test->priv;
 	struct mobj_obj *objs[8];
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	mobj_shape_build(test, t, shape, objs);
 
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL),
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL),
 			shape->expect);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects,
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects,
 			shape->nobjs - shape->freed);
 	mobj_shape_finish(test, t, shape, objs);
-	mutex_unlock(&t->mdev.lock);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* The same shapes, collected one unit of work per step. */
@@ -483,18 +483,18 @@ static void mobj_gc_shape_stepwise(struct kunit *test)
 	struct mobj_obj *objs[8];
 	unsigned int steps = 0;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	mobj_shape_build(test, t, shape, objs);
 
-	mobj_gc_cycle_begin(&t->mdev, 2);
-	while (!mobj_gc_cycle_step(&t->mdev, 1))
+	mobj_gc_cycle_begin(&t->heap, 2);
+	while (!mobj_gc_cycle_step(&t->heap, 1))
 		steps++;
 	KUNIT_EXPECT_GT(test, steps, shape->nobjs);
-	KUNIT_EXPECT_EQ(test, t->mdev.cycle.res.collected, shape->expect);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects,
+	KUNIT_EXPECT_EQ(test, t->heap.cycle.res.collected, shape->expect);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects,
 			shape->nobjs - shape->freed);
 	mobj_shape_finish(test, t, shape, objs);
-	mutex_unlock(&t->mdev.lock);
+	mutex_unlock(&t->heap.lock);
 }
 
 static struct kunit_case mobj_gc_shape_cases[] = {
@@ -519,7 +519,7 @@ static void mobj_gc_big_ring(struct kunit *test)
 	struct mobj_obj *first, *prev, *obj;
 	unsigned int i;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	first = mobj_test_new(test, t);
 	prev = first;
 	for (i = 1; i < 100000; i++) {
@@ -533,12 +533,12 @@ static void mobj_gc_big_ring(struct kunit *test)
 	mobj_test_link(test, t, prev, first);
 	mobj_test_put(test, t, prev);
 	mobj_test_put(test, t, first);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 100000UL);
-	mobj_gc_collect(&t->mdev, 2, &res);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 100000UL);
+	mobj_gc_collect(&t->heap, 2, &res);
 	KUNIT_EXPECT_EQ(test, res.collected, 100000ULL);
 	KUNIT_EXPECT_EQ(test, res.examined, 100000ULL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 0UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* Survivors move up one generation per collection, and stay in 2. */
@@ -547,25 +547,25 @@ static void mobj_gc_promotion(struct kunit *test)
 	struct mobj_test *t = test->priv;
 	struct mobj_obj *a;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN0);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 0, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN1);
 	/* A gen-0 collection does not look at generation 1. */
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 0, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 1UL);
 	mobj_test_get(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 1, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 1, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL), 0UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 1, NULL), 0UL);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 1UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 1, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL), 1UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* A young object referred to only from an older generation is alive. */
@@ -574,126 +574,126 @@ static void mobj_gc_old_to_young(struct kunit *test)
 	struct mobj_test *t = test->priv;
 	struct mobj_obj *old, *young;
 
-	mutex_lock(&t->mdev.lock);
+	mutex_lock(&t->heap.lock);
 	old = mobj_test_new(test, t);
 	mobj_test_link(test, t, old, old);
-	mobj_gc_collect(&t->mdev, 1, NULL);
+	mobj_gc_collect(&t->heap, 1, NULL);
 	KUNIT_EXPECT_EQ(test, old->gen, (u8)MOBJ_GEN2);
 	young = mobj_test_new(test, t);
 	mobj_test_link(test, t, young, young);
 	mobj_test_link(test, t, old, young);
 	mobj_test_put(test, t, young);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 0, NULL), 0UL);
-	KUNIT_EXPECT_EQ(test, t->mdev.live_objects, 2UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 0, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 2UL);
 	mobj_test_put(test, t, old);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->mdev, 2, NULL), 2UL);
-	mutex_unlock(&t->mdev.lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL), 2UL);
+	mutex_unlock(&t->heap.lock);
 }
 
 /* count[0] is allocations minus deallocations; collections reset it. */
 static void mobj_gc_counts(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a, *b;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 2UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].count, 2UL);
 	mobj_test_put(test, t, b);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 1UL);
-	mobj_gc_collect(mdev, 0, NULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 0UL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].count, 1UL);
-	mobj_gc_collect(mdev, 1, NULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].count, 0UL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[2].count, 1UL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 1ULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collections, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].count, 1UL);
+	mobj_gc_collect(heap, 0, NULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].count, 0UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].count, 1UL);
+	mobj_gc_collect(heap, 1, NULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].count, 0UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].count, 1UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].stats.collections, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].stats.collections, 1ULL);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].count, 0UL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].count, 0UL);
+	mutex_unlock(&heap->lock);
 }
 
 /* Generation 1 is collected after threshold[1] generation-0 collections. */
 static void mobj_gc_thresholds(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a;
 	unsigned int i;
 
-	mutex_lock(&mdev->lock);
-	mdev->gen[0].threshold = 1;
-	mdev->gen[1].threshold = 3;
+	mutex_lock(&heap->lock);
+	heap->gen[0].threshold = 1;
+	heap->gen[1].threshold = 3;
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
-	mobj_gc_collect(mdev, 0, NULL);		/* a is now in gen 1 */
+	mobj_gc_collect(heap, 0, NULL);		/* a is now in gen 1 */
 	mobj_test_put(test, t, a);
 	for (i = 0; i < 3; i++) {
-		mdev->gen[0].count = 2;
-		mobj_gc_collect_generations(mdev, false);
-		KUNIT_EXPECT_EQ(test, mdev->live_objects, 1UL);
+		heap->gen[0].count = 2;
+		mobj_gc_collect_generations(heap, false);
+		KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
 	}
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].count, 4UL);
-	mdev->gen[0].count = 2;
-	mobj_gc_collect_generations(mdev, false);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collections, 1ULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[1].stats.collected, 1ULL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].count, 4UL);
+	heap->gen[0].count = 2;
+	mobj_gc_collect_generations(heap, false);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].stats.collections, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[1].stats.collected, 1ULL);
+	mutex_unlock(&heap->lock);
 }
 
 /* A full collection waits until pending > 25% of the long-lived total. */
 static void mobj_gc_long_lived(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 
-	mutex_lock(&mdev->lock);
-	mdev->long_lived_total = 100;
-	mdev->long_lived_pending = 10;
-	mdev->gen[2].count = mdev->gen[2].threshold + 1;
-	mdev->gen[0].count = mdev->gen[0].threshold + 1;
-	mobj_gc_collect_generations(mdev, false);
-	KUNIT_EXPECT_EQ(test, mdev->gen[2].stats.collections, 0ULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 1ULL);
-	mdev->long_lived_pending = 26;
-	mobj_gc_collect_generations(mdev, false);
-	KUNIT_EXPECT_EQ(test, mdev->gen[2].stats.collections, 1ULL);
-	KUNIT_EXPECT_EQ(test, mdev->long_lived_pending, 0UL);
-	KUNIT_EXPECT_EQ(test, mdev->long_lived_total, 0UL);
-	mutex_unlock(&mdev->lock);
+	mutex_lock(&heap->lock);
+	heap->long_lived_total = 100;
+	heap->long_lived_pending = 10;
+	heap->gen[2].count = heap->gen[2].threshold + 1;
+	heap->gen[0].count = heap->gen[0].threshold + 1;
+	mobj_gc_collect_generations(heap, false);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].stats.collections, 0ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].stats.collections, 1ULL);
+	heap->long_lived_pending = 26;
+	mobj_gc_collect_generations(heap, false);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].stats.collections, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->long_lived_pending, 0UL);
+	KUNIT_EXPECT_EQ(test, heap->long_lived_total, 0UL);
+	mutex_unlock(&heap->lock);
 }
 
 static void mobj_gc_freeze_test(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_freeze(mdev), 1UL);
-	KUNIT_EXPECT_EQ(test, mdev->list_count[MOBJ_GEN_PERMANENT], 1UL);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 0UL);
-	KUNIT_EXPECT_EQ(test, mobj_gc_unfreeze(mdev), 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_freeze(heap), 1UL);
+	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_PERMANENT], 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_unfreeze(heap), 1UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 1UL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 1UL);
+	mutex_unlock(&heap->lock);
 }
 
 static void mobj_gc_saveall(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a, *b, *c;
 
-	mutex_lock(&mdev->lock);
-	mdev->gc_debug = MOBJ_GC_DEBUG_SAVEALL;
+	mutex_lock(&heap->lock);
+	heap->gc_debug = MOBJ_GC_DEBUG_SAVEALL;
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	c = mobj_test_new(test, t);
@@ -703,30 +703,30 @@ static void mobj_gc_saveall(struct kunit *test)
 	mobj_test_put(test, t, a);
 	mobj_test_put(test, t, b);
 	mobj_test_put(test, t, c);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 3UL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 3UL);
-	KUNIT_EXPECT_EQ(test, mdev->list_count[MOBJ_GEN_GARBAGE], 3UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 3UL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 3UL);
+	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_GARBAGE], 3UL);
 	KUNIT_EXPECT_EQ(test, a->refcount, 2UL);
 	mobj_test_check(test, t);
 	/* Someone took a handle to c: clearing keeps it, frees a and b. */
 	mobj_test_get(test, t, c);
-	mobj_gc_garbage_clear(mdev);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 1UL);
+	mobj_gc_garbage_clear(heap);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, c->gen, (u8)MOBJ_GEN2);
 	mobj_test_put(test, t, c);
-	mdev->gc_debug = 0;
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 1UL);
-	mutex_unlock(&mdev->lock);
+	heap->gc_debug = 0;
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 1UL);
+	mutex_unlock(&heap->lock);
 }
 
 /* Garbage's references to objects outside the set are normal puts. */
 static void mobj_gc_garbage_frees_untracked(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a, *leaf;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	a = mobj_test_new(test, t);
 	leaf = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
@@ -734,44 +734,44 @@ static void mobj_gc_garbage_frees_untracked(struct kunit *test)
 	mobj_test_put(test, t, leaf);
 	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_EQ(test, leaf->gen, (u8)MOBJ_GEN_UNTRACKED);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 0, NULL), 1UL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 0, NULL), 1UL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	mutex_unlock(&heap->lock);
 }
 
 /* Crossing threshold[0] queues the work item, which collects. */
 static void mobj_gc_automatic(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a;
 	unsigned int i;
 
-	mutex_lock(&mdev->lock);
-	mdev->gen[0].threshold = 10;
+	mutex_lock(&heap->lock);
+	heap->gen[0].threshold = 10;
 	for (i = 0; i < 6; i++) {
 		a = mobj_test_new(test, t);
 		mobj_test_link(test, t, a, a);
 		mobj_test_put(test, t, a);
 	}
-	mutex_unlock(&mdev->lock);
-	flush_work(&mdev->gc_work);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 0ULL);
+	mutex_unlock(&heap->lock);
+	flush_work(&heap->gc_work);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].stats.collections, 0ULL);
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	for (i = 0; i < 6; i++) {
 		a = mobj_test_new(test, t);
 		mobj_test_link(test, t, a, a);
 		mobj_test_put(test, t, a);
 	}
-	mutex_unlock(&mdev->lock);
-	flush_work(&mdev->gc_work);
+	mutex_unlock(&heap->lock);
+	flush_work(&heap->gc_work);
 
-	mutex_lock(&mdev->lock);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collections, 1ULL);
-	KUNIT_EXPECT_EQ(test, mdev->gen[0].stats.collected, 12ULL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
-	mutex_unlock(&mdev->lock);
+	mutex_lock(&heap->lock);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].stats.collections, 1ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[0].stats.collected, 12ULL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	mutex_unlock(&heap->lock);
 }
 
 /*
@@ -781,11 +781,11 @@ static void mobj_gc_automatic(struct kunit *test)
 static void mobj_gc_incremental_touch(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *o[6];
 	unsigned int i;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	for (i = 0; i < 6; i++)
 		o[i] = mobj_test_new(test, t);
 	for (i = 0; i < 6; i += 2) {
@@ -797,27 +797,27 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 		if (i != 2)
 			mobj_test_put(test, t, o[i]);
 
-	mobj_gc_cycle_begin(mdev, 2);
+	mobj_gc_cycle_begin(heap, 2);
 	for (i = 0; i < 20; i++)
-		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(mdev, 1));
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(heap, 1));
 	/* Six objects taken, subtracted, partitioned: now propagating. */
-	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
+	KUNIT_EXPECT_EQ(test, heap->cycle.phase,
 			(unsigned int)MOBJ_GC_PHASE_PROPAGATE);
 	KUNIT_EXPECT_EQ(test, o[0]->gc_state, (u8)MOBJ_GC_UNREACHABLE);
 	/* A new reference to o0 (a weak reference resolved, say)... */
 	mobj_test_get(test, t, o[0]);
 	/* ...and o2's handle closed: neither pair is collected this time. */
 	mobj_test_put(test, t, o[2]);
-	while (!mobj_gc_cycle_step(mdev, 1))
+	while (!mobj_gc_cycle_step(heap, 1))
 		;
-	KUNIT_EXPECT_EQ(test, mdev->cycle.res.collected, 2ULL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 4UL);
+	KUNIT_EXPECT_EQ(test, heap->cycle.res.collected, 2ULL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 4UL);
 	mobj_test_check(test, t);
 
 	mobj_test_put(test, t, o[0]);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 4UL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 0UL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 4UL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	mutex_unlock(&heap->lock);
 }
 
 /*
@@ -828,10 +828,10 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 static void mobj_gc_incremental_touch_partition(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
-	struct mobj_dev *mdev = &t->mdev;
+	struct mobj_heap *heap = &t->heap;
 	struct mobj_obj *a, *b;
 
-	mutex_lock(&mdev->lock);
+	mutex_lock(&heap->lock);
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, b);
@@ -839,22 +839,22 @@ static void mobj_gc_incremental_touch_partition(struct kunit *test)
 	mobj_test_put(test, t, a);
 	mobj_test_put(test, t, b);
 
-	mobj_gc_cycle_begin(mdev, 2);
+	mobj_gc_cycle_begin(heap, 2);
 	while (a->gc_state != MOBJ_GC_UNREACHABLE)
-		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(mdev, 1));
-	KUNIT_EXPECT_EQ(test, mdev->cycle.phase,
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(heap, 1));
+	KUNIT_EXPECT_EQ(test, heap->cycle.phase,
 			(unsigned int)MOBJ_GC_PHASE_PARTITION);
 	mobj_test_get(test, t, a);
 	KUNIT_EXPECT_EQ(test, a->gc_state, (u8)MOBJ_GC_REACHABLE);
-	while (!mobj_gc_cycle_step(mdev, 1))
+	while (!mobj_gc_cycle_step(heap, 1))
 		;
-	KUNIT_EXPECT_EQ(test, mdev->cycle.res.collected, 0ULL);
-	KUNIT_EXPECT_EQ(test, mdev->live_objects, 2UL);
+	KUNIT_EXPECT_EQ(test, heap->cycle.res.collected, 0ULL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 2UL);
 	mobj_test_check(test, t);
 
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_collect(mdev, 2, NULL), 2UL);
-	mutex_unlock(&mdev->lock);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 2UL);
+	mutex_unlock(&heap->lock);
 }
 
 static struct kunit_case mobj_gc_cases[] = {

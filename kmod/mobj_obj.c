@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mobj objects: allocation, reference counting, slots and freeing.
+ * mobj objects: allocation, reference counting, slots and freeing, and the
+ * commands that act on one object: NEW, GETREFCOUNT, INFO, DATA_READ,
+ * DATA_WRITE and SLOT_*.
  *
- * Every function here runs under the device's big lock, except the
- * allocation of an object that is not yet in a heap.
+ * The heap functions run under the device's big lock, except the
+ * allocation of an object that is not yet in a heap; the commands take it
+ * themselves, and GETREFCOUNT and INFO read without it (see
+ * mobj_handle_recheck()).
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
-#include <linux/sched/clock.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
 
 #include <kunit/visibility.h>
 
-#include "mobj.h"
+#include "mobj_ioctl.h"
 #include "mobj_trace.h"
 
 static struct kmem_cache *mobj_obj_cache;
@@ -30,55 +32,20 @@ void mobj_obj_cache_destroy(void)
 	kmem_cache_destroy(mobj_obj_cache);
 }
 
-/* Take the big lock, keeping its figures for debugfs. */
-void mobj_lock(struct mobj_dev *mdev)
-{
-	struct mobj_lock_stats *st = &mdev->lockstat;
-	u64 start, now;
-
-	if (mutex_trylock(&mdev->lock)) {
-		now = local_clock();
-	} else {
-		atomic_inc(&mdev->lock_waiters);
-		start = local_clock();
-		mutex_lock(&mdev->lock);
-		now = local_clock();
-		if (atomic_dec_and_test(&mdev->lock_waiters))
-			wake_up_var(&mdev->lock_waiters);
-		st->contended++;
-		if (now > start) {
-			st->wait_ns += now - start;
-			st->wait_max_ns = max(st->wait_max_ns, now - start);
-		}
-	}
-	st->acquisitions++;
-	st->hold_start = now;
-}
-
-void mobj_unlock(struct mobj_dev *mdev)
-{
-	struct mobj_lock_stats *st = &mdev->lockstat;
-	u64 now = local_clock();
-
-	if (now > st->hold_start)
-		st->hold_max_ns = max(st->hold_max_ns, now - st->hold_start);
-	mutex_unlock(&mdev->lock);
-}
-
-void mobj_dev_init(struct mobj_dev *mdev)
+void mobj_heap_init(struct mobj_heap *heap)
 {
 	unsigned int i;
 
-	mutex_init(&mdev->lock);
-	mdev->next_id = 1;
-	xa_init(&mdev->objects);
-	xa_init(&mdev->type_names);
+	mutex_init(&heap->lock);
+	heap->next_id = 1;
+	xa_init(&heap->objects);
+	xa_init(&heap->type_names);
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
-		INIT_LIST_HEAD(&mdev->lists[i]);
-	INIT_LIST_HEAD(&mdev->clients);
-	mobj_gc_init(mdev);
+		INIT_LIST_HEAD(&heap->lists[i]);
+	INIT_LIST_HEAD(&heap->clients);
+	mobj_gc_init(heap);
 }
-EXPORT_SYMBOL_IF_KUNIT(mobj_dev_init);
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_init);
 
 /*
  * Free every object left, at module unload or when a test heap goes away.
@@ -86,35 +53,31 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_dev_init);
  * references all point inside the heap, so each object is freed without
  * touching the others' refcounts.
  */
-void mobj_dev_destroy(struct mobj_dev *mdev)
+void mobj_heap_destroy(struct mobj_heap *heap)
 {
 	struct mobj_obj *obj, *next;
-	unsigned long type;
 	unsigned int i;
-	char *name;
 
-	cancel_work_sync(&mdev->gc_work);
-	mutex_lock(&mdev->lock);
-	WARN_ON(!list_empty(&mdev->clients));
-	WARN_ON(mdev->live_handles);
+	cancel_work_sync(&heap->gc_work);
+	mutex_lock(&heap->lock);
+	WARN_ON(!list_empty(&heap->clients));
+	WARN_ON(heap->live_handles);
 	for (i = 0; i < MOBJ_NR_LISTS; i++) {
-		list_for_each_entry_safe(obj, next, &mdev->lists[i], gc_node) {
-			mobj_list_del(mdev, obj);
+		list_for_each_entry_safe(obj, next, &heap->lists[i], gc_node) {
+			mobj_list_del(heap, obj);
 			obj->nslots = 0;
 			obj->refcount = 0;
-			mobj_obj_destroy(mdev, obj, MOBJ_EVENT_REFCOUNT, 0);
+			mobj_obj_destroy(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
 			cond_resched();
 		}
 	}
-	WARN_ON(mdev->live_objects);
-	WARN_ON(!xa_empty(&mdev->objects));
-	xa_for_each(&mdev->type_names, type, name)
-		kfree(name);
-	xa_destroy(&mdev->type_names);
-	mutex_unlock(&mdev->lock);
-	mutex_destroy(&mdev->lock);
+	WARN_ON(heap->live_objects);
+	WARN_ON(!xa_empty(&heap->objects));
+	mobj_types_destroy(heap);
+	mutex_unlock(&heap->lock);
+	mutex_destroy(&heap->lock);
 }
-EXPORT_SYMBOL_IF_KUNIT(mobj_dev_destroy);
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_destroy);
 
 /*
  * A new object, not yet in any heap, owning @data (kvmalloc'ed, or NULL
@@ -157,51 +120,51 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_quota_put);
  * Put a new object into the heap, charged to @quota.  It starts untracked:
  * with no slot it cannot be part of a cycle.
  */
-int mobj_obj_insert(struct mobj_dev *mdev, struct mobj_obj *obj,
+int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		    struct mobj_quota *quota)
 {
 	int rc;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	if (mdev->live_objects >= mobj_objects_max())
+	if (heap->live_objects >= mobj_objects_max())
 		return -ENOSPC;
 	if (quota->objects >= mobj_client_objects_max())
 		return -EDQUOT;
-	rc = xa_insert(&mdev->objects, mdev->next_id, obj, GFP_KERNEL_ACCOUNT);
+	rc = xa_insert(&heap->objects, heap->next_id, obj, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		return rc;
 
-	obj->id = mdev->next_id++;
+	obj->id = heap->next_id++;
 	obj->quota = quota;
 	quota->objects++;
-	mdev->live_objects++;
+	heap->live_objects++;
 	obj->gen = MOBJ_GEN_UNTRACKED;
-	list_add_tail(&obj->gc_node, &mdev->lists[MOBJ_GEN_UNTRACKED]);
-	mdev->list_count[MOBJ_GEN_UNTRACKED]++;
-	mdev->gen[0].count++;
+	list_add_tail(&obj->gc_node, &heap->lists[MOBJ_GEN_UNTRACKED]);
+	heap->list_count[MOBJ_GEN_UNTRACKED]++;
+	heap->gen[0].count++;
 	trace_obj_new(obj->id, obj->type, obj->data_len);
-	mobj_gc_maybe_queue(mdev);
+	mobj_gc_maybe_queue(heap);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_insert);
 
-void mobj_list_del(struct mobj_dev *mdev, struct mobj_obj *obj)
+void mobj_list_del(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	list_del_init(&obj->gc_node);
-	mdev->list_count[obj->gen]--;
+	heap->list_count[obj->gen]--;
 }
 
-void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
+void mobj_list_move(struct mobj_heap *heap, struct mobj_obj *obj,
 		    unsigned int to)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	list_move_tail(&obj->gc_node, &mdev->lists[to]);
-	mdev->list_count[obj->gen]--;
-	mdev->list_count[to]++;
+	list_move_tail(&obj->gc_node, &heap->lists[to]);
+	heap->list_count[obj->gen]--;
+	heap->list_count[to]++;
 	WRITE_ONCE(obj->gen, to);
 }
 
@@ -210,23 +173,23 @@ void mobj_list_move(struct mobj_dev *mdev, struct mobj_obj *obj,
  * object is never freed, count it for debugfs "stats" and say it once per
  * heap.
  */
-void mobj_refcount_bad(struct mobj_dev *mdev, struct mobj_obj *obj,
+void mobj_refcount_bad(struct mobj_heap *heap, struct mobj_obj *obj,
 		       const char *what)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	WRITE_ONCE(obj->refcount, MOBJ_REFCOUNT_SATURATED);
-	WARN(!mdev->refcount_errors++,
+	WARN(!heap->refcount_errors++,
 	     "mobj: object %llu: refcount %s, saturated (leaking it)\n",
 	     obj->id, what);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_refcount_bad);
 
-void mobj_obj_get(struct mobj_dev *mdev, struct mobj_obj *obj)
+void mobj_obj_get(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	mobj_refcount_inc(mdev, obj);
+	mobj_refcount_inc(heap, obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
 
@@ -259,20 +222,20 @@ static void mobj_obj_notify(struct mobj_obj *obj, u32 reason, u32 generation)
  * Free an object that is off every list, has no referrers and no slots
  * left to drop.
  */
-void mobj_obj_destroy(struct mobj_dev *mdev, struct mobj_obj *obj,
+void mobj_obj_destroy(struct mobj_heap *heap, struct mobj_obj *obj,
 		      u32 reason, u32 generation)
 {
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 	WARN_ON_ONCE(obj->refcount || obj->nslots);
 
 	trace_obj_free(obj->id, obj->type, reason);
 	mobj_obj_notify(obj, reason, generation);
-	xa_erase(&mdev->objects, obj->id);
+	xa_erase(&heap->objects, obj->id);
 	obj->quota->objects--;
 	mobj_quota_put(obj->quota);
-	mdev->live_objects--;
-	if (mdev->gen[0].count)
-		mdev->gen[0].count--;
+	heap->live_objects--;
+	if (heap->gen[0].count)
+		heap->gen[0].count--;
 	kvfree(obj->slots);
 	kvfree(obj->data);
 	kmem_cache_free(mobj_obj_cache, obj);
@@ -283,12 +246,12 @@ void mobj_obj_destroy(struct mobj_dev *mdev, struct mobj_obj *obj,
  * that dies because of them.  Iterative: a chain of a million objects uses
  * no stack, and yields the CPU as it goes.
  */
-void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead)
+void mobj_release_dead(struct mobj_heap *heap, struct list_head *dead)
 {
 	struct mobj_obj *obj, *target;
 	struct mobj_ref *ref;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	while (!list_empty(dead)) {
 		obj = list_first_entry(dead, struct mobj_obj, gc_node);
@@ -298,37 +261,37 @@ void mobj_release_dead(struct mobj_dev *mdev, struct list_head *dead)
 			target = ref->target;
 			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
-			if (mobj_refcount_dec(mdev, target))
+			if (mobj_refcount_dec(heap, target))
 				continue;
-			mobj_list_del(mdev, target);
+			mobj_list_del(heap, target);
 			list_add_tail(&target->gc_node, dead);
 		}
-		mobj_obj_destroy(mdev, obj, MOBJ_EVENT_REFCOUNT, 0);
+		mobj_obj_destroy(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
 		cond_resched();
 	}
 }
 
 /* Drop one reference; at zero the object and what only it held are freed. */
-void mobj_obj_put(struct mobj_dev *mdev, struct mobj_obj *obj)
+void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	LIST_HEAD(dead);
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
-	if (mobj_refcount_dec(mdev, obj))
+	if (mobj_refcount_dec(heap, obj))
 		return;
-	mobj_list_del(mdev, obj);
+	mobj_list_del(heap, obj);
 	list_add(&obj->gc_node, &dead);
-	mobj_release_dead(mdev, &dead);
+	mobj_release_dead(heap, &dead);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_put);
 
-static void mobj_ref_link(struct mobj_dev *mdev, struct mobj_ref *ref,
+static void mobj_ref_link(struct mobj_heap *heap, struct mobj_ref *ref,
 			  struct mobj_obj *owner, struct mobj_obj *target)
 {
 	ref->owner = owner;
 	ref->target = target;
-	mobj_refcount_inc(mdev, target);
+	mobj_refcount_inc(heap, target);
 	list_add_tail(&ref->backref, &target->referrers);
 }
 
@@ -340,13 +303,13 @@ static void mobj_ref_move(struct mobj_ref *to, struct mobj_ref *from)
 	list_replace(&from->backref, &to->backref);
 }
 
-static int mobj_slots_grow(struct mobj_dev *mdev, struct mobj_obj *obj)
+static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	unsigned int max = mobj_slots_max();
 	struct mobj_ref *slots;
 	u32 cap, i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (obj->nslots >= max)
 		return -EFBIG;
@@ -363,38 +326,38 @@ static int mobj_slots_grow(struct mobj_dev *mdev, struct mobj_obj *obj)
 }
 
 /* a.append(b): the first slot makes @obj tracked by the collector. */
-int mobj_slot_append(struct mobj_dev *mdev, struct mobj_obj *obj,
+int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 		     struct mobj_obj *target, u32 *index)
 {
 	int rc;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (obj->nslots >= mobj_slots_max())
 		return -EFBIG;
 	if (obj->nslots == obj->cap) {
-		rc = mobj_slots_grow(mdev, obj);
+		rc = mobj_slots_grow(heap, obj);
 		if (rc)
 			return rc;
 	}
-	mobj_ref_link(mdev, &obj->slots[obj->nslots], obj, target);
+	mobj_ref_link(heap, &obj->slots[obj->nslots], obj, target);
 	trace_slot_set(obj->id, obj->nslots, target->id);
 	*index = obj->nslots;
 	WRITE_ONCE(obj->nslots, obj->nslots + 1);
 	if (obj->gen == MOBJ_GEN_UNTRACKED)
-		mobj_list_move(mdev, obj, MOBJ_GEN0);
+		mobj_list_move(heap, obj, MOBJ_GEN0);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append);
 
 /* a[i] = b: the new reference is taken before the old one is dropped. */
-int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
+int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 		  struct mobj_obj *target)
 {
 	struct mobj_ref *ref;
 	struct mobj_obj *old;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (index >= obj->nslots)
 		return -ERANGE;
@@ -402,20 +365,20 @@ int mobj_slot_set(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index,
 	old = ref->target;
 	trace_slot_clear(obj->id, index, old->id);
 	list_del(&ref->backref);
-	mobj_ref_link(mdev, ref, obj, target);
+	mobj_ref_link(heap, ref, obj, target);
 	trace_slot_set(obj->id, index, target->id);
-	mobj_obj_put(mdev, old);
+	mobj_obj_put(heap, old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_set);
 
 /* del a[i]: later slots move down by one. */
-int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index)
+int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index)
 {
 	struct mobj_obj *old;
 	u32 i;
 
-	lockdep_assert_held(&mdev->lock);
+	lockdep_assert_held(&heap->lock);
 
 	if (index >= obj->nslots)
 		return -ERANGE;
@@ -425,7 +388,281 @@ int mobj_slot_pop(struct mobj_dev *mdev, struct mobj_obj *obj, u32 index)
 	for (i = index; i + 1 < obj->nslots; i++)
 		mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);
 	WRITE_ONCE(obj->nslots, obj->nslots - 1);
-	mobj_obj_put(mdev, old);
+	mobj_obj_put(heap, old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_pop);
+
+/* The commands on objects, their payloads and their slots */
+
+int mobj_ioctl_new(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_new *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	void *data = NULL;
+	int rc;
+
+	if (cmd->data_len > mobj_data_max())
+		return -EMSGSIZE;
+	/* An answer that cannot be written fails before an id is used. */
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+	if (cmd->data_len) {
+		data = mobj_memdup_user(heap, cmd->data, cmd->data_len);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+	obj = mobj_obj_alloc(cmd->type, data, cmd->data_len);
+	if (!obj) {
+		kvfree(data);
+		return -ENOMEM;
+	}
+
+	mobj_lock(heap);
+	rc = mobj_handle_reserve(client, &cmd->handle);
+	if (rc)
+		goto err_unlock;
+	rc = mobj_obj_insert(heap, obj, client->quota);
+	if (rc)
+		goto err_remove_handle;
+	mobj_handle_fill(client, cmd->handle, obj, true);
+	cmd->id = obj->id;
+	mobj_unlock(heap);
+
+	return mobj_respond_handle(ucmd, cmd->handle, obj);
+
+err_remove_handle:
+	mobj_handle_remove(client, cmd->handle);
+err_unlock:
+	mobj_unlock(heap);
+	mobj_obj_free_unpublished(obj);
+	return rc;
+}
+
+int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_getrefcount *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+
+	rcu_read_lock();
+	obj = __mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		cmd->refcount = READ_ONCE(obj->refcount);
+		if (!mobj_handle_recheck(client, cmd->handle, obj))
+			obj = ERR_PTR(-ENOENT);
+	}
+	rcu_read_unlock();
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return mobj_ucmd_respond(ucmd);
+}
+
+static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
+{
+	u32 state = nwatchers ? MOBJ_STATE_WATCHED : 0;
+
+	switch (gen) {
+	case MOBJ_GEN_PERMANENT:
+		state |= MOBJ_STATE_FROZEN;
+		fallthrough;
+	case MOBJ_GEN0:
+	case MOBJ_GEN1:
+	case MOBJ_GEN2:
+		state |= MOBJ_STATE_TRACKED;
+		break;
+	case MOBJ_GEN_GARBAGE:
+		state |= MOBJ_STATE_GARBAGE | MOBJ_STATE_TRACKED;
+		break;
+	}
+	return state;
+}
+
+/* Lock-free, like MOBJ_GETREFCOUNT: each field is one the object had. */
+int mobj_ioctl_info(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_info *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	unsigned int gen;
+
+	rcu_read_lock();
+	obj = __mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		cmd->type = obj->type;
+		cmd->id = obj->id;
+		cmd->refcount = READ_ONCE(obj->refcount);
+		cmd->data_len = READ_ONCE(obj->data_len);
+		cmd->nslots = READ_ONCE(obj->nslots);
+		gen = READ_ONCE(obj->gen);
+		cmd->generation = gen <= MOBJ_GEN_PERMANENT ? gen : 0;
+		cmd->state = mobj_obj_state(gen, READ_ONCE(obj->nwatchers));
+		if (!mobj_handle_recheck(client, cmd->handle, obj))
+			obj = ERR_PTR(-ENOENT);
+	}
+	rcu_read_unlock();
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	return mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_data_read *cmd = ucmd->cmd;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_obj *obj;
+	void *buf = NULL;
+	int rc;
+
+	mobj_lock(heap);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (rc)
+		goto out_unlock;
+	rc = -ERANGE;
+	if (cmd->offset > obj->data_len)
+		goto out_unlock;
+	cmd->len = min(cmd->len, obj->data_len - cmd->offset);
+	cmd->data_len = obj->data_len;
+	rc = 0;
+	if (cmd->len) {
+		buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT);
+		if (buf)
+			memcpy(buf, obj->data + cmd->offset, cmd->len);
+		else
+			rc = -ENOMEM;
+	}
+out_unlock:
+	mobj_unlock(heap);
+	if (rc)
+		return rc;
+
+	if (cmd->len)
+		rc = mobj_copy_to_user(heap, u64_to_user_ptr(cmd->data), buf,
+				       cmd->len);
+	kvfree(buf);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
+{
+	struct mobj_data_write *cmd = ucmd->cmd;
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_obj *obj;
+	void *data = NULL;
+
+	if (cmd->len > mobj_data_max())
+		return -EMSGSIZE;
+	if (cmd->len) {
+		data = mobj_memdup_user(heap, cmd->data, cmd->len);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	mobj_lock(heap);
+	obj = mobj_handle_obj(client, cmd->handle);
+	if (!IS_ERR(obj)) {
+		swap(obj->data, data);
+		WRITE_ONCE(obj->data_len, cmd->len);
+	}
+	mobj_unlock(heap);
+	kvfree(data);
+	return PTR_ERR_OR_ZERO(obj);
+}
+
+/* The slot commands share a struct; each validates the fields it uses. */
+static int mobj_slot_lookup(struct mobj_client *client, struct mobj_slot *cmd,
+			    struct mobj_obj **obj, struct mobj_obj **value)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	*obj = mobj_handle_obj(client, cmd->handle);
+	if (IS_ERR(*obj))
+		return PTR_ERR(*obj);
+	if (!value)
+		return 0;
+	*value = mobj_handle_obj(client, cmd->value);
+	return PTR_ERR_OR_ZERO(*value);
+}
+
+int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *value;
+	int rc;
+
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+
+	mobj_lock(heap);
+	rc = mobj_slot_lookup(client, cmd, &obj, &value);
+	if (!rc)
+		rc = mobj_slot_append(heap, obj, value, &cmd->index);
+	mobj_unlock(heap);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
+}
+
+int mobj_ioctl_slot_set(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *value;
+	int rc;
+
+	mobj_lock(heap);
+	rc = mobj_slot_lookup(client, cmd, &obj, &value);
+	if (!rc)
+		rc = mobj_slot_set(heap, obj, cmd->index, value);
+	mobj_unlock(heap);
+	return rc;
+}
+
+int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj, *target = NULL;
+	int rc;
+
+	mobj_lock(heap);
+	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
+	if (!rc && cmd->index >= obj->nslots)
+		rc = -ERANGE;
+	if (!rc) {
+		target = obj->slots[cmd->index].target;
+		rc = mobj_new_strong_handle(client, target, &cmd->value);
+	}
+	mobj_unlock(heap);
+	if (rc)
+		return rc;
+	return mobj_respond_handle(ucmd, cmd->value, target);
+}
+
+int mobj_ioctl_slot_pop(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_slot *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	int rc;
+
+	if (cmd->value)
+		return -EINVAL;
+
+	mobj_lock(heap);
+	rc = mobj_slot_lookup(client, cmd, &obj, NULL);
+	if (!rc)
+		rc = mobj_slot_pop(heap, obj, cmd->index);
+	mobj_unlock(heap);
+	return rc;
+}

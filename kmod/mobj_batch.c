@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MOBJ_BATCH: an array of operations run in order under one acquisition
+ * of the big lock (see "Batches" in the uapi header).
+ */
+#include <linux/mm.h>
+#include <linux/overflow.h>
+
+#include "mobj_ioctl.h"
+
+/* A batch operand: a handle, or MOBJ_BATCH_RESULT(i) of an earlier entry. */
+static int mobj_batch_operand(struct mobj_batch_op *ops, u32 i, u32 handle,
+			      u32 *out)
+{
+	u32 ref = handle & ~MOBJ_BATCH_RESULT_FLAG;
+
+	if (!(handle & MOBJ_BATCH_RESULT_FLAG)) {
+		*out = handle;
+		return 0;
+	}
+	if (ref >= i || (ops[ref].cmd != MOBJ_CMD_NEW &&
+			 ops[ref].cmd != MOBJ_CMD_DUP &&
+			 ops[ref].cmd != MOBJ_CMD_SLOT_GET))
+		return -EINVAL;
+	*out = ops[ref].result;
+	return 0;
+}
+
+static int mobj_batch_new(struct mobj_client *client, struct mobj_batch_op *op)
+{
+	struct mobj_obj *obj;
+	u32 handle;
+	int rc;
+
+	obj = mobj_obj_alloc(op->handle, NULL, 0);
+	if (!obj)
+		return -ENOMEM;
+	rc = mobj_handle_reserve(client, &handle);
+	if (rc)
+		goto err_free;
+	rc = mobj_obj_insert(client->heap, obj, client->quota);
+	if (rc)
+		goto err_remove_handle;
+	/* Only a complete object is ever behind a handle. */
+	mobj_handle_fill(client, handle, obj, false);
+	op->result = handle;
+	return 0;
+
+err_remove_handle:
+	mobj_handle_remove(client, handle);
+err_free:
+	mobj_obj_free_unpublished(obj);
+	return rc;
+}
+
+/* The commands a batch entry may name. */
+static bool mobj_batch_cmd_ok(u32 cmd)
+{
+	switch (cmd) {
+	case MOBJ_CMD_NEW:
+	case MOBJ_CMD_DUP:
+	case MOBJ_CMD_CLOSE:
+	case MOBJ_CMD_GETREFCOUNT:
+	case MOBJ_CMD_SLOT_APPEND:
+	case MOBJ_CMD_SLOT_SET:
+	case MOBJ_CMD_SLOT_GET:
+	case MOBJ_CMD_SLOT_POP:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * One batch entry, under the lock.  Handles are published at once: the
+ * batch array was checked to be writable before anything ran.
+ */
+static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
+			  u32 i)
+{
+	struct mobj_batch_op *op = &ops[i];
+	struct mobj_heap *heap = client->heap;
+	struct mobj_obj *obj, *value = NULL;
+	u32 handle = 0, val = 0, index;
+	void *entry;
+	int rc;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (op->flags || !mobj_batch_cmd_ok(op->cmd))
+		return -EINVAL;
+	if (op->cmd == MOBJ_CMD_NEW)
+		return op->index || op->value ? -EINVAL :
+		       mobj_batch_new(client, op);
+
+	rc = mobj_batch_operand(ops, i, op->handle, &handle);
+	if (!rc && op->value)
+		rc = mobj_batch_operand(ops, i, op->value, &val);
+	if (rc)
+		return rc;
+	if (op->cmd == MOBJ_CMD_CLOSE) {
+		entry = mobj_handle_entry(client, handle);
+		if (!entry)
+			return -ENOENT;
+		if (op->index || op->value)
+			return -EINVAL;
+		mobj_handle_remove(client, handle);
+		mobj_entry_drop(heap, entry);
+		return 0;
+	}
+	obj = mobj_handle_obj(client, handle);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (op->cmd == MOBJ_CMD_SLOT_APPEND || op->cmd == MOBJ_CMD_SLOT_SET) {
+		value = mobj_handle_obj(client, val);
+		if (IS_ERR(value))
+			return PTR_ERR(value);
+	} else if (op->value) {
+		return -EINVAL;
+	}
+
+	switch (op->cmd) {
+	case MOBJ_CMD_DUP:
+	case MOBJ_CMD_GETREFCOUNT:
+		if (op->index)
+			return -EINVAL;
+		if (op->cmd == MOBJ_CMD_GETREFCOUNT) {
+			op->result = obj->refcount;
+			return 0;
+		}
+		rc = __mobj_new_strong_handle(client, obj, false, &handle);
+		op->result = handle;
+		return rc;
+	case MOBJ_CMD_SLOT_APPEND:
+		return op->index ? -EINVAL :
+		       mobj_slot_append(heap, obj, value, &index);
+	case MOBJ_CMD_SLOT_SET:
+		return mobj_slot_set(heap, obj, op->index, value);
+	case MOBJ_CMD_SLOT_POP:
+		return mobj_slot_pop(heap, obj, op->index);
+	case MOBJ_CMD_SLOT_GET:
+		if (op->index >= obj->nslots)
+			return -ERANGE;
+		rc = __mobj_new_strong_handle(client,
+					      obj->slots[op->index].target,
+					      false, &handle);
+		op->result = handle;
+		return rc;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The results of a batch could not be written back: close the handles its
+ * first @done entries made, whose numbers the caller cannot learn.
+ */
+static void mobj_batch_close_results(struct mobj_client *client,
+				     const struct mobj_batch_op *ops, u32 done)
+{
+	struct mobj_heap *heap = client->heap;
+	void *entry;
+	u32 i;
+
+	lockdep_assert_held(&heap->lock);
+
+	for (i = done; i--;) {
+		if (ops[i].cmd != MOBJ_CMD_NEW && ops[i].cmd != MOBJ_CMD_DUP &&
+		    ops[i].cmd != MOBJ_CMD_SLOT_GET)
+			continue;
+		/* A later entry of the batch may have closed it already. */
+		entry = mobj_handle_entry(client, ops[i].result);
+		if (!entry)
+			continue;
+		mobj_handle_remove(client, ops[i].result);
+		mobj_entry_drop(heap, entry);
+	}
+}
+
+/*
+ * @done is written whenever the batch struct is writable: 0 when the call
+ * failed before the first entry ran (see "Batches" in the uapi header).
+ */
+int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_batch *cmd = ucmd->cmd;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_batch_op *ops = NULL;
+	void __user *uops;
+	size_t bytes;
+	int rc = 0;
+	u32 i;
+
+	if (cmd->flags || !cmd->count || cmd->count > MOBJ_BATCH_MAX) {
+		rc = -EINVAL;
+		goto err_none_ran;
+	}
+	uops = u64_to_user_ptr(cmd->ops);
+	bytes = array_size(cmd->count, sizeof(*ops));
+	ops = mobj_memdup_user(heap, cmd->ops, bytes);
+	if (IS_ERR(ops)) {
+		rc = PTR_ERR(ops);
+		ops = NULL;
+		goto err_none_ran;
+	}
+	/* Nothing may run unless the answers can be written back. */
+	cmd->done = 0;
+	rc = mobj_copy_to_user(heap, uops, ops, bytes);
+	if (!rc)
+		rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		goto err_none_ran;
+
+	mobj_lock(heap);
+	for (i = 0; i < cmd->count; i++) {
+		rc = mobj_batch_one(client, ops, i);
+		ops[i].error = rc;
+		if (rc)
+			break;
+	}
+	mobj_unlock(heap);
+
+	cmd->done = i;
+	if (mobj_copy_to_user(heap, uops, ops,
+			      min(i + 1, cmd->count) * sizeof(*ops))) {
+		rc = -EFAULT;
+		mobj_lock(heap);
+		mobj_batch_close_results(client, ops, i);
+		mobj_unlock(heap);
+	}
+	if (mobj_ucmd_respond(ucmd))
+		rc = -EFAULT;
+	kvfree(ops);
+	return rc;
+
+err_none_ran:
+	cmd->done = 0;
+	mobj_ucmd_respond(ucmd);
+	kvfree(ops);
+	return rc;
+}
+

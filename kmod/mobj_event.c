@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj death notices: the per-client ring of struct mobj_event records,
+ * read() and poll() on the open file, and MOBJ_WATCH, which asks for one.
+ * The ring is allocated by the first WATCH, before the big lock is taken.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "mobj_ioctl.h"
+
+void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev)
+{
+	unsigned int tail;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	if (client->events_count == client->events_max) {
+		client->events_lost++;
+		client->heap->events_dropped++;
+	} else {
+		tail = (client->events_head + client->events_count) %
+		       client->events_max;
+		client->events[tail] = *ev;
+		WRITE_ONCE(client->events_count, client->events_count + 1);
+	}
+	wake_up_interruptible_poll(&client->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static bool mobj_client_readable(struct mobj_client *client)
+{
+	return READ_ONCE(client->events_count) || READ_ONCE(client->events_lost);
+}
+
+/* Move up to @max records into @out; a LOST record follows the queue. */
+static unsigned int mobj_client_take_events(struct mobj_client *client,
+					    struct mobj_event *out,
+					    unsigned int max)
+{
+	unsigned int n = 0;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	while (n < max && client->events_count) {
+		out[n++] = client->events[client->events_head];
+		client->events_head = (client->events_head + 1) %
+				      client->events_max;
+		WRITE_ONCE(client->events_count, client->events_count - 1);
+	}
+	if (n < max && !client->events_count && client->events_lost) {
+		out[n++] = (struct mobj_event) {
+			.reason = MOBJ_EVENT_LOST,
+			.lost = client->events_lost,
+		};
+		WRITE_ONCE(client->events_lost, 0);
+	}
+	return n;
+}
+
+#define MOBJ_READ_BATCH 32
+
+ssize_t mobj_fops_read(struct file *filp, char __user *buf,
+		       size_t count, loff_t *ppos)
+{
+	struct mobj_client *client = filp->private_data;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_event *events;
+	unsigned int n;
+	int rc;
+
+	if (count < sizeof(*events))
+		return -EINVAL;
+	count = min_t(size_t, count / sizeof(*events), MOBJ_READ_BATCH);
+
+	events = kmalloc_array(count, sizeof(*events), GFP_KERNEL);
+	if (!events)
+		return -ENOMEM;
+	for (;;) {
+		mobj_lock(heap);
+		n = mobj_client_take_events(client, events, count);
+		mobj_unlock(heap);
+		if (n)
+			break;
+		rc = -EAGAIN;
+		if (filp->f_flags & O_NONBLOCK)
+			goto out_free;
+		rc = wait_event_interruptible(client->wait,
+					      mobj_client_readable(client));
+		if (rc)
+			goto out_free;
+	}
+	/*
+	 * The records have left the queue: a fault here loses them, as a
+	 * read(2) into a bad buffer loses data on a pipe.
+	 */
+	rc = mobj_copy_to_user(heap, buf, events, n * sizeof(*events));
+out_free:
+	kfree(events);
+	return rc ? rc : n * sizeof(*events);
+}
+
+__poll_t mobj_fops_poll(struct file *filp, poll_table *wait)
+{
+	struct mobj_client *client = filp->private_data;
+
+	poll_wait(filp, &client->wait, wait);
+	return mobj_client_readable(client) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_watch *cmd = ucmd->cmd;
+	struct mobj_event *ring = NULL;
+	struct mobj_watcher *watcher;
+	unsigned int ring_max = 0;
+	struct mobj_obj *obj;
+	int rc = -ENOMEM;
+
+	/* The first watch allocates the ring, before the lock is taken. */
+	watcher = kzalloc(sizeof(*watcher), GFP_KERNEL_ACCOUNT);
+	if (!watcher)
+		goto out_free;
+	if (!READ_ONCE(client->events)) {
+		ring_max = mobj_events_max();
+		ring = kvmalloc_array(ring_max, sizeof(*ring),
+				      GFP_KERNEL_ACCOUNT);
+		if (!ring)
+			goto out_free;
+	}
+
+	mobj_lock(heap);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc) {
+		/* Set once, kept until release: another WATCH may have won. */
+		if (!client->events) {
+			client->events_max = ring_max;
+			WRITE_ONCE(client->events, ring);
+			ring = NULL;
+		}
+		watcher->observer.kind = MOBJ_OBSERVER_WATCH;
+		watcher->observer.obj = obj;
+		watcher->client = client;
+		watcher->cookie = cmd->cookie;
+		list_add_tail(&watcher->observer.node, &obj->observers);
+		list_add_tail(&watcher->client_node, &client->watches);
+		WRITE_ONCE(obj->nwatchers, obj->nwatchers + 1);
+		watcher = NULL;
+	}
+	mobj_unlock(heap);
+out_free:
+	kvfree(ring);
+	kfree(watcher);
+	return rc;
+}
+
+/* At release: forget every death notice @client asked for. */
+void mobj_client_drop_watches(struct mobj_client *client)
+{
+	struct mobj_watcher *watch, *next;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
+		WRITE_ONCE(watch->observer.obj->nwatchers,
+			   watch->observer.obj->nwatchers - 1);
+		list_del(&watch->observer.node);
+		list_del(&watch->client_node);
+		kfree(watch);
+	}
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj handles: each open file's table of small integers, each holding one
+ * strong reference to an object (or a weak one), and the commands that
+ * make and drop them without making objects: DUP and CLOSE.
+ */
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "mobj_ioctl.h"
+
+/* What a published handle holds: NULL when unknown or not yet published. */
+void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
+{
+	void *entry = xa_load(&client->handles, handle);
+
+	if (!entry)
+		return NULL;
+	smp_rmb();	/* the mark is set before the entry is stored */
+	if (xa_get_mark(&client->handles, handle, MOBJ_HANDLE_PENDING))
+		return NULL;
+	return entry;
+}
+
+struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
+				   u32 handle)
+{
+	void *entry = __mobj_handle_entry(client, handle);
+
+	if (!entry)
+		return ERR_PTR(-ENOENT);
+	if (mobj_entry_is_weak(entry))
+		return ERR_PTR(-EINVAL);
+	return entry;
+}
+
+void *mobj_handle_entry(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	return __mobj_handle_entry(client, handle);
+}
+
+/* The object behind a strong handle. */
+struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	return __mobj_handle_obj(client, handle);
+}
+
+/*
+ * Lock-free readers: under rcu_read_lock(), look the object up, read what
+ * is needed, then mobj_handle_recheck().  The object's memory stays an
+ * object (SLAB_TYPESAFE_BY_RCU) but may have been freed and reused; if
+ * the handle still refers to it, nothing was (handle numbers are not
+ * reused), and what was read is a value it had since the lookup.
+ */
+bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
+			 struct mobj_obj *obj)
+{
+	smp_rmb();	/* the fields were read before the handle is checked */
+	return xa_load(&client->handles, handle) == obj;
+}
+
+/* Reserve a handle number: an empty entry that no lookup finds. */
+int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
+{
+	int rc;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	if (client->nhandles >= mobj_client_handles_max())
+		return -EMFILE;
+	rc = xa_alloc_cyclic(&client->handles, handle, NULL,
+			     XA_LIMIT(1, INT_MAX), &client->next_handle,
+			     GFP_KERNEL_ACCOUNT);
+	if (rc < 0)
+		return rc == -EBUSY ? -EMFILE : rc;
+	client->nhandles++;
+	client->heap->live_handles++;
+	return 0;
+}
+
+/*
+ * Store @entry, which holds its reference already, in a reserved handle:
+ * usable at once, or (@pending) after mobj_handle_publish().
+ */
+void mobj_handle_fill(struct mobj_client *client, u32 handle,
+		      void *entry, bool pending)
+{
+	struct xarray *xa = &client->handles;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	xa_lock(xa);
+	if (pending)
+		__xa_set_mark(xa, handle, MOBJ_HANDLE_PENDING);
+	/* Replacing the reserved entry never allocates. */
+	WARN_ON(xa_is_err(__xa_store(xa, handle, entry, GFP_NOWAIT)));
+	xa_unlock(xa);
+}
+
+void mobj_handle_publish(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	xa_clear_mark(&client->handles, handle, MOBJ_HANDLE_PENDING);
+}
+
+/*
+ * Remove a handle from the table, reserved, pending or published; what it
+ * held is the caller's to drop.
+ */
+void mobj_handle_remove(struct mobj_client *client, u32 handle)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	xa_erase(&client->handles, handle);
+	client->nhandles--;
+	client->heap->live_handles--;
+}
+
+/* Drop what a handle held: a strong reference, or a weak one. */
+void mobj_entry_drop(struct mobj_heap *heap, void *entry)
+{
+	struct mobj_observer *ob;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!mobj_entry_is_weak(entry)) {
+		mobj_obj_put(heap, entry);
+		return;
+	}
+	ob = xa_untag_pointer(entry);
+	if (ob->obj)
+		list_del(&ob->node);
+	kfree(ob);
+}
+
+/*
+ * A new strong handle to @obj, for DUP, SLOT_GET, WEAKREF_GET and
+ * GC_GARBAGE: the reference is taken before the handle holds it.
+ */
+int __mobj_new_strong_handle(struct mobj_client *client,
+			     struct mobj_obj *obj, bool pending,
+			     u32 *handle)
+{
+	int rc;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	rc = mobj_handle_reserve(client, handle);
+	if (rc)
+		return rc;
+	mobj_obj_get(client->heap, obj);
+	mobj_handle_fill(client, *handle, obj, pending);
+	return 0;
+}
+
+/* Pending: published by mobj_respond_handle() once the answer is out. */
+int mobj_new_strong_handle(struct mobj_client *client,
+			   struct mobj_obj *obj, u32 *handle)
+{
+	return __mobj_new_strong_handle(client, obj, true, handle);
+}
+
+/*
+ * Reserve, then publish: @handle was reserved and @entry holds a reference
+ * for it.  The answer goes to user space first; only when that worked does
+ * the handle become usable.  Otherwise the handle and its reference go, and
+ * nothing changed.
+ */
+int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle,
+			void *entry)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	int rc;
+
+	rc = mobj_ucmd_respond(ucmd);
+	mobj_lock(heap);
+	if (rc) {
+		mobj_handle_remove(client, handle);
+		mobj_entry_drop(heap, entry);
+	} else {
+		mobj_handle_publish(client, handle);
+	}
+	mobj_unlock(heap);
+	return rc;
+}
+
+int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_dup *cmd = ucmd->cmd;
+	struct mobj_obj *obj;
+	int rc;
+
+	mobj_lock(heap);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc)
+		rc = mobj_new_strong_handle(client, obj, &cmd->new_handle);
+	mobj_unlock(heap);
+	if (rc)
+		return rc;
+	return mobj_respond_handle(ucmd, cmd->new_handle, obj);
+}
+
+int mobj_ioctl_close(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_close *cmd = ucmd->cmd;
+	void *entry;
+	int rc = 0;
+
+	mobj_lock(heap);
+	entry = mobj_handle_entry(client, cmd->handle);
+	if (entry) {
+		mobj_handle_remove(client, cmd->handle);
+		mobj_entry_drop(heap, entry);
+	} else {
+		rc = -ENOENT;
+	}
+	mobj_unlock(heap);
+	return rc;
+}
+
+/* At release: drop every handle of @client, in handle order. */
+void mobj_client_drop_handles(struct mobj_client *client)
+{
+	struct mobj_heap *heap = client->heap;
+	unsigned long index;
+	void *entry;
+
+	lockdep_assert_held(&heap->lock);
+
+	xa_for_each(&client->handles, index, entry) {
+		mobj_entry_drop(heap, entry);
+		client->nhandles--;
+		heap->live_handles--;
+		cond_resched();
+	}
+	WARN_ON(client->nhandles);
+	xa_destroy(&client->handles);
+}

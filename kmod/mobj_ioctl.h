@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mobj's ioctl layer, private to the module: one call (struct mobj_ucmd),
+ * the user-copy helpers, the handle table and every command's handler.
+ * The dispatcher and the command table are in mobj_main.c; each handler
+ * lives in the file of what it acts on:
+ *
+ *   mobj_main.c    QUERY, NOP
+ *   mobj_handle.c  the handle table; DUP, CLOSE
+ *   mobj_obj.c     NEW, GETREFCOUNT, INFO, DATA_READ, DATA_WRITE, SLOT_*
+ *   mobj_gc.c      GC_COLLECT, GC_GET, GC_SET, GC_STATS, GC_FREEZE,
+ *                  GC_GARBAGE
+ *   mobj_ref.c     REFERENTS, REFERRERS, WEAKREF, WEAKREF_GET
+ *   mobj_event.c   the death-notice ring, read() and poll(); WATCH
+ *   mobj_type.c    TYPE_NAME
+ *   mobj_batch.c   BATCH
+ */
+#ifndef _MOBJ_IOCTL_H
+#define _MOBJ_IOCTL_H
+
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "mobj.h"
+
+/**
+ * struct mobj_ucmd - one ioctl call
+ * @client: the caller's open file
+ * @ubuffer: the user's struct
+ * @user_size: its size as the user gave it
+ * @cmd: the kernel's copy, sized for this module's version
+ * @size: sizeof the kernel's struct
+ */
+struct mobj_ucmd {
+	struct mobj_client *client;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+	u32 size;
+};
+
+/*
+ * User memory is touched only through these, and never with the big lock
+ * or gc_mutex held: a copy that faults can wait for as long as user space
+ * likes (userfaultfd, FUSE), and every other client would wait with it.
+ */
+static inline void mobj_assert_unlocked(struct mobj_heap *heap)
+{
+	lockdep_assert_not_held(&heap->lock);
+	lockdep_assert_not_held(&heap->gc_mutex);
+}
+
+static inline int mobj_copy_to_user(struct mobj_heap *heap,
+				    void __user *to, const void *from,
+				    size_t len)
+{
+	mobj_assert_unlocked(heap);
+	return copy_to_user(to, from, len) ? -EFAULT : 0;
+}
+
+void *mobj_memdup_user(struct mobj_heap *heap, u64 uptr, size_t len);
+
+/* Copy the answer back, as much of it as the caller's struct holds. */
+static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
+{
+	return mobj_copy_to_user(ucmd->client->heap, ucmd->ubuffer, ucmd->cmd,
+				 min_t(u32, ucmd->user_size, ucmd->size));
+}
+
+/*
+ * For commands whose effect cannot be undone: write the caller's struct
+ * back unchanged before acting, so that a read-only buffer fails with
+ * -EFAULT while nothing has happened yet.
+ */
+static inline int mobj_ucmd_probe(struct mobj_ucmd *ucmd)
+{
+	return mobj_ucmd_respond(ucmd);
+}
+
+/* The handle table (mobj_handle.c) */
+
+static inline bool mobj_entry_is_weak(void *entry)
+{
+	return xa_pointer_tag(entry) & MOBJ_WEAK_TAG;
+}
+
+void *__mobj_handle_entry(struct mobj_client *client, u32 handle);
+struct mobj_obj *__mobj_handle_obj(struct mobj_client *client, u32 handle);
+void *mobj_handle_entry(struct mobj_client *client, u32 handle);
+struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle);
+bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
+			 struct mobj_obj *obj);
+int mobj_handle_reserve(struct mobj_client *client, u32 *handle);
+void mobj_handle_fill(struct mobj_client *client, u32 handle, void *entry,
+		      bool pending);
+void mobj_handle_publish(struct mobj_client *client, u32 handle);
+void mobj_handle_remove(struct mobj_client *client, u32 handle);
+void mobj_entry_drop(struct mobj_heap *heap, void *entry);
+int __mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
+			     bool pending, u32 *handle);
+int mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
+			   u32 *handle);
+int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry);
+void mobj_client_drop_handles(struct mobj_client *client);
+
+/* Death notices (mobj_event.c) */
+
+ssize_t mobj_fops_read(struct file *filp, char __user *buf, size_t count,
+		       loff_t *ppos);
+__poll_t mobj_fops_poll(struct file *filp, poll_table *wait);
+void mobj_client_drop_watches(struct mobj_client *client);
+
+/* The handlers */
+
+int mobj_ioctl_dup(struct mobj_ucmd *ucmd);
+int mobj_ioctl_close(struct mobj_ucmd *ucmd);
+int mobj_ioctl_new(struct mobj_ucmd *ucmd);
+int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd);
+int mobj_ioctl_info(struct mobj_ucmd *ucmd);
+int mobj_ioctl_data_read(struct mobj_ucmd *ucmd);
+int mobj_ioctl_data_write(struct mobj_ucmd *ucmd);
+int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd);
+int mobj_ioctl_slot_set(struct mobj_ucmd *ucmd);
+int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd);
+int mobj_ioctl_slot_pop(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_set(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_stats(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd);
+int mobj_ioctl_referents(struct mobj_ucmd *ucmd);
+int mobj_ioctl_referrers(struct mobj_ucmd *ucmd);
+int mobj_ioctl_weakref(struct mobj_ucmd *ucmd);
+int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd);
+int mobj_ioctl_watch(struct mobj_ucmd *ucmd);
+int mobj_ioctl_type_name(struct mobj_ucmd *ucmd);
+int mobj_ioctl_batch(struct mobj_ucmd *ucmd);
+
+#endif /* _MOBJ_IOCTL_H */
