@@ -211,6 +211,8 @@ static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
 	cmd->objects_max = mobj_objects_max();
 	cmd->client_objects_max = mobj_client_objects_max();
 	cmd->client_handles_max = mobj_client_handles_max();
+	cmd->event_size = sizeof(struct mobj_event);
+	cmd->batch_op_size = sizeof(struct mobj_batch_op);
 
 	mobj_lock(heap);
 	cmd->live_objects = heap->live_objects;

@@ -71,6 +71,19 @@ TEST_F(core, query_abi)
 	EXPECT_EQ(sizeof(q), q.size);
 	EXPECT_EQ(0, q.flags);
 	EXPECT_EQ(0, q.__reserved);
+	/* The fixed records' sizes, so that they can grow. */
+	EXPECT_EQ(sizeof(struct mobj_event), q.event_size);
+	EXPECT_EQ(sizeof(struct mobj_batch_op), q.batch_op_size);
+	/* A caller of the first version's size gets its part only. */
+	memset(&q, 0xee, sizeof(q));
+	q.size = offsetofend(struct mobj_query, __reserved2);
+	q.flags = 0;
+	q.__reserved = 0;
+	q.__reserved2 = 0;
+	ASSERT_EQ(0, mobj_raw(self->fd, MOBJ_QUERY, &q));
+	EXPECT_EQ(MOBJ_ABI_VERSION, q.abi_version);
+	EXPECT_EQ(0xeeeeeeee, q.event_size);
+	EXPECT_EQ(0xeeeeeeee, q.batch_op_size);
 }
 
 TEST_F(core, query_commands)
@@ -79,7 +92,7 @@ TEST_F(core, query_commands)
 	unsigned int nr;
 
 	ASSERT_EQ(0, mobj_query(self->fd, &q));
-	for (nr = 0; nr < MOBJ_CMD_LAST; nr++) {
+	for (nr = 0; nr < MOBJ_TEST_NR_CMDS; nr++) {
 		if (!mobj_cmd_is_core(&mobj_cmds[nr]))
 			continue;
 		EXPECT_TRUE(q.commands & (1ULL << nr)) {
@@ -87,7 +100,7 @@ TEST_F(core, query_commands)
 		}
 	}
 	/* Nothing this header does not know about. */
-	EXPECT_EQ(0, q.commands & ~((1ULL << MOBJ_CMD_LAST) - 1));
+	EXPECT_EQ(0, q.commands & ~((1ULL << MOBJ_TEST_NR_CMDS) - 1));
 }
 
 TEST_F(core, query_limits)
@@ -779,8 +792,8 @@ TEST_F(core, self_reference_popped)
 TEST_F(core, unknown_ioctl)
 {
 	const unsigned long bad[] = {
-		_IO(MOBJ_TYPE, MOBJ_CMD_LAST),
-		_IO(MOBJ_TYPE, MOBJ_CMD_LAST + 1),
+		_IO(MOBJ_TYPE, MOBJ_TEST_NR_CMDS),
+		_IO(MOBJ_TYPE, MOBJ_TEST_NR_CMDS + 1),
 		_IO(MOBJ_TYPE, 0xff),
 		_IOWR(MOBJ_TYPE, MOBJ_CMD_QUERY, struct mobj_query),
 		_IOR(MOBJ_TYPE, MOBJ_CMD_NOP, struct mobj_nop),

@@ -2233,13 +2233,13 @@ static void do_unknown(struct run *R, const struct op *op)
 
 	switch (op->r[1] % 5) {
 	case 0:
-		ioc = _IO(MOBJ_TYPE, MOBJ_CMD_LAST + op->r[2] % 16);
+		ioc = _IO(MOBJ_TYPE, MOBJ_TEST_NR_CMDS + op->r[2] % 16);
 		break;
 	case 1:
-		ioc = _IO(MOBJ_TYPE + 1, op->r[2] % MOBJ_CMD_LAST);
+		ioc = _IO(MOBJ_TYPE + 1, op->r[2] % MOBJ_TEST_NR_CMDS);
 		break;
 	case 2:
-		ioc = _IOR(MOBJ_TYPE, op->r[2] % MOBJ_CMD_LAST, struct mobj_nop);
+		ioc = _IOR(MOBJ_TYPE, op->r[2] % MOBJ_TEST_NR_CMDS, struct mobj_nop);
 		break;
 	case 3:	/* the struct is not readable */
 		ioc = MOBJ_QUERY;

@@ -104,12 +104,12 @@ TEST_F(gc, query_commands)
 	unsigned int nr;
 
 	ASSERT_EQ(0, mobj_query(self->fd, &q));
-	for (nr = 0; nr < MOBJ_CMD_LAST; nr++) {
+	for (nr = 0; nr < MOBJ_TEST_NR_CMDS; nr++) {
 		EXPECT_TRUE(q.commands & (1ULL << nr)) {
 			TH_LOG("command %u missing from the bitmap", nr);
 		}
 	}
-	EXPECT_EQ((1ULL << MOBJ_CMD_LAST) - 1, q.commands);
+	EXPECT_EQ((1ULL << MOBJ_TEST_NR_CMDS) - 1, q.commands);
 }
 
 /* MOBJ_GC_COLLECT: which shapes are garbage */

@@ -48,6 +48,17 @@
 
 #define U32_NONE 0xffffffffU
 
+#ifndef offsetofend
+#define offsetofend(TYPE, MEMBER) \
+	(offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
+#endif
+
+/*
+ * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_BATCH.  (The
+ * uapi has no "last command": a newer module may have more.)
+ */
+#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_BATCH + 1)
+
 /* Clients a test may open besides its fixture's own. */
 #define MOBJ_EXTRA_FDS 4
 
@@ -449,7 +460,7 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(BATCH, MOBJ_BATCH, mobj_batch, -1, 0),
 };
 
-_Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_CMD_LAST,
+_Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_TEST_NR_CMDS,
 	       "mobj_cmds[] must list every command, in order");
 
 /* mobj_core.c covers these; mobj_gc.c the collector's and the rest. */

@@ -79,6 +79,7 @@ class Query(ctypes.Structure):
         ("live_objects", u64), ("live_handles", u64),
         ("client_objects", u64), ("client_handles", u64),
         ("version", u32), ("__reserved2", u32),
+        ("event_size", u32), ("batch_op_size", u32),
     ]
 
 

@@ -10,7 +10,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define MOBJ_TYPE 0xB8
+/*
+ * The ioctl type, free in Documentation/userspace-api/ioctl/ioctl-number.rst
+ * (0xCF is cifs', 0xDB mwave's; nothing between).  The first ABI used
+ * 0xB8, which the kernel has since given to mshv and Marvell's CN10K DPI.
+ */
+#define MOBJ_TYPE 0xD6
 
 /* Bumped when a command or a field is added; old callers keep working. */
 #define MOBJ_ABI_VERSION 1
@@ -97,7 +102,6 @@ enum {
 	MOBJ_CMD_WEAKREF_GET,
 	MOBJ_CMD_TYPE_NAME,
 	MOBJ_CMD_BATCH,
-	MOBJ_CMD_LAST,
 };
 
 /**
@@ -118,6 +122,10 @@ enum {
  * @client_handles: out, handles held by this client
  * @version: out, the module's release, major << 16 | minor << 8 | patch
  * @__reserved2: must be 0
+ * @event_size: out, sizeof(struct mobj_event) in this module: read()
+ *	returns whole records of this size (later modules may grow them)
+ * @batch_op_size: out, sizeof(struct mobj_batch_op) in this module, the
+ *	stride of MOBJ_BATCH's array
  */
 struct mobj_query {
 	__u32 size;
@@ -136,6 +144,8 @@ struct mobj_query {
 	__aligned_u64 client_handles;
 	__u32 version;
 	__u32 __reserved2;
+	__u32 event_size;
+	__u32 batch_op_size;
 };
 
 #define MOBJ_QUERY _IO(MOBJ_TYPE, MOBJ_CMD_QUERY)
