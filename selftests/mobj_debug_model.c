@@ -2288,6 +2288,20 @@ static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
 	__u32 h, v = 0;
 	struct hent e;
 
+	/* The command is checked before its operands. */
+	switch (b->cmd) {
+	case MOBJ_CMD_NEW:
+	case MOBJ_CMD_DUP:
+	case MOBJ_CMD_CLOSE:
+	case MOBJ_CMD_GETREFCOUNT:
+	case MOBJ_CMD_SLOT_APPEND:
+	case MOBJ_CMD_SLOT_SET:
+	case MOBJ_CMD_SLOT_GET:
+	case MOBJ_CMD_SLOT_POP:
+		break;
+	default:
+		return -EINVAL;
+	}
 	if (b->flags)
 		return -EINVAL;
 	if (b->cmd == MOBJ_CMD_NEW) {
