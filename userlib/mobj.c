@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -42,11 +44,57 @@ int mobj_close_dev(int fd)
 	return close(fd) < 0 ? -errno : 0;
 }
 
-int mobj_query(int fd, struct mobj_query *query)
+/*
+ * The caller's structs cross into the library at the caller's size, which
+ * the inline wrappers in <mobj.h> pass in: a program built against older
+ * headers gets, and gives, the part of a struct it knows, never more.
+ * Output: the library's struct is filled, then copied out up to @size,
+ * zeros past the library's end.  Input: the caller's bytes past the
+ * library's end must be zero (-E2BIG), as the kernel does it.
+ */
+static int mobj_out(void *dst, size_t size, const void *src, size_t len,
+		    size_t min)
 {
-	memset(query, 0, sizeof(*query));
-	query->size = sizeof(*query);
-	return mobj_ioctl(fd, MOBJ_QUERY, query);
+	if (size < min)
+		return -EINVAL;
+	memcpy(dst, src, size < len ? size : len);
+	if (size > len)
+		memset((char *)dst + len, 0, size - len);
+	/* Every struct starts with its size: the caller's. */
+	*(__u32 *)dst = size;
+	return 0;
+}
+
+static int mobj_in(void *dst, size_t len, const void *src, size_t size,
+		   size_t min)
+{
+	const char *tail = (const char *)src + len;
+
+	if (size < min)
+		return -EINVAL;
+	memset(dst, 0, len);
+	memcpy(dst, src, size < len ? size : len);
+	for (; size > len; size--)
+		if (tail[size - len - 1])
+			return -E2BIG;
+	*(__u32 *)dst = len;
+	return 0;
+}
+
+/* The size of @type's first version, which ended with @member. */
+#define MOBJ_MIN_SIZE(type, member) \
+	(offsetof(struct type, member) + sizeof(((struct type *)0)->member))
+
+int mobj_query_sized(int fd, struct mobj_query *query, size_t size)
+{
+	struct mobj_query q = { .size = sizeof(q) };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_QUERY, &q);
+	if (ret)
+		return ret;
+	return mobj_out(query, size, &q, sizeof(q),
+			MOBJ_MIN_SIZE(mobj_query, __reserved2));
 }
 
 int mobj_version(void)
@@ -112,12 +160,17 @@ int mobj_getrefcount(int fd, __u32 handle, __u64 *refcount)
 	return 0;
 }
 
-int mobj_info(int fd, __u32 handle, struct mobj_info *info)
+int mobj_info_sized(int fd, __u32 handle, struct mobj_info *info,
+		    size_t size)
 {
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
-	info->handle = handle;
-	return mobj_ioctl(fd, MOBJ_INFO, info);
+	struct mobj_info in = { .size = sizeof(in), .handle = handle };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_INFO, &in);
+	if (ret)
+		return ret;
+	return mobj_out(info, size, &in, sizeof(in),
+			MOBJ_MIN_SIZE(mobj_info, state));
 }
 
 int mobj_data_read(int fd, __u32 handle, __u32 offset, void *buf, __u32 len,
@@ -208,7 +261,8 @@ int mobj_pop(int fd, __u32 handle, __u32 index)
 	return mobj_ioctl(fd, MOBJ_SLOT_POP, &cmd);
 }
 
-int mobj_gc_collect(int fd, __u32 generation, struct mobj_gc_collect *out)
+int mobj_gc_collect_sized(int fd, __u32 generation,
+			  struct mobj_gc_collect *out, size_t size)
 {
 	struct mobj_gc_collect cmd = {
 		.size = sizeof(cmd),
@@ -216,26 +270,37 @@ int mobj_gc_collect(int fd, __u32 generation, struct mobj_gc_collect *out)
 	};
 	int ret;
 
+	if (out && size < MOBJ_MIN_SIZE(mobj_gc_collect, duration_ns))
+		return -EINVAL;
 	ret = mobj_ioctl(fd, MOBJ_GC_COLLECT, &cmd);
 	if (ret)
 		return ret;
 	if (out)
-		*out = cmd;
+		mobj_out(out, size, &cmd, sizeof(cmd), 0);
 	return clamp_int(cmd.collected);
 }
 
-int mobj_gc_get(int fd, struct mobj_gc_state *state)
+int mobj_gc_get_sized(int fd, struct mobj_gc_state *state, size_t size)
 {
-	memset(state, 0, sizeof(*state));
-	state->size = sizeof(*state);
-	return mobj_ioctl(fd, MOBJ_GC_GET, state);
+	struct mobj_gc_state st = { .size = sizeof(st) };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_GC_GET, &st);
+	if (ret)
+		return ret;
+	return mobj_out(state, size, &st, sizeof(st),
+			MOBJ_MIN_SIZE(mobj_gc_state, garbage_count));
 }
 
-int mobj_gc_set(int fd, const struct mobj_gc_set *set)
+int mobj_gc_set_sized(int fd, const struct mobj_gc_set *set, size_t size)
 {
-	struct mobj_gc_set cmd = *set;
+	struct mobj_gc_set cmd;
+	int ret;
 
-	cmd.size = sizeof(cmd);
+	ret = mobj_in(&cmd, sizeof(cmd), set, size,
+		      MOBJ_MIN_SIZE(mobj_gc_set, __reserved));
+	if (ret)
+		return ret;
 	return mobj_ioctl(fd, MOBJ_GC_SET, &cmd);
 }
 
@@ -329,11 +394,17 @@ int mobj_gc_set_debug(int fd, __u32 debug)
 	return mobj_ioctl(fd, MOBJ_GC_SET, &cmd);
 }
 
-int mobj_gc_get_stats(int fd, struct mobj_gc_stats *stats)
+int mobj_gc_get_stats_sized(int fd, struct mobj_gc_stats *stats,
+			    size_t size)
 {
-	memset(stats, 0, sizeof(*stats));
-	stats->size = sizeof(*stats);
-	return mobj_ioctl(fd, MOBJ_GC_STATS, stats);
+	struct mobj_gc_stats st = { .size = sizeof(st) };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_GC_STATS, &st);
+	if (ret)
+		return ret;
+	return mobj_out(stats, size, &st, sizeof(st),
+			MOBJ_MIN_SIZE(mobj_gc_stats, gen));
 }
 
 static int mobj_gc_freeze_flags(int fd, __u32 flags, __u64 *moved)
@@ -509,7 +580,8 @@ int mobj_type_name_get(int fd, __u32 type, char *name, size_t len)
 	return (int)n;
 }
 
-int mobj_batch(int fd, struct mobj_batch_op *ops, __u32 count, __u32 *done)
+static int mobj_batch_run(int fd, struct mobj_batch_op *ops, __u32 count,
+			  __u32 *done)
 {
 	struct mobj_batch cmd = {
 		.size = sizeof(cmd),
@@ -518,9 +590,114 @@ int mobj_batch(int fd, struct mobj_batch_op *ops, __u32 count, __u32 *done)
 	};
 	int ret;
 
-	/* The kernel writes @done back whenever entries ran; 0 otherwise. */
+	/* The kernel writes @done back whenever the struct is writable. */
 	ret = mobj_ioctl(fd, MOBJ_BATCH, &cmd);
 	if (done)
 		*done = cmd.done;
 	return ret;
 }
+
+/*
+ * @ops is an array of @op_size-byte entries, the caller's sizeof(struct
+ * mobj_batch_op); when that is not the library's, the entries are
+ * converted through a copy of the library's size.
+ */
+int mobj_batch_sized(int fd, struct mobj_batch_op *ops, __u32 count,
+		     size_t op_size, __u32 *done)
+{
+	const size_t ours = sizeof(struct mobj_batch_op);
+	struct mobj_batch_op *copy;
+	char *p = (char *)ops;
+	__u32 i;
+	int ret;
+
+	if (op_size == ours)
+		return mobj_batch_run(fd, ops, count, done);
+	if (op_size < MOBJ_MIN_SIZE(mobj_batch_op, result))
+		return -EINVAL;
+	if (count > MOBJ_BATCH_MAX)
+		return mobj_batch_run(fd, NULL, count, done);
+	copy = calloc(count ? count : 1, ours);
+	if (!copy)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		ret = mobj_in(&copy[i], ours, p + i * op_size, op_size, 0);
+		if (ret)
+			goto out;
+	}
+	ret = mobj_batch_run(fd, copy, count, done);
+	for (i = 0; i < count; i++)
+		memcpy(p + i * op_size, &copy[i], op_size < ours ? op_size : ours);
+out:
+	free(copy);
+	return ret;
+}
+
+/*
+ * LIBMOBJ_1.0 took these structs at the library's size.  Programs linked
+ * against it keep working: their calls arrive here, with the sizes the
+ * structs had in 1.0.
+ */
+#define MOBJ_COMPAT_1_0(name) \
+	__asm__(".symver " #name "_1_0, " #name "@LIBMOBJ_1.0")
+
+int mobj_query_1_0(int fd, struct mobj_query *query);
+int mobj_query_1_0(int fd, struct mobj_query *query)
+{
+	return mobj_query_sized(fd, query,
+				MOBJ_MIN_SIZE(mobj_query, __reserved2));
+}
+MOBJ_COMPAT_1_0(mobj_query);
+
+int mobj_info_1_0(int fd, __u32 handle, struct mobj_info *info);
+int mobj_info_1_0(int fd, __u32 handle, struct mobj_info *info)
+{
+	return mobj_info_sized(fd, handle, info,
+			       MOBJ_MIN_SIZE(mobj_info, state));
+}
+MOBJ_COMPAT_1_0(mobj_info);
+
+int mobj_gc_collect_1_0(int fd, __u32 generation,
+			struct mobj_gc_collect *out);
+int mobj_gc_collect_1_0(int fd, __u32 generation,
+			struct mobj_gc_collect *out)
+{
+	return mobj_gc_collect_sized(fd, generation, out,
+				     MOBJ_MIN_SIZE(mobj_gc_collect,
+						   duration_ns));
+}
+MOBJ_COMPAT_1_0(mobj_gc_collect);
+
+int mobj_gc_get_1_0(int fd, struct mobj_gc_state *state);
+int mobj_gc_get_1_0(int fd, struct mobj_gc_state *state)
+{
+	return mobj_gc_get_sized(fd, state,
+				 MOBJ_MIN_SIZE(mobj_gc_state, garbage_count));
+}
+MOBJ_COMPAT_1_0(mobj_gc_get);
+
+int mobj_gc_set_1_0(int fd, const struct mobj_gc_set *set);
+int mobj_gc_set_1_0(int fd, const struct mobj_gc_set *set)
+{
+	return mobj_gc_set_sized(fd, set,
+				 MOBJ_MIN_SIZE(mobj_gc_set, __reserved));
+}
+MOBJ_COMPAT_1_0(mobj_gc_set);
+
+int mobj_gc_get_stats_1_0(int fd, struct mobj_gc_stats *stats);
+int mobj_gc_get_stats_1_0(int fd, struct mobj_gc_stats *stats)
+{
+	return mobj_gc_get_stats_sized(fd, stats,
+				       MOBJ_MIN_SIZE(mobj_gc_stats, gen));
+}
+MOBJ_COMPAT_1_0(mobj_gc_get_stats);
+
+int mobj_batch_1_0(int fd, struct mobj_batch_op *ops, __u32 count,
+		   __u32 *done);
+int mobj_batch_1_0(int fd, struct mobj_batch_op *ops, __u32 count,
+		   __u32 *done)
+{
+	return mobj_batch_sized(fd, ops, count,
+				MOBJ_MIN_SIZE(mobj_batch_op, result), done);
+}
+MOBJ_COMPAT_1_0(mobj_batch);

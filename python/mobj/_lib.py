@@ -151,26 +151,26 @@ P = ctypes.POINTER
 _PROTOTYPES = {
     "mobj_open_path": [ctypes.c_char_p],
     "mobj_close_dev": [ctypes.c_int],
-    "mobj_query": [ctypes.c_int, P(Query)],
+    "mobj_query_sized": [ctypes.c_int, P(Query), ctypes.c_size_t],
     "mobj_new": [ctypes.c_int, u32, ctypes.c_void_p, u32, P(u32), P(u64)],
     "mobj_dup": [ctypes.c_int, u32, P(u32)],
     "mobj_close": [ctypes.c_int, u32],
     "mobj_getrefcount": [ctypes.c_int, u32, P(u64)],
-    "mobj_info": [ctypes.c_int, u32, P(Info)],
+    "mobj_info_sized": [ctypes.c_int, u32, P(Info), ctypes.c_size_t],
     "mobj_data_read": [ctypes.c_int, u32, u32, ctypes.c_void_p, u32, P(u32)],
     "mobj_data_write": [ctypes.c_int, u32, ctypes.c_void_p, u32],
     "mobj_append": [ctypes.c_int, u32, u32, P(u32)],
     "mobj_set": [ctypes.c_int, u32, u32, u32],
     "mobj_get": [ctypes.c_int, u32, u32, P(u32)],
     "mobj_pop": [ctypes.c_int, u32, u32],
-    "mobj_gc_collect": [ctypes.c_int, u32, P(GcCollect)],
-    "mobj_gc_get": [ctypes.c_int, P(GcState)],
+    "mobj_gc_collect_sized": [ctypes.c_int, u32, P(GcCollect), ctypes.c_size_t],
+    "mobj_gc_get_sized": [ctypes.c_int, P(GcState), ctypes.c_size_t],
     "mobj_gc_enable": [ctypes.c_int],
     "mobj_gc_disable": [ctypes.c_int],
     "mobj_gc_isenabled": [ctypes.c_int],
     "mobj_gc_set_threshold": [ctypes.c_int, u32, u32, u32],
     "mobj_gc_set_debug": [ctypes.c_int, u32],
-    "mobj_gc_get_stats": [ctypes.c_int, P(GcStats)],
+    "mobj_gc_get_stats_sized": [ctypes.c_int, P(GcStats), ctypes.c_size_t],
     "mobj_gc_freeze": [ctypes.c_int, P(u64)],
     "mobj_gc_unfreeze": [ctypes.c_int, P(u64)],
     "mobj_gc_garbage": [ctypes.c_int, P(u32), u32, u32, P(u32)],
@@ -265,9 +265,24 @@ def lib():
     return _lib
 
 
+# libmobj's functions on structs that may grow are inline wrappers in C
+# that pass the caller's sizeof to a _sized twin: do the same here.
+_SIZED = {
+    "mobj_query": Query,
+    "mobj_info": Info,
+    "mobj_gc_collect": GcCollect,
+    "mobj_gc_get": GcState,
+    "mobj_gc_get_stats": GcStats,
+}
+
+
 def call(name, *args):
     """Call libmobj function ``name``; raise on a negative return."""
-    ret = getattr(lib(), name)(*args)
+    if name in _SIZED:
+        ret = getattr(lib(), name + "_sized")(
+            *args, ctypes.sizeof(_SIZED[name]))
+    else:
+        ret = getattr(lib(), name)(*args)
     if ret < 0:
         raise error_from_errno(-ret, _COMMAND.get(name, name))
     return ret

@@ -33,7 +33,19 @@ int mobj_close_dev(int fd);
  */
 int mobj_version(void);
 
-int mobj_query(int fd, struct mobj_query *query);
+/*
+ * Structs that may grow cross into the library at the caller's size:
+ * each such function is an inline wrapper that passes sizeof(*struct) to
+ * its _sized twin, so that a program built against older headers is never
+ * written past its own struct (see libmobj(3)).
+ */
+int mobj_query_sized(int fd, struct mobj_query *query, size_t size);
+
+static inline int mobj_query(int fd, struct mobj_query *query)
+{
+	return mobj_query_sized(fd, query, sizeof(*query));
+}
+
 int mobj_nop(int fd);
 
 /* Objects and handles. */
@@ -42,7 +54,13 @@ int mobj_new(int fd, __u32 type, const void *data, __u32 len,
 int mobj_dup(int fd, __u32 handle, __u32 *new_handle);
 int mobj_close(int fd, __u32 handle);
 int mobj_getrefcount(int fd, __u32 handle, __u64 *refcount);
-int mobj_info(int fd, __u32 handle, struct mobj_info *info);
+int mobj_info_sized(int fd, __u32 handle, struct mobj_info *info,
+		    size_t size);
+
+static inline int mobj_info(int fd, __u32 handle, struct mobj_info *info)
+{
+	return mobj_info_sized(fd, handle, info, sizeof(*info));
+}
 
 /* Payload.  mobj_data_read() returns the number of bytes copied. */
 int mobj_data_read(int fd, __u32 handle, __u32 offset, void *buf, __u32 len,
@@ -59,9 +77,27 @@ int mobj_pop(int fd, __u32 handle, __u32 index);
  * The cycle collector.  mobj_gc_collect() returns the number of objects
  * collected; @out, when not NULL, gets the whole result.
  */
-int mobj_gc_collect(int fd, __u32 generation, struct mobj_gc_collect *out);
-int mobj_gc_get(int fd, struct mobj_gc_state *state);
-int mobj_gc_set(int fd, const struct mobj_gc_set *set);
+int mobj_gc_collect_sized(int fd, __u32 generation,
+			  struct mobj_gc_collect *out, size_t size);
+int mobj_gc_get_sized(int fd, struct mobj_gc_state *state, size_t size);
+int mobj_gc_set_sized(int fd, const struct mobj_gc_set *set, size_t size);
+
+static inline int mobj_gc_collect(int fd, __u32 generation,
+				  struct mobj_gc_collect *out)
+{
+	return mobj_gc_collect_sized(fd, generation, out, sizeof(*out));
+}
+
+static inline int mobj_gc_get(int fd, struct mobj_gc_state *state)
+{
+	return mobj_gc_get_sized(fd, state, sizeof(*state));
+}
+
+static inline int mobj_gc_set(int fd, const struct mobj_gc_set *set)
+{
+	return mobj_gc_set_sized(fd, set, sizeof(*set));
+}
+
 int mobj_gc_enable(int fd);
 int mobj_gc_disable(int fd);
 int mobj_gc_isenabled(int fd);
@@ -71,7 +107,14 @@ int mobj_gc_set_threshold(int fd, __u32 threshold0, __u32 threshold1,
 int mobj_gc_get_count(int fd, __u64 count[MOBJ_GC_GENERATIONS]);
 int mobj_gc_get_debug(int fd);
 int mobj_gc_set_debug(int fd, __u32 debug);
-int mobj_gc_get_stats(int fd, struct mobj_gc_stats *stats);
+int mobj_gc_get_stats_sized(int fd, struct mobj_gc_stats *stats,
+			    size_t size);
+
+static inline int mobj_gc_get_stats(int fd, struct mobj_gc_stats *stats)
+{
+	return mobj_gc_get_stats_sized(fd, stats, sizeof(*stats));
+}
+
 int mobj_gc_freeze(int fd, __u64 *moved);
 int mobj_gc_unfreeze(int fd, __u64 *moved);
 int mobj_gc_get_freeze_count(int fd, __u64 *count);
@@ -104,7 +147,14 @@ int mobj_type_name_get(int fd, __u32 type, char *name, size_t len);
  * failing entry's -errno; @done (may be NULL) gets the number of entries
  * that completed.
  */
-int mobj_batch(int fd, struct mobj_batch_op *ops, __u32 count, __u32 *done);
+int mobj_batch_sized(int fd, struct mobj_batch_op *ops, __u32 count,
+		     size_t op_size, __u32 *done);
+
+static inline int mobj_batch(int fd, struct mobj_batch_op *ops, __u32 count,
+			     __u32 *done)
+{
+	return mobj_batch_sized(fd, ops, count, sizeof(*ops), done);
+}
 
 #ifdef __cplusplus
 }
