@@ -548,28 +548,7 @@ static void probe_add(struct scene *s, __u32 h)
 /* The device as every scene starts: no garbage, nothing frozen, gc off. */
 static int device_reset(int fd)
 {
-	struct mobj_gc_set set = {
-		.size = sizeof(set),
-		.flags = MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
-			 MOBJ_GC_SET_THRESHOLD,
-		.enabled = 0,
-		.debug = 0,
-		.threshold = { 2000, 10, 10 },
-	};
-	int ret;
-
-	ret = mobj_raw(fd, MOBJ_GC_SET, &set);
-	if (!ret)
-		ret = mobj_gc_unfreeze(fd, NULL);
-	if (!ret) {
-		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
-		ret = ret < 0 ? ret : 0;
-	}
-	if (!ret) {
-		ret = mobj_gc_collect(fd, 2, NULL);
-		ret = ret < 0 ? ret : 0;
-	}
-	return ret;
+	return mobj_gc_reset(fd, 2000);
 }
 
 /* Statistics are counted from the start of each scene. */
@@ -1104,27 +1083,24 @@ static void env_setup(struct __test_metadata *_metadata, struct fault_env *e)
 	e->ready = true;
 }
 
+/* After the scenes: gc reset, no type name left. */
+static int device_unname(int fd)
+{
+	int ret = device_reset(fd);
+
+	if (!ret)
+		ret = type_name(fd, T_A, "", 0);
+	return ret ? ret : type_name(fd, T_NEW, "", 0);
+}
+
 static void env_teardown(struct __test_metadata *_metadata,
 			 struct fault_env *e)
 {
-	struct mobj_counts now;
-	int fd;
-
 	nth_restore(&e->nth);
 	EXPECT_EQ(0, mobj_params_restore(&e->params));
 	if (!e->ready)
 		return;
-	fd = mobj_open();
-	EXPECT_LE(0, fd);
-	if (fd < 0)
-		return;
-	EXPECT_EQ(0, device_reset(fd));
-	EXPECT_EQ(0, type_name(fd, T_A, "", 0));
-	EXPECT_EQ(0, type_name(fd, T_NEW, "", 0));
-	EXPECT_EQ(0, mobj_counts(fd, &now));
-	EXPECT_EQ(e->base.live_objects, now.live_objects);
-	EXPECT_EQ(e->base.live_handles, now.live_handles);
-	close(fd);
+	mobj_teardown_base(_metadata, &e->base, device_unname);
 }
 
 FIXTURE(fault) {

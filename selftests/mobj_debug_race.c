@@ -129,18 +129,7 @@ static int device_settle(int fd)
 {
 	int ret;
 
-	ret = gc_set(fd, MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_DEBUG |
-		     MOBJ_GC_SET_THRESHOLD, 0, 0, 2000, 10, 10);
-	if (!ret)
-		ret = mobj_gc_unfreeze(fd, NULL);
-	if (!ret) {
-		ret = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
-		ret = ret < 0 ? ret : 0;
-	}
-	if (!ret) {
-		ret = mobj_gc_collect(fd, 2, NULL);
-		ret = ret < 0 ? ret : 0;
-	}
+	ret = mobj_gc_reset(fd, 2000);
 	if (!ret)
 		ret = mobj_gc_enable(fd);
 	return ret;

@@ -911,6 +911,21 @@ static inline int mobj_gc_clean(int fd)
 }
 
 /*
+ * The collector in a known state: off, no debug flags, thresholds @t0,
+ * 10, 10, nothing frozen, no saved garbage, no cycle left.
+ */
+static inline int mobj_gc_reset(int fd, __u32 t0)
+{
+	const __u32 t[MOBJ_GC_GENERATIONS] = { t0, 10, 10 };
+	int ret;
+
+	ret = mobj_gc_apply(fd, 0, 0, t);
+	if (!ret)
+		ret = mobj_gc_unfreeze(fd, NULL);
+	return ret ? ret : mobj_gc_clean(fd);
+}
+
+/*
  * The fixture base of the core, collector and hardening tests: the
  * client under test, up to MOBJ_EXTRA_FDS more (closed by the teardown
  * when the test does not), the counters to come back to and the module
@@ -977,6 +992,29 @@ static inline int mobj_extra_close(int *extra, int fd)
 	ASSERT_EQ(0, mobj_counts(__fd, base)); \
 	close(__fd); \
 } while (0)
+
+/*
+ * The end of a teardown: from a client of its own, run @settle (which may
+ * be NULL) and check that the device has the objects and handles it had
+ * before the test.
+ */
+static inline void mobj_teardown_base(struct __test_metadata *_metadata,
+				      const struct mobj_counts *base,
+				      int (*settle)(int fd))
+{
+	struct mobj_counts now;
+	int fd = mobj_open();
+
+	EXPECT_LE(0, fd);
+	if (fd < 0)
+		return;
+	if (settle)
+		EXPECT_EQ(0, settle(fd));
+	EXPECT_EQ(0, mobj_counts(fd, &now));
+	EXPECT_EQ(base->live_objects, now.live_objects);
+	EXPECT_EQ(base->live_handles, now.live_handles);
+	close(fd);
+}
 
 /*
  * The common teardown: close the extra clients, put the parameters back,

@@ -48,7 +48,41 @@ CollectResult = collections.namedtuple(
 _READ_BATCH = 32
 
 
-class Object:
+class _Closable:
+    """Closed by close(), by a with block, or when dropped."""
+
+    __slots__ = ()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Handle(_Closable):
+    """What a strong and a weak handle share: closing, once."""
+
+    __slots__ = ()
+
+    @property
+    def closed(self):
+        return not self._handle or self._heap.closed
+
+    def close(self):
+        """Drop this handle and its reference (DECREF).  Idempotent."""
+        handle, self._handle = self._handle, 0
+        if handle and not self._heap.closed:
+            call("mobj_close", self._heap._fd, handle)
+
+
+class Object(_Handle):
     """A handle to one object on a Heap: a list of slots plus a payload.
 
     ``a.append(b)``, ``a[i]`` (a new handle), ``a[i] = b``, ``del a[i]``,
@@ -74,33 +108,11 @@ class Object:
         """The handle number, meaningful only in this heap's open file."""
         return self._h()
 
-    @property
-    def closed(self):
-        return not self._handle or self._heap.closed
-
     def _h(self):
         if not self._handle:
             raise ValueError("operation on a closed mobj handle")
         self._heap._check_open()
         return self._handle
-
-    def close(self):
-        """Drop this handle and its reference (DECREF).  Idempotent."""
-        handle, self._handle = self._handle, 0
-        if handle and not self._heap.closed:
-            call("mobj_close", self._heap._fd, handle)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def dup(self):
         """A second handle to the same object (INCREF)."""
@@ -264,7 +276,7 @@ class Object:
             self._handle, self._id if self._id is not None else "?")
 
 
-class WeakRef:
+class WeakRef(_Handle):
     """A weak handle: calling it gives a new Object, or None once dead."""
 
     __slots__ = ("_heap", "_handle", "id", "__weakref__")
@@ -273,10 +285,6 @@ class WeakRef:
         self._heap = heap
         self._handle = handle
         self.id = id
-
-    @property
-    def closed(self):
-        return not self._handle or self._heap.closed
 
     def __call__(self):
         if not self._handle:
@@ -298,23 +306,6 @@ class WeakRef:
             return False
         obj.close()
         return True
-
-    def close(self):
-        handle, self._handle = self._handle, 0
-        if handle and not self._heap.closed:
-            call("mobj_close", self._heap._fd, handle)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<mobj.WeakRef handle=%d id=%s>" % (self._handle, self.id)
@@ -446,7 +437,7 @@ class GC:
             obj.close()
 
 
-class Heap:
+class Heap(_Closable):
     """An open /dev/mobj: one client, with its own handles and events.
 
     Use it as a context manager; closing it drops every handle it holds.
@@ -496,18 +487,6 @@ class Heap:
                 target.cancel()
         self._watchers.clear()
         call("mobj_close_dev", fd)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<mobj.Heap %s%s>" % (self.path, " (closed)"
