@@ -241,7 +241,7 @@ struct mobj_lock_stats {
  * @clients: the open files
  * @next_client_id: id of the next client, for tracing
  * @objects: id -> struct mobj_obj *, every live object
- * @type_names: type tag -> name (char *), MOBJ_TYPE_NAME
+ * @type_names: type tag -> its name and owner (mobj_type.c)
  * @ntype_names: entries in @type_names
  * @events_dropped: death notices dropped because a queue was full
  * @refcount_errors: refcounts that would have wrapped (saturated instead)
@@ -529,6 +529,6 @@ void mobj_gc_cycle_begin(struct mobj_heap *heap, unsigned int generation);
 bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget);
 unsigned long mobj_gc_freeze(struct mobj_heap *heap);
 unsigned long mobj_gc_unfreeze(struct mobj_heap *heap);
-void mobj_gc_garbage_clear(struct mobj_heap *heap);
+void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota);
 
 #endif /* _MOBJ_H */

@@ -33,6 +33,7 @@
  * which the next one collects.  From then on nothing can reach the garbage
  * (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further steps.
  */
+#include <linux/capability.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/wait_bit.h>
@@ -574,20 +575,39 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
 /*
  * del gc.garbage[:]: the list drops its references.  Objects nobody took a
  * handle to are unreachable again and are freed now, by a collection of
- * the garbage list alone; the others join generation 2.  No collection may
- * be under way (the caller holds gc_mutex, or owns the heap).
+ * the garbage list alone; the others join generation 2.  With @quota, only
+ * the objects made through that client.  No collection may be under way
+ * (the caller holds gc_mutex, or owns the heap).
  */
-void mobj_gc_garbage_clear(struct mobj_heap *heap)
+void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota)
 {
 	static const unsigned int garbage[] = { MOBJ_GEN_GARBAGE };
-	struct mobj_obj *obj;
+	struct list_head *saved = &heap->lists[MOBJ_GEN_GARBAGE];
+	struct mobj_obj *obj, *next;
+	unsigned long others_count = 0;
+	LIST_HEAD(others);
 
 	lockdep_assert_held(&heap->lock);
 
-	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node)
+	/*
+	 * Only @quota's objects (all with NULL): the others wait on a list of
+	 * our own, unseen, as the clear runs with the lock held throughout.
+	 */
+	if (quota) {
+		list_for_each_entry_safe(obj, next, saved, gc_node) {
+			if (obj->quota == quota)
+				continue;
+			list_move_tail(&obj->gc_node, &others);
+			others_count++;
+		}
+		heap->list_count[MOBJ_GEN_GARBAGE] -= others_count;
+	}
+	list_for_each_entry(obj, saved, gc_node)
 		WRITE_ONCE(obj->refcount, obj->refcount - 1);
 	mobj_gc_cycle_init(heap, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
 	mobj_gc_run(heap, false, NULL);
+	list_splice_tail(&others, saved);
+	heap->list_count[MOBJ_GEN_GARBAGE] += others_count;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_garbage_clear);
 
@@ -710,22 +730,43 @@ int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
  * list meanwhile) and again to publish and clear, never across the copy to
  * user space: a stalled copy must not hold up every collection.
  */
+/* Saved garbage made through @quota's client (all of it with NULL). */
+static unsigned long mobj_gc_garbage_count(struct mobj_heap *heap,
+					   struct mobj_quota *quota)
+{
+	unsigned long n = 0;
+	struct mobj_obj *obj;
+
+	lockdep_assert_held(&heap->lock);
+
+	if (!quota)
+		return heap->list_count[MOBJ_GEN_GARBAGE];
+	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node)
+		n += obj->quota == quota;
+	return n;
+}
+
 int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
 	struct mobj_gc_garbage *cmd = ucmd->cmd;
 	struct mobj_heap *heap = client->heap;
 	struct mobj_obj **objs = NULL, *obj;
+	struct mobj_quota *quota = NULL;
+	unsigned long total;
 	u32 *handles = NULL;
 	unsigned int i, n = 0;
 	int rc = 0;
 
+	/* A client sees the garbage it made; with privilege, all of it. */
+	if (!capable(CAP_SYS_ADMIN))
+		quota = client->quota;
+
 	mutex_lock(&heap->gc_mutex);
 	mobj_lock(heap);
-	n = min_t(unsigned long, cmd->count,
-		  heap->list_count[MOBJ_GEN_GARBAGE]);
-	cmd->count = min_t(unsigned long, heap->list_count[MOBJ_GEN_GARBAGE],
-			   U32_MAX);
+	total = mobj_gc_garbage_count(heap, quota);
+	n = min_t(unsigned long, cmd->count, total);
+	cmd->count = min_t(unsigned long, total, U32_MAX);
 	if (n) {
 		objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL_ACCOUNT);
 		handles = kvmalloc_array(n, sizeof(*handles),
@@ -739,6 +780,8 @@ int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node) {
 		if (i == n)
 			break;
+		if (quota && obj->quota != quota)
+			continue;
 		rc = mobj_new_strong_handle(client, obj, &handles[i]);
 		if (rc)
 			break;
@@ -766,7 +809,7 @@ int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 		}
 	}
 	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
-		mobj_gc_garbage_clear(heap);
+		mobj_gc_garbage_clear(heap, quota);
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);
 	kvfree(handles);

@@ -710,12 +710,48 @@ static void mobj_gc_saveall(struct kunit *test)
 	mobj_test_check(test, t);
 	/* Someone took a handle to c: clearing keeps it, frees a and b. */
 	mobj_test_get(test, t, c);
-	mobj_gc_garbage_clear(heap);
+	mobj_gc_garbage_clear(heap, NULL);
 	KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, c->gen, (u8)MOBJ_GEN2);
 	mobj_test_put(test, t, c);
 	heap->gc_debug = 0;
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 1UL);
+	mutex_unlock(&heap->lock);
+}
+
+/* Clearing one client's saved garbage leaves the others' saved. */
+static void mobj_gc_garbage_clear_own(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_heap *heap = &t->heap;
+	struct mobj_quota *other;
+	struct mobj_obj *a, *b;
+
+	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	mutex_lock(&heap->lock);
+	heap->gc_debug = MOBJ_GC_DEBUG_SAVEALL;
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	/* b as if another client had made it */
+	t->quota->objects--;
+	b->quota = other;
+	other->objects++;
+	mobj_test_link(test, t, a, a);
+	mobj_test_link(test, t, b, b);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 2UL);
+	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_GARBAGE], 2UL);
+	mobj_gc_garbage_clear(heap, t->quota);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
+	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_GARBAGE], 1UL);
+	KUNIT_EXPECT_EQ(test, b->gen, (u8)MOBJ_GEN_GARBAGE);
+	mobj_test_check(test, t);
+	mobj_gc_garbage_clear(heap, other);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	KUNIT_EXPECT_EQ(test, other->objects, 0UL);
+	heap->gc_debug = 0;
 	mutex_unlock(&heap->lock);
 }
 
@@ -869,6 +905,7 @@ static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_freeze_test),
 	KUNIT_CASE(mobj_gc_saveall),
 	KUNIT_CASE(mobj_gc_garbage_frees_untracked),
+	KUNIT_CASE(mobj_gc_garbage_clear_own),
 	KUNIT_CASE(mobj_gc_automatic),
 	{}
 };

@@ -9,6 +9,7 @@
  * files (clients) with their handle tables, the ioctl dispatcher and one
  * handler per command, and the death-notice event queue.
  */
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -107,6 +108,7 @@ union mobj_ucmd_buffer {
  * @ioctl_num: its ioctl number
  * @flags_ok: the flag bits it knows; others fail with -EINVAL here
  * @reserved: offset of its __u32 __reserved field, which must be 0, or 0
+ * @admin: it changes the heap for every client: CAP_SYS_ADMIN only
  * @execute: its handler, called with the struct checked this far
  */
 struct mobj_ioctl_op {
@@ -115,10 +117,11 @@ struct mobj_ioctl_op {
 	unsigned int ioctl_num;
 	u32 flags_ok;
 	unsigned int reserved;
+	bool admin;
 	int (*execute)(struct mobj_ucmd *ucmd);
 };
 
-#define IOCTL_OP(_name, _fn, _struct, _last, _flags, _reserved)               \
+#define __IOCTL_OP(_name, _fn, _struct, _last, _flags, _reserved, _admin)   \
 	[MOBJ_CMD_##_name - MOBJ_CMD_BASE] = {                                \
 		.size = sizeof(_struct) +                                     \
 			BUILD_BUG_ON_ZERO(sizeof(union mobj_ucmd_buffer) <    \
@@ -127,8 +130,16 @@ struct mobj_ioctl_op {
 		.ioctl_num = MOBJ_##_name,                                    \
 		.flags_ok = _flags,                                           \
 		.reserved = _reserved,                                        \
+		.admin = _admin,                                              \
 		.execute = _fn,                                               \
 	}
+
+#define IOCTL_OP(_name, _fn, _struct, _last, _flags, _reserved)               \
+	__IOCTL_OP(_name, _fn, _struct, _last, _flags, _reserved, false)
+
+/* A command that only a client with CAP_SYS_ADMIN may issue. */
+#define IOCTL_OP_ADMIN(_name, _fn, _struct, _last, _flags, _reserved)         \
+	__IOCTL_OP(_name, _fn, _struct, _last, _flags, _reserved, true)
 
 /* The __reserved field of @_struct, checked by the dispatcher. */
 #define RSV(_struct) offsetof(_struct, __reserved)
@@ -165,13 +176,13 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 		 duration_ns, 0, RSV(struct mobj_gc_collect)),
 	IOCTL_OP(GC_GET, mobj_ioctl_gc_get, struct mobj_gc_state,
 		 garbage_count, 0, RSV(struct mobj_gc_state)),
-	IOCTL_OP(GC_SET, mobj_ioctl_gc_set, struct mobj_gc_set,
-		 __reserved, MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_THRESHOLD |
-		 MOBJ_GC_SET_DEBUG, RSV(struct mobj_gc_set)),
+	IOCTL_OP_ADMIN(GC_SET, mobj_ioctl_gc_set, struct mobj_gc_set,
+		       __reserved, MOBJ_GC_SET_ENABLED | MOBJ_GC_SET_THRESHOLD |
+		       MOBJ_GC_SET_DEBUG, RSV(struct mobj_gc_set)),
 	IOCTL_OP(GC_STATS, mobj_ioctl_gc_stats, struct mobj_gc_stats, gen, 0,
 		 0),
-	IOCTL_OP(GC_FREEZE, mobj_ioctl_gc_freeze, struct mobj_gc_freeze,
-		 moved, MOBJ_GC_UNFREEZE, 0),
+	IOCTL_OP_ADMIN(GC_FREEZE, mobj_ioctl_gc_freeze, struct mobj_gc_freeze,
+		       moved, MOBJ_GC_UNFREEZE, 0),
 	IOCTL_OP(GC_GARBAGE, mobj_ioctl_gc_garbage, struct mobj_gc_garbage,
 		 handles, MOBJ_GC_GARBAGE_CLEAR, 0),
 	IOCTL_OP(REFERENTS, mobj_ioctl_referents, struct mobj_refs, ids, 0,
@@ -257,6 +268,8 @@ static long mobj_fops_ioctl(struct file *filp, unsigned int cmd,
 		return -EINVAL;
 	if (op->reserved && *(u32 *)((u8 *)ucmd.cmd + op->reserved))
 		return -EINVAL;
+	if (op->admin && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	return op->execute(&ucmd);
 }
 

@@ -2,31 +2,67 @@
 /*
  * mobj type names: a printable name for a user's type tag, per device
  * (MOBJ_TYPE_NAME), shown by debugfs and mobjctl.
+ *
+ * A name belongs to the user (effective uid) that set it: only that user,
+ * or one with CAP_SYS_ADMIN, may rename or remove it (EPERM otherwise).
+ * The name stays when the open file that set it is closed, like the
+ * objects it made: its owner's next run finds it.  One name is never
+ * given to two tags (EEXIST).
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/ctype.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "mobj_ioctl.h"
 
+/**
+ * struct mobj_type_entry - a tag's name
+ * @owner: the effective uid that set it
+ * @name: NUL-terminated
+ */
+struct mobj_type_entry {
+	kuid_t owner;
+	char name[];
+};
+
 /* The name of @type, or NULL. */
 const char *mobj_type_name(struct mobj_heap *heap, u32 type)
 {
+	struct mobj_type_entry *entry;
+
 	lockdep_assert_held(&heap->lock);
 
-	return xa_load(&heap->type_names, type);
+	entry = xa_load(&heap->type_names, type);
+	return entry ? entry->name : NULL;
+}
+
+/* Is @name the name of a tag other than @type? */
+static bool mobj_type_name_taken(struct mobj_heap *heap, u32 type,
+				 const char *name)
+{
+	struct mobj_type_entry *entry;
+	unsigned long tag;
+
+	lockdep_assert_held(&heap->lock);
+
+	xa_for_each(&heap->type_names, tag, entry)
+		if (tag != type && !strcmp(entry->name, name))
+			return true;
+	return false;
 }
 
 /* When the heap goes away. */
 void mobj_types_destroy(struct mobj_heap *heap)
 {
+	struct mobj_type_entry *entry;
 	unsigned long type;
-	char *name;
 
 	lockdep_assert_held(&heap->lock);
 
-	xa_for_each(&heap->type_names, type, name)
-		kfree(name);
+	xa_for_each(&heap->type_names, type, entry)
+		kfree(entry);
 	xa_destroy(&heap->type_names);
 	heap->ntype_names = 0;
 }
@@ -51,7 +87,7 @@ static int mobj_type_name_get(struct mobj_ucmd *ucmd)
 
 	memset(cmd->name, 0, sizeof(cmd->name));
 	mobj_lock(heap);
-	name = xa_load(&heap->type_names, cmd->type);
+	name = mobj_type_name(heap, cmd->type);
 	if (name)
 		strscpy(cmd->name, name, sizeof(cmd->name));
 	mobj_unlock(heap);
@@ -62,7 +98,8 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 {
 	struct mobj_heap *heap = ucmd->client->heap;
 	struct mobj_type_name *cmd = ucmd->cmd;
-	char *name = NULL, *old;
+	struct mobj_type_entry *entry = NULL, *old;
+	kuid_t uid = current_euid();
 	size_t len;
 	int rc = 0;
 
@@ -72,26 +109,30 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 	if (len == sizeof(cmd->name) || !mobj_type_name_valid(cmd->name, len))
 		return -EINVAL;
 	if (len) {
-		name = kstrdup(cmd->name, GFP_KERNEL_ACCOUNT);
-		if (!name)
+		entry = kmalloc(struct_size(entry, name, len + 1),
+				GFP_KERNEL_ACCOUNT);
+		if (!entry)
 			return -ENOMEM;
+		entry->owner = uid;
+		memcpy(entry->name, cmd->name, len + 1);
 	}
 
 	mobj_lock(heap);
 	old = xa_load(&heap->type_names, cmd->type);
-	if (!name) {
+	if (old && !uid_eq(old->owner, uid) && !capable(CAP_SYS_ADMIN))
+		rc = -EPERM;
+	else if (entry && mobj_type_name_taken(heap, cmd->type, entry->name))
+		rc = -EEXIST;
+	else if (!entry)
 		xa_erase(&heap->type_names, cmd->type);
-		heap->ntype_names -= !!old;
-	} else if (!old && heap->ntype_names >= MOBJ_TYPE_NAMES_MAX) {
+	else if (!old && heap->ntype_names >= MOBJ_TYPE_NAMES_MAX)
 		rc = -ENOSPC;
-	} else {
-		rc = xa_err(xa_store(&heap->type_names, cmd->type, name,
+	else
+		rc = xa_err(xa_store(&heap->type_names, cmd->type, entry,
 				     GFP_KERNEL_ACCOUNT));
-		if (!rc && !old)
-			heap->ntype_names++;
-	}
+	if (!rc)
+		heap->ntype_names += !!entry - !!old;
 	mobj_unlock(heap);
-	kfree(rc ? name : old);
+	kfree(rc ? entry : old);
 	return rc;
 }
-

@@ -511,8 +511,11 @@ TEST_F(priv, saved_garbage_crosses_clients)
 			seen = true;
 		mobj_close(fd_b, hs[i]);
 	}
-	if (seen)
-		mobj_note("priv: NOTE: another client's saved garbage (and its payload) is readable through MOBJ_GC_GARBAGE\n");
+	/*
+	 * Root sees every client's saved garbage; without privilege a client
+	 * sees only its own (mobj_tenancy).
+	 */
+	EXPECT_TRUE(seen);
 	EXPECT_EQ(0, mobj_gc_set_debug(fd_a, 0));
 	close(fd_a);
 	close(fd_b);

@@ -18,9 +18,10 @@ library used is libmobj.so.1 (set MOBJ_LIBRARY to choose another one).
 
 from ._lib import (EVENT_CYCLE, EVENT_LOST, EVENT_REFCOUNT,
                    GC_DEBUG_SAVEALL as DEBUG_SAVEALL)
-from .errors import (InvalidArgument, LimitExceeded, MobjError, NoSuchHandle,
-                     NotSupported, ObjectDead, PayloadTooLarge, SlotIndexError,
-                     StaleHandle, TooManySlots)
+from .errors import (InvalidArgument, LimitExceeded, MobjError, NameTaken,
+                     NoSuchHandle, NotPermitted, NotSupported, ObjectDead,
+                     PayloadTooLarge, SlotIndexError, StaleHandle,
+                     TooManySlots)
 from .heap import (DEV_PATH, GC, CollectResult, Event, Heap, Object,
                    ObjectInfo, QueryResult, WeakRef)
 
@@ -41,4 +42,5 @@ __all__ = [
     "EVENT_CYCLE", "EVENT_LOST", "MobjError", "NoSuchHandle",
     "InvalidArgument", "SlotIndexError", "PayloadTooLarge", "TooManySlots",
     "LimitExceeded", "StaleHandle", "ObjectDead", "NotSupported",
+    "NotPermitted", "NameTaken",
 ]

@@ -57,6 +57,15 @@ class NotSupported(MobjError):
     """ENOTTY: the loaded module does not know this command."""
 
 
+class NotPermitted(MobjError, PermissionError):
+    """EPERM: the collector's settings and freeze need CAP_SYS_ADMIN, and
+    a type name belongs to the user that set it."""
+
+
+class NameTaken(MobjError, FileExistsError):
+    """EEXIST: another type tag already has this name."""
+
+
 _BY_ERRNO = {
     _errno.ENOENT: NoSuchHandle,
     _errno.EINVAL: InvalidArgument,
@@ -68,6 +77,8 @@ _BY_ERRNO = {
     _errno.EMFILE: LimitExceeded,
     _errno.ESTALE: StaleHandle,
     _errno.ENOTTY: NotSupported,
+    _errno.EPERM: NotPermitted,
+    _errno.EEXIST: NameTaken,
 }
 
 

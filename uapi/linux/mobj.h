@@ -49,12 +49,43 @@
  *           named types (MOBJ_TYPE_NAME)
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
+ *  EPERM    a command that changes the heap for every client (GC_SET,
+ *           GC_FREEZE) without CAP_SYS_ADMIN; another user's type name
+ *  EEXIST   a type name that another tag has
  *  ENOMEM   out of memory, or the memory cgroup limit was hit
  *  EFAULT   bad user pointer
  *  ======== ===============================================================
  *
  * A command that fails changes nothing: refcounts, slots, handles, payloads
  * and the device's counters are exactly as before the call.
+ */
+
+/**
+ * DOC: Tenancy
+ *
+ * A device is one heap that many clients (open files, of many users when
+ * its mode allows) share.  Objects are reached only through handles, and
+ * a handle exists only in the open file that made it: no client can name,
+ * read or change another's objects unless they were handed to it (a
+ * shared open file, or a slot of an object it can reach).  What acts on
+ * the whole heap is split so:
+ *
+ *  - GC_SET (enable, thresholds, debug flags) and GC_FREEZE/UNFREEZE change
+ *    the collector for every client: they need CAP_SYS_ADMIN (-EPERM
+ *    otherwise, nothing changed).
+ *  - GC_GET, GC_STATS and GC_COLLECT are open to everyone.  A collection
+ *    frees only objects that nothing outside the collected set refers to,
+ *    so no client loses an object it can reach: it only makes garbage die
+ *    sooner (at the latest it would at the next automatic collection),
+ *    and it runs in bounded steps that let other clients have the lock.
+ *  - GC_GARBAGE hands out, and CLEAR clears, only the saved garbage made
+ *    through the caller's own open file; with CAP_SYS_ADMIN, all of it.
+ *    Everyone else's stays saved for them.
+ *  - A type name belongs to the user (effective uid) that set it; only
+ *    that user or CAP_SYS_ADMIN may rename or remove it (-EPERM), and a
+ *    name is never given to two tags (-EEXIST).  The name stays when the
+ *    open file that set it is closed.
+ *  - debugfs and the module parameters are root's.
  */
 
 /**
@@ -425,6 +456,8 @@ enum mobj_gc_set_flags {
  * @threshold: gc.set_threshold(); threshold[0] = 0 disables automatic
  *	collection, threshold[1] and threshold[2] must be at least 1
  * @__reserved: must be 0
+ *
+ * Needs CAP_SYS_ADMIN: the settings are the device's, for every client.
  */
 struct mobj_gc_set {
 	__u32 size;
@@ -477,7 +510,8 @@ enum mobj_gc_freeze_flags {
  * @moved: out, objects moved into (or out of) the permanent generation
  *
  * Freeze moves every tracked object into the permanent generation, which
- * is never collected; unfreeze moves them back into generation 2.
+ * is never collected; unfreeze moves them back into generation 2.  Needs
+ * CAP_SYS_ADMIN: it moves every client's objects.
  */
 struct mobj_gc_freeze {
 	__u32 size;
@@ -496,7 +530,8 @@ enum mobj_gc_garbage_flags {
  * struct mobj_gc_garbage - MOBJ_GC_GARBAGE: gc.garbage
  * @size: sizeof(struct mobj_gc_garbage)
  * @flags: MOBJ_GC_GARBAGE_* bits
- * @count: in, room in @handles; out, objects on the garbage list
+ * @count: in, room in @handles; out, objects on the garbage list that the
+ *	caller may have (see below)
  * @filled: out, new handles written to @handles
  * @handles: pointer to an array of __u32, filled with new handles to the
  *	first min(@count, garbage length) saved objects
@@ -504,7 +539,8 @@ enum mobj_gc_garbage_flags {
  * With MOBJ_GC_GARBAGE_CLEAR the list's references are dropped after the
  * handles are made, so garbage nobody took a handle to is freed.  Like
  * gc.garbage, the list holds a reference to each saved object: it counts
- * in the object's refcount.
+ * in the object's refcount.  Without CAP_SYS_ADMIN a client sees, and
+ * clears, only the garbage made through its own open file.
  */
 struct mobj_gc_garbage {
 	__u32 size;
@@ -627,7 +663,9 @@ enum mobj_type_name_flags {
  *	MOBJ_TYPE_NAME_GET (empty when the type has none).
  *
  * Names belong to the device, are shared by all clients and appear in
- * debugfs and in tracing.  At most 4096 types have a name (-ENOSPC).
+ * debugfs and in tracing.  At most 4096 types have a name (-ENOSPC).  A
+ * name belongs to the user that set it: another user's rename or removal
+ * fails with -EPERM (CAP_SYS_ADMIN may); a name another tag has, -EEXIST.
  */
 struct mobj_type_name {
 	__u32 size;

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mobj_tenancy: what one client of a shared device may do to the others.
+ * Run as root; the device is made 0666 for the test and the unprivileged
+ * side runs as uid/gid 65534 in a child process, against a root client.
+ *
+ *  - The collector's device-wide settings (GC_SET) and FREEZE/UNFREEZE
+ *    need CAP_SYS_ADMIN: without it they fail with EPERM and change
+ *    nothing.  GC_GET, GC_STATS and GC_COLLECT stay open to everyone.
+ *  - Saved garbage: without privilege, GC_GARBAGE hands out (and CLEAR
+ *    clears) only the garbage made through the caller's own open file;
+ *    everyone else's stays saved for them.
+ *  - Type names belong to the user that set them: another user's rename
+ *    or removal fails with EPERM, one name is never given to two tags
+ *    (EEXIST), root may change any.
+ */
+#include "mobj_test.h"
+
+#include <sys/stat.h>
+
+#define T_ROOT		0x7e01	/* root's objects and name */
+#define T_USER		0x7e02	/* the unprivileged client's */
+
+FIXTURE(tenancy) {
+	MOBJ_FIXTURE_BASE;
+	struct mobj_gc_state saved;
+	mode_t mode;
+	bool chmodded;
+};
+
+FIXTURE_SETUP(tenancy)
+{
+	struct stat st;
+
+	self->chmodded = false;
+	MOBJ_FIXTURE_OPEN(self);
+	if (getuid())
+		SKIP_SETUP("must run as root, to become uid %d", MOBJ_NOBODY);
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
+	ASSERT_EQ(0, mobj_gc_disable(self->fd));
+	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
+	ASSERT_EQ(0, stat(MOBJ_DEV_PATH, &st));
+	self->mode = st.st_mode & 07777;
+	ASSERT_EQ(0, chmod(MOBJ_DEV_PATH, 0666));
+	self->chmodded = true;
+}
+
+FIXTURE_TEARDOWN(tenancy)
+{
+	if (self->chmodded)
+		EXPECT_EQ(0, chmod(MOBJ_DEV_PATH, self->mode));
+	EXPECT_EQ(0, mobj_gc_apply(self->fd, self->saved.enabled,
+				   self->saved.debug, self->saved.threshold));
+	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
+			    &self->base);
+}
+
+/* The collector's settings as one comparable value. */
+static bool gc_state_same(const struct mobj_gc_state *a,
+			  const struct mobj_gc_state *b)
+{
+	return a->enabled == b->enabled && a->debug == b->debug &&
+	       !memcmp(a->threshold, b->threshold, sizeof(a->threshold)) &&
+	       a->freeze_count == b->freeze_count;
+}
+
+/* As nobody: every setting refused, reading and collecting allowed. */
+static int settings_as_user(void *arg)
+{
+	const struct mobj_gc_state *before = arg;
+	struct mobj_gc_set set = { .size = sizeof(set) };
+	struct mobj_gc_state now;
+	struct mobj_gc_stats stats;
+	__u64 moved = 77;
+	int fd;
+
+	fd = mobj_open();
+	if (fd < 0)
+		return 10;
+	if (mobj_gc_enable(fd) != -EPERM || mobj_gc_disable(fd) != -EPERM)
+		return 11;
+	if (mobj_gc_set_threshold(fd, 1, 1, 1) != -EPERM)
+		return 12;
+	if (mobj_gc_set_debug(fd, MOBJ_GC_DEBUG_SAVEALL) != -EPERM)
+		return 13;
+	/* Even a set that changes nothing. */
+	if (mobj_gc_set(fd, &set) != -EPERM)
+		return 14;
+	if (mobj_gc_freeze(fd, &moved) != -EPERM || moved != 77)
+		return 15;
+	if (mobj_gc_unfreeze(fd, &moved) != -EPERM || moved != 77)
+		return 16;
+	if (mobj_gc_get(fd, &now) || !gc_state_same(before, &now))
+		return 17;
+	if (mobj_gc_get_stats(fd, &stats))
+		return 18;
+	if (mobj_gc_collect(fd, 2, NULL) < 0)
+		return 19;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, collector_settings_need_privilege)
+{
+	struct mobj_gc_state before, after;
+	__u32 a;
+
+	/* A frozen object of root's, which UNFREEZE must not move. */
+	NEW(self->fd, a);
+	APPEND(self->fd, a, a);
+	ASSERT_EQ(0, mobj_gc_freeze(self->fd, NULL));
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &before));
+	ASSERT_LE(1, before.freeze_count);
+	EXPECT_EQ(0, mobj_as_nobody(settings_as_user, &before));
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &after));
+	EXPECT_TRUE(gc_state_same(&before, &after));
+	/* Root may. */
+	EXPECT_EQ(0, mobj_gc_unfreeze(self->fd, NULL));
+	EXPECT_EQ(0, mobj_gc_set_threshold(self->fd, 700, 10, 10));
+	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	CLOSE(self->fd, a);
+}
+
+/* Make a two-object cycle of type @type with @payload and drop it. */
+static int drop_cycle(int fd, __u32 type, const char *payload)
+{
+	__u32 a, b;
+	int ret;
+
+	ret = mobj_new(fd, type, payload, strlen(payload), &a, NULL);
+	ret = ret ?: mobj_new(fd, type, NULL, 0, &b, NULL);
+	ret = ret ?: mobj_append(fd, a, b, NULL);
+	ret = ret ?: mobj_append(fd, b, a, NULL);
+	ret = ret ?: mobj_close(fd, a);
+	return ret ?: mobj_close(fd, b);
+}
+
+/*
+ * As nobody, with root's secret cycle saved: only its own garbage comes
+ * back, and clearing clears only that.
+ */
+static int garbage_as_user(void *arg)
+{
+	struct mobj_info info;
+	__u32 hs[8], filled, i;
+	char data[16];
+	int fd, n;
+
+	fd = mobj_open();
+	if (fd < 0)
+		return 10;
+	if (drop_cycle(fd, T_USER, "mine"))
+		return 11;
+	if (mobj_gc_collect(fd, 2, NULL) < 2)
+		return 12;
+	n = mobj_gc_garbage(fd, hs, 8, 0, &filled);
+	if (n != 2 || filled != 2)
+		return 13;
+	for (i = 0; i < filled; i++) {
+		if (mobj_info(fd, hs[i], &info) || info.type != T_USER)
+			return 14;
+		if (mobj_data_read(fd, hs[i], 0, data, sizeof(data), NULL) > 0 &&
+		    memcmp(data, "mine", 4))
+			return 15;
+		mobj_close(fd, hs[i]);
+	}
+	/* Clear: its own two go, root's stay (checked by the parent). */
+	n = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
+	if (n != 2)
+		return 16;
+	if (mobj_gc_garbage(fd, NULL, 0, 0, NULL) != 0)
+		return 17;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, saved_garbage_only_ones_own)
+{
+	struct mobj_info info;
+	__u32 hs[8], filled, i;
+	char data[16];
+	int n;
+
+	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
+	ASSERT_EQ(0, drop_cycle(self->fd, T_ROOT, "secret-token-1234"));
+	ASSERT_LE(2, mobj_gc_collect(self->fd, 2, NULL));
+	EXPECT_EQ(0, mobj_as_nobody(garbage_as_user, NULL));
+
+	/* Root's garbage is all still there, and root sees every client's. */
+	n = mobj_gc_garbage(self->fd, hs, 8, MOBJ_GC_GARBAGE_CLEAR, &filled);
+	EXPECT_EQ(2, n);
+	ASSERT_EQ(2, filled);
+	for (i = 0; i < filled; i++) {
+		ASSERT_EQ(0, mobj_info(self->fd, hs[i], &info));
+		EXPECT_EQ(T_ROOT, info.type);
+		if (info.data_len) {
+			ASSERT_EQ(16, mobj_data_read(self->fd, hs[i], 0, data,
+						     sizeof(data), NULL));
+			EXPECT_EQ(0, memcmp(data, "secret-token-1234", 16));
+		}
+		/* The cycle's other half: break it, or it is garbage again. */
+		ASSERT_EQ(0, mobj_pop(self->fd, hs[i], 0));
+	}
+	for (i = 0; i < filled; i++)
+		CLOSE(self->fd, hs[i]);
+	EXPECT_EQ(0, mobj_gc_set_debug(self->fd, 0));
+}
+
+/* As nobody: root's name is root's; its own name is its own. */
+static int names_as_user(void *arg)
+{
+	char name[MOBJ_TYPE_NAME_MAX];
+	int fd;
+
+	fd = mobj_open();
+	if (fd < 0)
+		return 10;
+	if (mobj_type_name_set(fd, T_ROOT, "hijacked") != -EPERM)
+		return 11;
+	if (mobj_type_name_set(fd, T_ROOT, "") != -EPERM)
+		return 12;
+	if (mobj_type_name_get(fd, T_ROOT, name, sizeof(name)) != 9 ||
+	    strcmp(name, "root.type"))
+		return 13;
+	/* Root's name for another tag: taken. */
+	if (mobj_type_name_set(fd, T_USER, "root.type") != -EEXIST)
+		return 14;
+	if (mobj_type_name_set(fd, T_USER, "user.type") ||
+	    mobj_type_name_set(fd, T_USER, "user.type2"))
+		return 15;
+	/* The same name again for the same tag is no conflict. */
+	if (mobj_type_name_set(fd, T_USER, "user.type2"))
+		return 16;
+	close(fd);
+	/* The name stays when the file that set it is closed. */
+	fd = mobj_open();
+	if (fd < 0)
+		return 17;
+	if (mobj_type_name_get(fd, T_USER, name, sizeof(name)) != 10)
+		return 18;
+	if (mobj_type_name_set(fd, T_USER, "user.type3"))
+		return 19;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, type_names_owned)
+{
+	char name[MOBJ_TYPE_NAME_MAX];
+
+	ASSERT_EQ(0, mobj_type_name_set(self->fd, T_ROOT, "root.type"));
+	EXPECT_EQ(0, mobj_as_nobody(names_as_user, NULL));
+	EXPECT_EQ(9, mobj_type_name_get(self->fd, T_ROOT, name, sizeof(name)));
+	EXPECT_STREQ("root.type", name);
+	EXPECT_EQ(10, mobj_type_name_get(self->fd, T_USER, name, sizeof(name)));
+	EXPECT_STREQ("user.type3", name);
+	/* Root may rename and remove anyone's. */
+	EXPECT_EQ(0, mobj_type_name_set(self->fd, T_USER, "renamed"));
+	EXPECT_ERRNO(EEXIST, mobj_type_name_set(self->fd, T_ROOT, "renamed"));
+	EXPECT_EQ(0, mobj_type_name_set(self->fd, T_USER, ""));
+	EXPECT_EQ(0, mobj_type_name_set(self->fd, T_ROOT, ""));
+	EXPECT_EQ(0, mobj_type_name_get(self->fd, T_ROOT, name, sizeof(name)));
+}
+
+TEST_HARNESS_MAIN
