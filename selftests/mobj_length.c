@@ -37,6 +37,7 @@ struct len_row {
 	const char *name;
 	unsigned long ioctl;
 	size_t size;
+	size_t first;		/* the size of its first version */
 	/* Make a valid call in @u, with what it needs. */
 	void (*prepare)(struct __test_metadata *_metadata, struct len_ctx *x,
 			union mobj_any_cmd *u);
@@ -559,23 +560,34 @@ static void batch_after(struct __test_metadata *_metadata, struct len_ctx *x,
 	CLOSE(x->fd, x->ops[0].result);
 }
 
-#define ROW(_cmd, _struct, _prepare, _unchanged, _after)		\
+#define __ROW(_cmd, _struct, _first, _prepare, _unchanged, _after)	\
 	FIXTURE_VARIANT_ADD(length, _cmd) {				\
 		.row = {						\
 			.name = #_cmd,					\
 			.ioctl = MOBJ_##_cmd,				\
 			.size = sizeof(struct _struct),			\
+			.first = _first,				\
 			.prepare = _prepare,				\
 			.unchanged = _unchanged,			\
 			.after = _after,				\
 		},							\
 	}
 
+/* A command whose struct has not grown since its first version. */
+#define ROW(_cmd, _struct, _prepare, _unchanged, _after)		\
+	__ROW(_cmd, _struct, sizeof(struct _struct), _prepare, _unchanged, \
+	      _after)
+
+/* One whose first version ended with @_last. */
+#define ROW_GREW(_cmd, _struct, _last, _prepare, _unchanged, _after)	\
+	__ROW(_cmd, _struct, offsetofend(struct _struct, _last), _prepare, \
+	      _unchanged, _after)
+
 FIXTURE_VARIANT(length) {
 	struct len_row row;
 };
 
-ROW(QUERY, mobj_query, NULL, NULL, query_after);
+ROW_GREW(QUERY, mobj_query, __reserved2, NULL, NULL, query_after);
 ROW(NOP, mobj_nop, NULL, NULL, NULL);
 ROW(NEW, mobj_new, new_prepare, new_unchanged, new_after);
 ROW(DUP, mobj_dup, dup_prepare, rc_a_is_1, dup_after);
@@ -674,7 +686,7 @@ TEST_F(length, sizes)
 	EXPECT_ERRNO(EINVAL, mobj_sized(self->fd, row->ioctl, &u, row->size, 0,
 					false));
 	EXPECT_ERRNO(EINVAL, mobj_sized(self->fd, row->ioctl, &u, row->size,
-					row->size - 1, false));
+					row->first - 1, false));
 	EXPECT_ERRNO(E2BIG, mobj_sized(self->fd, row->ioctl, &u, row->size,
 				       row->size + 8, true));
 	EXPECT_ERRNO(E2BIG, mobj_sized(self->fd, row->ioctl, &u, row->size,
@@ -683,6 +695,10 @@ TEST_F(length, sizes)
 	EXPECT_COUNTS_EQ(before, after);
 	if (row->unchanged)
 		row->unchanged(_metadata, &x, &u);
+	/* A struct that grew still takes its first version (QUERY only). */
+	if (row->first != row->size)
+		ASSERT_EQ(0, mobj_sized(self->fd, row->ioctl, &u, row->size,
+					row->first, false));
 	ASSERT_EQ(0, mobj_sized(self->fd, row->ioctl, &u, row->size,
 				row->size + 8, false));
 	if (row->after)

@@ -52,33 +52,31 @@ int mobj_close_dev(int fd)
  * zeros past the library's end.  Input: the caller's bytes past the
  * library's end must be zero (-E2BIG), as the kernel does it.
  */
-static int mobj_out(void *dst, size_t size, const void *src, size_t len,
-		    size_t min)
+static void mobj_out(void *dst, size_t size, const void *src, size_t len)
 {
-	if (size < min)
-		return -EINVAL;
 	memcpy(dst, src, size < len ? size : len);
 	if (size > len)
 		memset((char *)dst + len, 0, size - len);
-	/* Every struct starts with its size: the caller's. */
-	*(__u32 *)dst = size;
-	return 0;
 }
 
-static int mobj_in(void *dst, size_t len, const void *src, size_t size,
-		   size_t min)
+static int mobj_in(void *dst, size_t len, const void *src, size_t size)
 {
 	const char *tail = (const char *)src + len;
 
-	if (size < min)
-		return -EINVAL;
 	memset(dst, 0, len);
 	memcpy(dst, src, size < len ? size : len);
 	for (; size > len; size--)
 		if (tail[size - len - 1])
 			return -E2BIG;
-	*(__u32 *)dst = len;
 	return 0;
+}
+
+/* A struct out to a caller: its part, and its own size in @size. */
+static void mobj_out_struct(void *dst, size_t size, const void *src,
+			    size_t len)
+{
+	mobj_out(dst, size, src, len);
+	*(__u32 *)dst = size;
 }
 
 /* The size of @type's first version, which ended with @member. */
@@ -90,11 +88,12 @@ int mobj_query_sized(int fd, struct mobj_query *query, size_t size)
 	struct mobj_query q = { .size = sizeof(q) };
 	int ret;
 
+	if (size < MOBJ_MIN_SIZE(mobj_query, __reserved2))
+		return -EINVAL;
 	ret = mobj_ioctl(fd, MOBJ_QUERY, &q);
-	if (ret)
-		return ret;
-	return mobj_out(query, size, &q, sizeof(q),
-			MOBJ_MIN_SIZE(mobj_query, __reserved2));
+	if (!ret)
+		mobj_out_struct(query, size, &q, sizeof(q));
+	return ret;
 }
 
 int mobj_version(void)
@@ -166,11 +165,12 @@ int mobj_info_sized(int fd, __u32 handle, struct mobj_info *info,
 	struct mobj_info in = { .size = sizeof(in), .handle = handle };
 	int ret;
 
+	if (size < MOBJ_MIN_SIZE(mobj_info, state))
+		return -EINVAL;
 	ret = mobj_ioctl(fd, MOBJ_INFO, &in);
-	if (ret)
-		return ret;
-	return mobj_out(info, size, &in, sizeof(in),
-			MOBJ_MIN_SIZE(mobj_info, state));
+	if (!ret)
+		mobj_out_struct(info, size, &in, sizeof(in));
+	return ret;
 }
 
 int mobj_data_read(int fd, __u32 handle, __u32 offset, void *buf, __u32 len,
@@ -276,7 +276,7 @@ int mobj_gc_collect_sized(int fd, __u32 generation,
 	if (ret)
 		return ret;
 	if (out)
-		mobj_out(out, size, &cmd, sizeof(cmd), 0);
+		mobj_out_struct(out, size, &cmd, sizeof(cmd));
 	return clamp_int(cmd.collected);
 }
 
@@ -285,11 +285,12 @@ int mobj_gc_get_sized(int fd, struct mobj_gc_state *state, size_t size)
 	struct mobj_gc_state st = { .size = sizeof(st) };
 	int ret;
 
+	if (size < MOBJ_MIN_SIZE(mobj_gc_state, garbage_count))
+		return -EINVAL;
 	ret = mobj_ioctl(fd, MOBJ_GC_GET, &st);
-	if (ret)
-		return ret;
-	return mobj_out(state, size, &st, sizeof(st),
-			MOBJ_MIN_SIZE(mobj_gc_state, garbage_count));
+	if (!ret)
+		mobj_out_struct(state, size, &st, sizeof(st));
+	return ret;
 }
 
 int mobj_gc_set_sized(int fd, const struct mobj_gc_set *set, size_t size)
@@ -297,10 +298,12 @@ int mobj_gc_set_sized(int fd, const struct mobj_gc_set *set, size_t size)
 	struct mobj_gc_set cmd;
 	int ret;
 
-	ret = mobj_in(&cmd, sizeof(cmd), set, size,
-		      MOBJ_MIN_SIZE(mobj_gc_set, __reserved));
+	if (size < MOBJ_MIN_SIZE(mobj_gc_set, __reserved))
+		return -EINVAL;
+	ret = mobj_in(&cmd, sizeof(cmd), set, size);
 	if (ret)
 		return ret;
+	cmd.size = sizeof(cmd);
 	return mobj_ioctl(fd, MOBJ_GC_SET, &cmd);
 }
 
@@ -400,11 +403,12 @@ int mobj_gc_get_stats_sized(int fd, struct mobj_gc_stats *stats,
 	struct mobj_gc_stats st = { .size = sizeof(st) };
 	int ret;
 
+	if (size < MOBJ_MIN_SIZE(mobj_gc_stats, gen))
+		return -EINVAL;
 	ret = mobj_ioctl(fd, MOBJ_GC_STATS, &st);
-	if (ret)
-		return ret;
-	return mobj_out(stats, size, &st, sizeof(st),
-			MOBJ_MIN_SIZE(mobj_gc_stats, gen));
+	if (!ret)
+		mobj_out_struct(stats, size, &st, sizeof(st));
+	return ret;
 }
 
 static int mobj_gc_freeze_flags(int fd, __u32 flags, __u64 *moved)
@@ -621,13 +625,14 @@ int mobj_batch_sized(int fd, struct mobj_batch_op *ops, __u32 count,
 	if (!copy)
 		return -ENOMEM;
 	for (i = 0; i < count; i++) {
-		ret = mobj_in(&copy[i], ours, p + i * op_size, op_size, 0);
+		ret = mobj_in(&copy[i], ours, p + i * op_size, op_size);
 		if (ret)
 			goto out;
 	}
 	ret = mobj_batch_run(fd, copy, count, done);
 	for (i = 0; i < count; i++)
-		memcpy(p + i * op_size, &copy[i], op_size < ours ? op_size : ours);
+		memcpy(p + i * op_size, &copy[i],
+		       op_size < ours ? op_size : ours);
 out:
 	free(copy);
 	return ret;
