@@ -7,6 +7,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -239,6 +240,8 @@ struct mobj_lock_stats {
  * @long_lived_total: objects that survived the last full collection
  * @long_lived_pending: objects that have since reached generation 2
  * @clients: the open files
+ * @exports: the files made by MOBJ_EXPORT (struct mobj_export_ref)
+ * @name: the device's name, for fdinfo
  * @next_client_id: id of the next client, for tracing
  * @objects: id -> struct mobj_obj *, every live object
  * @type_names: type tag -> its name and owner (mobj_type.c)
@@ -278,6 +281,8 @@ struct mobj_heap {
 	unsigned long long_lived_total;
 	unsigned long long_lived_pending;
 	struct list_head clients;
+	struct list_head exports;
+	const char *name;
 	u64 next_client_id;
 	struct xarray objects;
 	struct xarray type_names;
@@ -293,6 +298,18 @@ struct mobj_heap {
 };
 
 /**
+ * struct mobj_export_ref - an object held by an exported file descriptor
+ * @heap: the object's heap
+ * @obj: the object, which this holds one reference to
+ * @node: entry in heap->exports
+ */
+struct mobj_export_ref {
+	struct mobj_heap *heap;
+	struct mobj_obj *obj;
+	struct list_head node;
+};
+
+/**
  * struct mobj_client - one open file of the device
  * @heap: the device
  * @id: unique among the device's clients, for tracing
@@ -303,6 +320,8 @@ struct mobj_heap {
  * @nhandles: handles held
  * @quota: objects created by this client
  * @watches: its struct mobj_watcher entries
+ * @nwatches: entries on @watches
+ * @comm: the command name of the task that opened it
  * @wait: readers of the event queue
  * @events: the event ring, @events_max records, allocated on first WATCH
  * @events_head: first queued record
@@ -320,6 +339,8 @@ struct mobj_client {
 	unsigned long nhandles;
 	struct mobj_quota *quota;
 	struct list_head watches;
+	unsigned long nwatches;
+	char comm[TASK_COMM_LEN];
 	wait_queue_head_t wait;
 	struct mobj_event *events;
 	unsigned int events_head;
@@ -506,6 +527,9 @@ unsigned long mobj_heap_check(struct mobj_heap *heap, struct mobj_check *chk);
 /* debugfs (mobj_debugfs.c). */
 void mobj_debugfs_init(struct mobj_heap *heap, const char *name);
 void mobj_debugfs_exit(struct mobj_heap *heap);
+struct seq_file;
+void mobj_client_show(struct seq_file *m, struct mobj_client *client,
+		      bool fdinfo);
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
 
 /* Type names (mobj_type.c). */

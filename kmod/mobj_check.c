@@ -62,6 +62,15 @@ static void mobj_check_clients(struct mobj_heap *heap, struct mobj_check *chk)
 			heap->live_handles);
 }
 
+/* Each exported file descriptor holds a reference too. */
+static void mobj_check_exports(struct mobj_heap *heap)
+{
+	struct mobj_export_ref *ex;
+
+	list_for_each_entry(ex, &heap->exports, node)
+		ex->obj->gc_refs++;
+}
+
 static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 			   struct mobj_obj *obj, unsigned int list)
 {
@@ -129,6 +138,7 @@ unsigned long mobj_heap_check(struct mobj_heap *heap, struct mobj_check *chk)
 		ids++;
 	}
 	mobj_check_clients(heap, chk);
+	mobj_check_exports(heap);
 	if (chk->held)
 		chk->held(chk, heap);
 	for (i = 0; i < MOBJ_NR_LISTS; i++) {

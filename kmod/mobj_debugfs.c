@@ -9,6 +9,8 @@
  *   graph    write a query, read a Graphviz digraph (objgraph's show_refs,
  *            show_backrefs and find_backref_chain)
  *   check    verify the whole heap; "ok ..." or one line per problem
+ *   clients  one line per open file: client id, pid, command name,
+ *            handles, live objects it created, queued events, watches
  *
  * Objects are named by id, clients by their number; no kernel address is
  * ever printed.
@@ -264,6 +266,46 @@ out_unlock:
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_types);
 
+/*
+ * clients: who holds what, one line per open file (binder's proc/<pid> is
+ * the model); the same counts, one per line, in the open file's fdinfo.
+ */
+void mobj_client_show(struct seq_file *m, struct mobj_client *client,
+		      bool fdinfo)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	if (!fdinfo) {
+		seq_printf(m, "%llu %d %s %lu %lu %u %lu\n", client->id,
+			   client->pid, client->comm, client->nhandles,
+			   client->quota->objects, client->events_count,
+			   client->nwatches);
+		return;
+	}
+	seq_printf(m, "mobj-device:\t%s\n", client->heap->name);
+	seq_printf(m, "mobj-client:\t%llu\n", client->id);
+	seq_printf(m, "mobj-pid:\t%d\n", client->pid);
+	seq_printf(m, "mobj-comm:\t%s\n", client->comm);
+	seq_printf(m, "mobj-handles:\t%lu\n", client->nhandles);
+	seq_printf(m, "mobj-objects:\t%lu\n", client->quota->objects);
+	seq_printf(m, "mobj-events:\t%u\n", client->events_count);
+	seq_printf(m, "mobj-watches:\t%lu\n", client->nwatches);
+}
+
+static int mobj_clients_show(struct seq_file *m, void *unused)
+{
+	struct mobj_heap *heap = m->private;
+	struct mobj_client *client;
+
+	seq_puts(m, "# client pid comm handles objects events watches\n");
+	mobj_lock(heap);
+	list_for_each_entry(client, &heap->clients, node)
+		mobj_client_show(m, client, false);
+	mobj_unlock(heap);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mobj_clients);
+
 /* check: the consistency checker (mobj_check.c) */
 
 struct mobj_check_seq {
@@ -320,6 +362,7 @@ void mobj_debugfs_init(struct mobj_heap *heap, const char *name)
 	debugfs_create_file("types", 0400, dir, heap, &mobj_types_fops);
 	debugfs_create_file("garbage", 0400, dir, heap, &mobj_garbage_fops);
 	debugfs_create_file("check", 0400, dir, heap, &mobj_check_fops);
+	debugfs_create_file("clients", 0400, dir, heap, &mobj_clients_fops);
 	mobj_graph_debugfs_init(heap, dir);
 }
 

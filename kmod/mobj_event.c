@@ -146,6 +146,7 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 		watcher->cookie = cmd->cookie;
 		list_add_tail(&watcher->observer.node, &obj->observers);
 		list_add_tail(&watcher->client_node, &client->watches);
+		client->nwatches++;
 		WRITE_ONCE(obj->nwatchers, obj->nwatchers + 1);
 		watcher = NULL;
 	}
@@ -170,4 +171,5 @@ void mobj_client_drop_watches(struct mobj_client *client)
 		list_del(&watch->client_node);
 		kfree(watch);
 	}
+	client->nwatches = 0;
 }

@@ -14,6 +14,7 @@
  *   mobj_event.c   the death-notice ring, read() and poll(); WATCH
  *   mobj_type.c    TYPE_NAME
  *   mobj_batch.c   BATCH
+ *   mobj_export.c  EXPORT, IMPORT (objects as file descriptors)
  */
 #ifndef _MOBJ_IOCTL_H
 #define _MOBJ_IOCTL_H
@@ -137,5 +138,7 @@ int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd);
 int mobj_ioctl_watch(struct mobj_ucmd *ucmd);
 int mobj_ioctl_type_name(struct mobj_ucmd *ucmd);
 int mobj_ioctl_batch(struct mobj_ucmd *ucmd);
+int mobj_ioctl_export(struct mobj_ucmd *ucmd);
+int mobj_ioctl_import(struct mobj_ucmd *ucmd);
 
 #endif /* _MOBJ_IOCTL_H */

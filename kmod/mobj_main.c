@@ -17,6 +17,7 @@
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -99,6 +100,8 @@ union mobj_ucmd_buffer {
 	struct mobj_weakref weakref;
 	struct mobj_type_name type_name;
 	struct mobj_batch batch;
+	struct mobj_export export;
+	struct mobj_import import;
 };
 
 /**
@@ -199,6 +202,8 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 		 MOBJ_TYPE_NAME_GET, RSV(struct mobj_type_name)),
 	IOCTL_OP(BATCH, mobj_ioctl_batch, struct mobj_batch, ops,
 		 MOBJ_BATCH_FLAGS_CHECKED_BY_HANDLER, 0),
+	IOCTL_OP(EXPORT, mobj_ioctl_export, struct mobj_export, fd, 0, 0),
+	IOCTL_OP(IMPORT, mobj_ioctl_import, struct mobj_import, handle, 0, 0),
 };
 
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd)
@@ -292,6 +297,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	}
 	client->heap = heap;
 	client->pid = task_tgid_vnr(current);
+	get_task_comm(client->comm, current);
 	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
 	init_waitqueue_head(&client->wait);
@@ -328,12 +334,24 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* /proc/PID/fdinfo of a device's open file: who holds what. */
+static void mobj_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct mobj_client *client = filp->private_data;
+	struct mobj_heap *heap = client->heap;
+
+	mobj_lock(heap);
+	mobj_client_show(m, client, true);
+	mobj_unlock(heap);
+}
+
 static const struct file_operations mobj_fops = {
 	.owner = THIS_MODULE,
 	.open = mobj_fops_open,
 	.release = mobj_fops_release,
 	.read = mobj_fops_read,
 	.poll = mobj_fops_poll,
+	.show_fdinfo = mobj_fops_show_fdinfo,
 	.unlocked_ioctl = mobj_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,
@@ -355,6 +373,7 @@ static int mobj_device_init(struct mobj_device *device, unsigned int index)
 	else
 		strscpy(device->name, "mobj", sizeof(device->name));
 	mobj_heap_init(&device->heap);
+	device->heap.name = device->name;
 	mobj_debugfs_init(&device->heap, device->name);
 	device->misc.minor = MISC_DYNAMIC_MINOR;
 	device->misc.name = device->name;

@@ -43,6 +43,8 @@ void mobj_heap_init(struct mobj_heap *heap)
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
 		INIT_LIST_HEAD(&heap->lists[i]);
 	INIT_LIST_HEAD(&heap->clients);
+	INIT_LIST_HEAD(&heap->exports);
+	heap->name = "mobj";
 	mobj_gc_init(heap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_heap_init);
@@ -214,6 +216,7 @@ static void mobj_obj_notify(struct mobj_obj *obj, u32 reason, u32 generation)
 			.generation = generation,
 		});
 		list_del(&watch->client_node);
+		watch->client->nwatches--;
 		kfree(watch);
 	}
 }

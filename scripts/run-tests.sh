@@ -108,8 +108,9 @@ load_module()
 		fail "$name is already loaded: rmmod it first"
 		return 1
 	fi
-	if ! insmod "$ko"; then
-		fail "insmod $ko"
+	# Two devices: the sharing tests import across them (EXDEV).
+	if ! insmod "$ko" devices=2; then
+		fail "insmod $ko devices=2"
 		return 1
 	fi
 	for _ in $(seq 100); do

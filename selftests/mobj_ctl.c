@@ -131,6 +131,14 @@ TEST_F_TIMEOUT(trace, mobjctl_stats_and_check, SLOW_TEST_TIMEOUT)
 	EXPECT_TRUE(has_line(po.out, "gc_enabled 0"));
 	proc_out_free(&po);
 
+	/* Who holds what: this test's own client is listed, with its pid. */
+	CTL(&po, "clients");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(0, strncmp(po.out, "  CLIENT      PID COMM", 22));
+	snprintf(want, sizeof(want), " %d ", getpid());
+	EXPECT_NE(NULL, strstr(po.out, want)) TH_LOG("%s", po.out);
+	proc_out_free(&po);
+
 	CTL(&po, "--json", "stats");
 	EXPECT_CTL_OK(&po);
 	j = json_parse(po.out);

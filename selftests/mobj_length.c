@@ -560,6 +560,52 @@ static void batch_after(struct __test_metadata *_metadata, struct len_ctx *x,
 	CLOSE(x->fd, x->ops[0].result);
 }
 
+/* EXPORT, IMPORT: the descriptor holds a reference of its own */
+
+static void export_prepare(struct __test_metadata *_metadata,
+			   struct len_ctx *x, union mobj_any_cmd *u)
+{
+	NEW(x->fd, x->a);
+	u->export.handle = x->a;
+}
+
+static void export_after(struct __test_metadata *_metadata,
+			 struct len_ctx *x, union mobj_any_cmd *u)
+{
+	ASSERT_LE(0, u->export.fd);
+	EXPECT_EQ(2, rc_of(x->fd, x->a));
+	EXPECT_EQ(0, close(u->export.fd));
+	EXPECT_EQ(1, rc_of(x->fd, x->a));
+	CLOSE(x->fd, x->a);
+}
+
+static void import_prepare(struct __test_metadata *_metadata,
+			   struct len_ctx *x, union mobj_any_cmd *u)
+{
+	int objfd;
+
+	NEW(x->fd, x->a);
+	ASSERT_EQ(0, mobj_export(x->fd, x->a, &objfd));
+	x->weak = objfd;
+	u->import.fd = objfd;
+}
+
+static void rc_a_is_2(struct __test_metadata *_metadata, struct len_ctx *x,
+		      union mobj_any_cmd *u)
+{
+	EXPECT_EQ(2, rc_of(x->fd, x->a));
+}
+
+static void import_after(struct __test_metadata *_metadata,
+			 struct len_ctx *x, union mobj_any_cmd *u)
+{
+	EXPECT_EQ(3, rc_of(x->fd, x->a));
+	EXPECT_EQ(id_of(x->fd, x->a), id_of(x->fd, u->import.handle));
+	CLOSE(x->fd, u->import.handle);
+	EXPECT_EQ(0, close(x->weak));
+	CLOSE(x->fd, x->a);
+}
+
 #define __ROW(_cmd, _struct, _first, _prepare, _unchanged, _after)	\
 	FIXTURE_VARIANT_ADD(length, _cmd) {				\
 		.row = {						\
@@ -625,6 +671,8 @@ ROW(WEAKREF_GET, mobj_weakref, weakref_get_prepare, rc_a_is_1,
 ROW(TYPE_NAME, mobj_type_name, type_name_prepare, type_name_unchanged,
     type_name_after);
 ROW(BATCH, mobj_batch, batch_prepare, NULL, batch_after);
+ROW(EXPORT, mobj_export, export_prepare, rc_a_is_1, export_after);
+ROW(IMPORT, mobj_import, import_prepare, rc_a_is_2, import_after);
 
 FIXTURE_SETUP(length)
 {

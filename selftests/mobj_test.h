@@ -54,10 +54,10 @@
 #endif
 
 /*
- * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_BATCH.  (The
+ * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_IMPORT.  (The
  * uapi has no "last command": a newer module may have more.)
  */
-#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_BATCH + 1)
+#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_IMPORT + 1)
 
 /* Clients a test may open besides its fixture's own. */
 #define MOBJ_EXTRA_FDS 4
@@ -401,6 +401,8 @@ union mobj_any_cmd {
 	struct mobj_weakref weakref;
 	struct mobj_type_name type_name;
 	struct mobj_batch batch;
+	struct mobj_export export;
+	struct mobj_import import;
 	__u8 bytes[256];
 };
 
@@ -458,6 +460,8 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(TYPE_NAME, MOBJ_TYPE_NAME, mobj_type_name,
 		 RES(mobj_type_name), MOBJ_TYPE_NAME_GET),
 	MOBJ_CMD(BATCH, MOBJ_BATCH, mobj_batch, -1, 0),
+	MOBJ_CMD(EXPORT, MOBJ_EXPORT, mobj_export, -1, 0),
+	MOBJ_CMD(IMPORT, MOBJ_IMPORT, mobj_import, -1, 0),
 };
 
 _Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_TEST_NR_CMDS,
@@ -552,6 +556,13 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 	case MOBJ_CMD_TYPE_NAME:
 		u->type_name.flags = MOBJ_TYPE_NAME_GET;
 		u->type_name.type = MOBJ_TEST_TYPE;
+		break;
+	case MOBJ_CMD_EXPORT:
+		u->export.handle = ha;
+		break;
+	case MOBJ_CMD_IMPORT:
+		/* No exported descriptor here: the tests that need one make it. */
+		u->import.fd = -1;
 		break;
 	case MOBJ_CMD_BATCH:
 		/* One GETREFCOUNT of @ha, in @buf. */

@@ -638,6 +638,32 @@ out:
 	return ret;
 }
 
+int mobj_export(int fd, __u32 handle, int *objfd)
+{
+	struct mobj_export cmd = { .size = sizeof(cmd), .handle = handle };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_EXPORT, &cmd);
+	if (ret)
+		return ret;
+	if (objfd)
+		*objfd = cmd.fd;
+	return 0;
+}
+
+int mobj_import(int fd, int objfd, __u32 *handle)
+{
+	struct mobj_import cmd = { .size = sizeof(cmd), .fd = objfd };
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_IMPORT, &cmd);
+	if (ret)
+		return ret;
+	if (handle)
+		*handle = cmd.handle;
+	return 0;
+}
+
 /*
  * LIBMOBJ_1.0 took these structs at the library's size.  Programs linked
  * against it keep working: their calls arrive here, with the sizes the

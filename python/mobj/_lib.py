@@ -182,6 +182,8 @@ _PROTOTYPES = {
     "mobj_weakref_get": [ctypes.c_int, u32, P(u32)],
     "mobj_type_name_set": [ctypes.c_int, u32, ctypes.c_char_p],
     "mobj_type_name_get": [ctypes.c_int, u32, ctypes.c_char_p, ctypes.c_size_t],
+    "mobj_export": [ctypes.c_int, u32, P(ctypes.c_int)],
+    "mobj_import": [ctypes.c_int, ctypes.c_int, P(u32)],
 }
 
 # The name each libmobj function's failure is reported under.
@@ -219,6 +221,8 @@ _COMMAND = {
     "mobj_weakref_get": "MOBJ_WEAKREF_GET",
     "mobj_type_name_set": "MOBJ_TYPE_NAME",
     "mobj_type_name_get": "MOBJ_TYPE_NAME",
+    "mobj_export": "MOBJ_EXPORT",
+    "mobj_import": "MOBJ_IMPORT",
 }
 
 

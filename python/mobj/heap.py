@@ -124,6 +124,15 @@ class Object(_Handle):
         """A weak reference to this object (see Heap.weakref)."""
         return self._heap.weakref(self)
 
+    def export(self):
+        """A new file descriptor (close-on-exec) that holds one reference
+        to this object, for another process: pass it with
+        ``socket.send_fds()`` and close it; the receiver calls
+        ``Heap.import_(fd)``."""
+        fd = ctypes.c_int()
+        call("mobj_export", self._heap._fd, self._h(), ctypes.byref(fd))
+        return fd.value
+
     # What the object is.
 
     def info(self):
@@ -502,6 +511,13 @@ class Heap(_Closable):
         call("mobj_new", self.fileno(), type, data or None, len(data),
              ctypes.byref(handle), ctypes.byref(oid))
         return Object(self, handle.value, oid.value)
+
+    def import_(self, fd):
+        """A new handle in this heap for the object that file descriptor
+        ``fd`` (made by ``Object.export()``) holds.  ``fd`` stays open."""
+        handle = u32()
+        call("mobj_import", self.fileno(), fd, ctypes.byref(handle))
+        return Object(self, handle.value)
 
     def getrefcount(self, obj):
         """sys.getrefcount(): handles in every client plus slots."""

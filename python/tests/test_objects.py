@@ -3,12 +3,42 @@
 
 import errno
 import gc as pygc
+import os
+import socket
 import unittest
 
 from common import DEV, HeapTest, mobj
 
 
 class TestObjects(HeapTest):
+
+    def test_export_import_across_processes(self):
+        a = self.heap.new(b"shared", type=9)
+        fd = a.export()
+        self.assertEqual(self.heap.getrefcount(a), 2)
+        left, right = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with mobj.Heap(DEV) as other:
+                    msg, fds, _, _ = socket.recv_fds(right, 1, 1)
+                    obj = other.import_(fds[0])
+                    os.close(fds[0])
+                    code = 0 if obj.data == b"shared" else 2
+                    obj.close()
+            finally:
+                os._exit(code)
+        socket.send_fds(left, [b"m"], [fd])
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(self.heap.getrefcount(a), 1)
+        with self.assertRaises(mobj.InvalidArgument):
+            self.heap.import_(left.fileno())
+        left.close()
+        right.close()
+        a.close()
 
     def test_new_info(self):
         a = self.heap.new(b"hello", type=7)

@@ -143,6 +143,33 @@ int cmd_stats(struct mobjctl *ctl, int argc, char **argv)
 	return debugfs_fclose(ctl, "stats", f);
 }
 
+/* debugfs "clients", in aligned columns. */
+int cmd_clients(struct mobjctl *ctl, int argc, char **argv)
+{
+	unsigned long long id, handles, objects, events, watches;
+	char line[512], comm[64];
+	int pid;
+	FILE *f;
+
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	f = debugfs_fopen(ctl, "clients");
+	if (!f)
+		return EXIT_FAILURE;
+	printf("%8s %8s %-16s %10s %10s %8s %8s\n", "CLIENT", "PID", "COMM",
+	       "HANDLES", "OBJECTS", "EVENTS", "WATCHES");
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%llu %d %63s %llu %llu %llu %llu", &id, &pid,
+			   comm, &handles, &objects, &events, &watches) != 7)
+			continue;
+		printf("%8llu %8d %-16s %10llu %10llu %8llu %8llu\n", id, pid,
+		       comm, handles, objects, events, watches);
+	}
+	return debugfs_fclose(ctl, "clients", f);
+}
+
 int cmd_collect(struct mobjctl *ctl, int argc, char **argv)
 {
 	struct mobj_gc_collect res;

@@ -18,6 +18,13 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.json = true,
 		.run = cmd_stats,
 	}, {
+		.name = "clients",
+		.args = "",
+		.help = "Who holds what: one line per open file of the device (client,\n"
+			"pid, command, handles, live objects it made, queued death notices,\n"
+			"watches).  Exported objects show in /proc/PID/fdinfo.",
+		.run = cmd_clients,
+	}, {
 		.name = "collect",
 		.args = "[GEN]",
 		.help = "Run the cycle collector on generations 0..GEN (0-2, default 2),\n"

@@ -66,6 +66,7 @@ const struct mobjctl_cmd *cmd_find(const char *name);
 
 /* heap.c */
 int cmd_stats(struct mobjctl *ctl, int argc, char **argv);
+int cmd_clients(struct mobjctl *ctl, int argc, char **argv);
 int cmd_collect(struct mobjctl *ctl, int argc, char **argv);
 int cmd_threshold(struct mobjctl *ctl, int argc, char **argv);
 int cmd_types(struct mobjctl *ctl, int argc, char **argv);

@@ -52,6 +52,8 @@
  *  EPERM    a command that changes the heap for every client (GC_SET,
  *           GC_FREEZE) without CAP_SYS_ADMIN; another user's type name
  *  EEXIST   a type name that another tag has
+ *  EXDEV    MOBJ_IMPORT of an object of another device
+ *  EBADF    MOBJ_IMPORT of a descriptor that is not open
  *  ENOMEM   out of memory, or the memory cgroup limit was hit
  *  EFAULT   bad user pointer
  *  ======== ===============================================================
@@ -133,6 +135,8 @@ enum {
 	MOBJ_CMD_WEAKREF_GET,
 	MOBJ_CMD_TYPE_NAME,
 	MOBJ_CMD_BATCH,
+	MOBJ_CMD_EXPORT,
+	MOBJ_CMD_IMPORT,
 };
 
 /**
@@ -746,5 +750,53 @@ struct mobj_batch {
 };
 
 #define MOBJ_BATCH _IO(MOBJ_TYPE, MOBJ_CMD_BATCH)
+
+/**
+ * DOC: Sharing objects between processes
+ *
+ * Handles mean nothing outside their open file.  To give one object to
+ * another process, as the kernel shares buffers (dma-buf) and fences
+ * (sync_file): MOBJ_EXPORT turns a handle into a new file descriptor that
+ * holds one strong reference to the object (it counts in GETREFCOUNT);
+ * the descriptor travels like any other (fork, SCM_RIGHTS over a Unix
+ * socket); MOBJ_IMPORT turns it into a new handle in the caller's open
+ * file.  Closing the descriptor (its last copy, including any in flight
+ * in a socket) drops its reference.  /proc/PID/fdinfo of it shows the
+ * device, the object's id, type and refcount.
+ */
+
+/**
+ * struct mobj_export - MOBJ_EXPORT: a file descriptor for an object
+ * @size: sizeof(struct mobj_export)
+ * @flags: must be 0 (the descriptor is always O_CLOEXEC)
+ * @handle: a strong handle
+ * @fd: out, the new file descriptor
+ */
+struct mobj_export {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__s32 fd;
+};
+
+#define MOBJ_EXPORT _IO(MOBJ_TYPE, MOBJ_CMD_EXPORT)
+
+/**
+ * struct mobj_import - MOBJ_IMPORT: a handle for an exported object
+ * @size: sizeof(struct mobj_import)
+ * @flags: must be 0
+ * @fd: a descriptor made by MOBJ_EXPORT: -EBADF when @fd is not open,
+ *	-EINVAL when it is not an exported mobj object, -EXDEV when the
+ *	object is another device's
+ * @handle: out, a new strong handle in the caller's open file
+ */
+struct mobj_import {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 handle;
+};
+
+#define MOBJ_IMPORT _IO(MOBJ_TYPE, MOBJ_CMD_IMPORT)
 
 #endif /* _UAPI_LINUX_MOBJ_H */

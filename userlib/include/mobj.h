@@ -156,6 +156,14 @@ static inline int mobj_batch(int fd, struct mobj_batch_op *ops, __u32 count,
 	return mobj_batch_sized(fd, ops, count, sizeof(*ops), done);
 }
 
+/*
+ * Objects as file descriptors, for other processes (SCM_RIGHTS):
+ * mobj_export() makes a descriptor (O_CLOEXEC) holding one reference to
+ * the object; mobj_import() makes a handle for one, in this open file.
+ */
+int mobj_export(int fd, __u32 handle, int *objfd);
+int mobj_import(int fd, int objfd, __u32 *handle);
+
 #ifdef __cplusplus
 }
 #endif
