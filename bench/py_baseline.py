@@ -177,12 +177,7 @@ def mem(n=100000):
          (tracemalloc.get_traced_memory()[0] - base) / n, "bytes", objects=n)
     del held
     base = tracemalloc.get_traced_memory()[0]
-    head = []
-    cur = head
-    for _ in range(n - 1):
-        nxt = []
-        cur.append(nxt)
-        cur = nxt
+    head, _ = build_chain(n)
     emit("mem", "cpython_traced_chain_list_one_item",
          (tracemalloc.get_traced_memory()[0] - base) / n, "bytes", objects=n)
     tracemalloc.stop()

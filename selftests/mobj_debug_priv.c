@@ -267,52 +267,6 @@ TEST_F(priv, debugfs_and_params_denied)
 
 /* Handles across clients, fork and SCM_RIGHTS */
 
-static int send_fd(int sock, int fd)
-{
-	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c0 = CMSG_FIRSTHDR(&msg);
-
-	memset(u.buf, 0, sizeof(u.buf));
-	c0->cmsg_level = SOL_SOCKET;
-	c0->cmsg_type = SCM_RIGHTS;
-	c0->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c0), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c0;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	c0 = CMSG_FIRSTHDR(&msg);
-	if (!c0 || c0->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c0), sizeof(int));
-	return fd;
-}
-
 /* What the receiver of the fd found, for the parent to check. */
 struct peer_report {
 	int open_own;		/* its own open() of the device (errno) */
@@ -338,7 +292,7 @@ static int peer_main(void *arg)
 	struct mobj_info info;
 	int fd, own;
 
-	fd = recv_fd(p->sock);
+	fd = mobj_recv_fd(p->sock);
 	if (fd < 0)
 		return 40;
 	r->info_rc = mobj_info(fd, p->h, &info);
@@ -443,7 +397,7 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 
 	/* SCM_RIGHTS: the same open file, the same handles */
 	ASSERT_EQ(sizeof(h), write(sv[0], &h, sizeof(h)));
-	ASSERT_EQ(0, send_fd(sv[0], fd_a));
+	ASSERT_EQ(0, mobj_send_fd(sv[0], fd_a));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
@@ -464,7 +418,7 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	ASSERT_LE(0, pid);
 	close(sv[1]);
 	ASSERT_EQ(sizeof(h), write(sv[0], &h, sizeof(h)));
-	ASSERT_EQ(0, send_fd(sv[0], fd_a));
+	ASSERT_EQ(0, mobj_send_fd(sv[0], fd_a));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));

@@ -16,21 +16,7 @@
 
 #define DBG_GRAPH	"/sys/kernel/debug/mobj/graph"
 
-FIXTURE(hardening) {
-	MOBJ_FIXTURE_BASE;
-};
-
-FIXTURE_SETUP(hardening)
-{
-	MOBJ_FIXTURE_OPEN(self);
-	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
-}
-
-FIXTURE_TEARDOWN(hardening)
-{
-	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
-			    &self->base);
-}
+MOBJ_BASE_FIXTURE(hardening);
 
 /* Write a graph query, read the answer from the same file. */
 static ssize_t graph_query(const char *query, char *buf, size_t len)

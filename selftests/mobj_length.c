@@ -677,15 +677,14 @@ ROW(IMPORT, mobj_import, import_prepare, rc_a_is_2, import_after);
 FIXTURE_SETUP(length)
 {
 	MOBJ_FIXTURE_OPEN(self);
-	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
+	MOBJ_GC_SAVE(self);
 	ASSERT_EQ(0, mobj_gc_disable(self->fd));
 	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
 }
 
 FIXTURE_TEARDOWN(length)
 {
-	EXPECT_EQ(0, mobj_gc_apply(self->fd, self->saved.enabled,
-				   self->saved.debug, self->saved.threshold));
+	MOBJ_GC_RESTORE(self);
 	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
 			    &self->base);
 }

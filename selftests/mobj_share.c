@@ -9,23 +9,7 @@
  */
 #include "mobj_test.h"
 
-#include <sys/socket.h>
-
-FIXTURE(share) {
-	MOBJ_FIXTURE_BASE;
-};
-
-FIXTURE_SETUP(share)
-{
-	MOBJ_FIXTURE_OPEN(self);
-	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
-}
-
-FIXTURE_TEARDOWN(share)
-{
-	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
-			    &self->base);
-}
+MOBJ_BASE_FIXTURE(share);
 
 /* "key:\tvalue" of /proc/self/fdinfo/@fd; ~0 when missing. */
 static __u64 fdinfo_value(int fd, const char *key)
@@ -40,45 +24,6 @@ static __u64 fdinfo_value(int fd, const char *key)
 		if (!strncmp(p, key, len) && p[len] == ':')
 			return strtoull(p + len + 1, NULL, 0);
 	return ~0ULL;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char data = 'm', cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	char data, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 TEST_F(share, export_import_refcounts_fdinfo)
@@ -178,13 +123,13 @@ TEST_F(share, exporter_exits_object_lives)
 		__u32 c;
 
 		if (fd < 0 || mobj_new(fd, 0x52, "child", 5, &c, NULL) ||
-		    mobj_export(fd, c, &efd) || send_fd(sv[1], efd))
+		    mobj_export(fd, c, &efd) || mobj_send_fd(sv[1], efd))
 			_exit(1);
 		_exit(0);	/* its handle and descriptor go with it */
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
-	objfd = recv_fd(sv[0]);
+	objfd = mobj_recv_fd(sv[0]);
 	ASSERT_LE(0, objfd);
 	ASSERT_EQ(0, mobj_import(self->fd, objfd, &h));
 	EXPECT_EQ(2, rc_of(self->fd, h));
@@ -210,7 +155,7 @@ TEST_F(share, in_flight_fd_freed_with_socket)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	ASSERT_EQ(0, mobj_new(self->fd, 0x53, NULL, 0, &h, NULL));
 	ASSERT_EQ(0, mobj_export(self->fd, h, &objfd));
-	ASSERT_EQ(0, send_fd(sv[1], objfd));
+	ASSERT_EQ(0, mobj_send_fd(sv[1], objfd));
 	EXPECT_EQ(0, close(objfd));
 	EXPECT_EQ(2, rc_of(self->fd, h));
 	EXPECT_EQ(0, mobj_close(self->fd, h));

@@ -36,7 +36,7 @@ FIXTURE_SETUP(tenancy)
 	MOBJ_FIXTURE_OPEN(self);
 	if (getuid())
 		SKIP_SETUP("must run as root, to become uid %d", MOBJ_NOBODY);
-	ASSERT_EQ(0, mobj_gc_get(self->fd, &self->saved));
+	MOBJ_GC_SAVE(self);
 	ASSERT_EQ(0, mobj_gc_disable(self->fd));
 	ASSERT_EQ(0, mobj_counts(self->fd, &self->base));
 	ASSERT_EQ(0, stat(MOBJ_DEV_PATH, &st));
@@ -49,8 +49,7 @@ FIXTURE_TEARDOWN(tenancy)
 {
 	if (self->chmodded)
 		EXPECT_EQ(0, chmod(MOBJ_DEV_PATH, self->mode));
-	EXPECT_EQ(0, mobj_gc_apply(self->fd, self->saved.enabled,
-				   self->saved.debug, self->saved.threshold));
+	MOBJ_GC_RESTORE(self);
 	mobj_teardown_check(_metadata, self->fd, self->extra, &self->params,
 			    &self->base);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -722,6 +723,53 @@ static inline int mobj_as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/* Descriptors over a Unix socket (SCM_RIGHTS): 0 or -errno; the fd. */
+static inline int mobj_send_fd(int sock, int fd)
+{
+	char c = 'f';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c0 = CMSG_FIRSTHDR(&msg);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	c0->cmsg_level = SOL_SOCKET;
+	c0->cmsg_type = SCM_RIGHTS;
+	c0->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c0), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+static inline int mobj_recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c0;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -errno;
+	c0 = CMSG_FIRSTHDR(&msg);
+	if (!c0 || c0->cmsg_type != SCM_RIGHTS)
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(c0), sizeof(int));
+	return fd;
+}
+
 /* Memory for EFAULT tests: one readable page followed by a hole. */
 struct mobj_badmem {
 	__u8 *page;	/* read-write */
@@ -995,6 +1043,33 @@ static inline int mobj_extra_close(int *extra, int fd)
 	ASSERT_EQ(0, mobj_new(fd, T_STR, s, strlen(s), &(h), NULL))
 #define APPEND(fd, a, b) ASSERT_EQ(0, mobj_append(fd, a, b, NULL))
 #define CLOSE(fd, h) ASSERT_EQ(0, mobj_close(fd, h))
+
+/*
+ * A fixture of just the base: the client under test, opened by the setup,
+ * and the teardown's check that the device is as it was.
+ */
+#define MOBJ_BASE_FIXTURE(name) \
+	FIXTURE(name) { \
+		MOBJ_FIXTURE_BASE; \
+	}; \
+	FIXTURE_SETUP(name) \
+	{ \
+		MOBJ_FIXTURE_OPEN(self); \
+		ASSERT_EQ(0, mobj_counts(self->fd, &self->base)); \
+	} \
+	FIXTURE_TEARDOWN(name) \
+	{ \
+		mobj_teardown_check(_metadata, self->fd, self->extra, \
+				    &self->params, &self->base); \
+	}
+
+/* The collector's settings, saved by a setup and put back by a teardown. */
+#define MOBJ_GC_SAVE(self) \
+	ASSERT_EQ(0, mobj_gc_get((self)->fd, &(self)->saved))
+#define MOBJ_GC_RESTORE(self) \
+	EXPECT_EQ(0, mobj_gc_apply((self)->fd, (self)->saved.enabled, \
+				   (self)->saved.debug, \
+				   (self)->saved.threshold))
 
 /* The device's counters before a test, from a client of its own, or SKIP. */
 #define MOBJ_BASE_COUNTS_OR_SKIP(base) do { \
