@@ -460,6 +460,13 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	if (!(st.st_mode & 0006)) {
 		CTL_NOBODY(&po, "collect");
 		EXPECT_CTL_ERROR(&po, 1, "root");
+		/* The module is loaded: say so, and why it cannot be asked. */
+		CTL_NOBODY(&po, "--version");
+		EXPECT_EQ(0, po.status);
+		EXPECT_EQ(NULL, strstr(po.out, "not loaded")) TH_LOG("%s", po.out);
+		EXPECT_NE(NULL, strstr(po.out, "Permission denied"))
+			TH_LOG("%s", po.out);
+		proc_out_free(&po);
 	}
 	if (!strncmp(mobjctl_nobody_path(), "/tmp/", 5))
 		unlink(mobjctl_nobody_path());

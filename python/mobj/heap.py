@@ -14,7 +14,9 @@ import fcntl
 import os
 import select
 import sys
+import types
 import warnings
+import weakref
 
 from . import _lib
 from ._lib import call, u32, u64
@@ -46,6 +48,26 @@ CollectResult = collections.namedtuple(
     "CollectResult", "collected uncollectable examined duration_ns")
 
 _READ_BATCH = 32
+_U32_MAX = 0xFFFFFFFF
+
+
+def _u32(value, what):
+    """``value`` as a C __u32, never truncated: TypeError for a non-int,
+    OverflowError outside 0..2**32-1 (as CPython's own C conversions)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("%s must be an int, not %s"
+                        % (what, type(value).__name__))
+    if not 0 <= value <= _U32_MAX:
+        raise OverflowError("%s %d is out of range 0..%d"
+                            % (what, value, _U32_MAX))
+    return value
+
+
+def _unraisable(exc, what, obj):
+    """Report an exception nobody can catch, as Python does for __del__."""
+    sys.unraisablehook(types.SimpleNamespace(
+        exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
+        err_msg="Exception ignored in " + what, object=obj))
 
 
 class _Closable:
@@ -76,10 +98,18 @@ class _Handle(_Closable):
         return not self._handle or self._heap.closed
 
     def close(self):
-        """Drop this handle and its reference (DECREF).  Idempotent."""
+        """Drop this handle and its reference (DECREF).  Idempotent.
+
+        In a process forked after the handle was made, this only forgets
+        it: the handle is the parent's (the open file is shared).
+        """
         handle, self._handle = self._handle, 0
-        if handle and not self._heap.closed:
+        if handle and not self._heap.closed and self._heap._mine():
             call("mobj_close", self._heap._fd, handle)
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle %s: a handle means something only "
+                        "in its own open file" % type(self).__name__)
 
 
 class Object(_Handle):
@@ -119,6 +149,13 @@ class Object(_Handle):
         new = u32()
         call("mobj_dup", self._heap._fd, self._h(), ctypes.byref(new))
         return Object(self._heap, new.value, self._id)
+
+    def __copy__(self):
+        """copy.copy(): a second handle (dup()), closed on its own."""
+        return self.dup()
+
+    def __deepcopy__(self, memo):
+        return self.dup()
 
     def weakref(self):
         """A weak reference to this object (see Heap.weakref)."""
@@ -169,8 +206,15 @@ class Object(_Handle):
 
     def read(self, offset=0, size=None):
         """Up to ``size`` bytes of the payload from ``offset`` (all when None)."""
+        _u32(offset, "offset")
+        if size is not None:
+            _u32(size, "size")
         fd, h = self._heap._fd, self._h()
-        want = 256 if size is None else size
+        if size is None:
+            want = 256
+        else:
+            # Never more room than the payload has: no huge buffers.
+            want = min(size, max(self.info().data_len - offset, 0))
         while True:
             buf = ctypes.create_string_buffer(max(want, 1))
             total = u32()
@@ -212,6 +256,8 @@ class Object(_Handle):
             index += len(self)
             if index < 0:
                 raise IndexError("mobj slot index out of range")
+        if index > _U32_MAX:
+            raise IndexError("mobj slot index out of range")
         return index
 
     def __len__(self):
@@ -307,6 +353,20 @@ class WeakRef(_Handle):
             return None
         return Object(self._heap, new.value, self.id)
 
+    def __copy__(self):
+        """copy.copy(): a second weak reference to the same object (the
+        kernel duplicates strong handles only): None-calling once dead."""
+        obj = self()
+        if obj is None:
+            raise ValueError("cannot copy a weak reference to a dead object")
+        try:
+            return obj.weakref()
+        finally:
+            obj.close()
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
     @property
     def alive(self):
         """Is the object still alive?"""
@@ -330,21 +390,41 @@ class GC:
     DEBUG_SAVEALL = _lib.GC_DEBUG_SAVEALL
 
     def __init__(self, heap):
-        self._heap = heap
+        # Weak: the heap holds its GC, and must not need Python's cycle
+        # collector to be closed once dropped.
+        self._heap_ref = weakref.ref(heap)
+
+    @property
+    def _heap(self):
+        heap = self._heap_ref()
+        if heap is None:
+            raise ValueError("operation on a closed mobj.Heap")
+        return heap
 
     @property
     def _fd(self):
-        self._heap._check_open()
-        return self._heap._fd
+        heap = self._heap
+        heap._check_open()
+        return heap._fd
+
+    @staticmethod
+    def _generation(generation):
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise TypeError("generation must be an int")
+        if not 0 <= generation < _lib.GC_GENERATIONS:
+            raise ValueError("invalid generation")
+        return generation
 
     def collect(self, generation=2):
         """Collect generations 0..generation; return the objects freed."""
-        return call("mobj_gc_collect", self._fd, generation, None)
+        return call("mobj_gc_collect", self._fd, self._generation(generation),
+                    None)
 
     def collect_info(self, generation=2):
         """As collect(), with the whole CollectResult."""
         out = _lib.GcCollect()
-        call("mobj_gc_collect", self._fd, generation, ctypes.byref(out))
+        call("mobj_gc_collect", self._fd, self._generation(generation),
+             ctypes.byref(out))
         return CollectResult(out.collected, out.uncollectable, out.examined,
                              out.duration_ns)
 
@@ -368,11 +448,11 @@ class GC:
     def set_threshold(self, threshold0, threshold1=None, threshold2=None):
         """As gc.set_threshold(): omitted thresholds keep their value."""
         t = list(self._state().threshold)
-        t[0] = threshold0
+        t[0] = _u32(threshold0, "threshold0")
         if threshold1 is not None:
-            t[1] = threshold1
+            t[1] = _u32(threshold1, "threshold1")
         if threshold2 is not None:
-            t[2] = threshold2
+            t[2] = _u32(threshold2, "threshold2")
         call("mobj_gc_set_threshold", self._fd, *t)
 
     def get_count(self):
@@ -382,7 +462,7 @@ class GC:
         return self._state().debug
 
     def set_debug(self, flags):
-        call("mobj_gc_set_debug", self._fd, flags)
+        call("mobj_gc_set_debug", self._fd, _u32(flags, "flags"))
 
     def get_stats(self):
         """One dict per generation, as gc.get_stats(), plus total_ns."""
@@ -460,6 +540,7 @@ class Heap(_Closable):
             raise OSError(-fd, os.strerror(-fd) + (
                 " (is mobj.ko loaded?)" if -fd == errno.ENOENT else ""), path)
         self._fd = fd
+        self._pid = os.getpid()
         # Events are read only when poll() says so: never block in read().
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL)
                     | os.O_NONBLOCK)
@@ -481,6 +562,19 @@ class Heap(_Closable):
         if self._fd < 0:
             raise ValueError("operation on a closed mobj.Heap")
 
+    def _mine(self):
+        """Was this heap opened by this process (not inherited by fork)?"""
+        return self._pid == os.getpid()
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle mobj.Heap: an open file")
+
+    def __copy__(self):
+        raise TypeError("cannot copy mobj.Heap: open the device again")
+
+    def __deepcopy__(self, memo):
+        raise TypeError("cannot copy mobj.Heap: open the device again")
+
     def fileno(self):
         self._check_open()
         return self._fd
@@ -491,7 +585,7 @@ class Heap(_Closable):
             return
         self._detach_loop()
         fd, self._fd = self._fd, -1
-        for kind, target in self._watchers.values():
+        for kind, target, _ in self._watchers.values():
             if kind == "future" and not target.done():
                 target.cancel()
         self._watchers.clear()
@@ -506,6 +600,7 @@ class Heap(_Closable):
     def new(self, data=b"", type=0):
         """A new object with payload ``data``; its only reference is the
         returned handle."""
+        _u32(type, "type")
         data = bytes(data)
         handle, oid = u32(), u64()
         call("mobj_new", self.fileno(), type, data or None, len(data),
@@ -583,16 +678,24 @@ class Heap(_Closable):
             if loop is None:
                 raise RuntimeError("watch() without a callback needs an "
                                    "asyncio event loop")
-            target = ("future", loop.create_future())
+            kind, target = "future", loop.create_future()
         else:
-            target = ("callback", callback)
+            kind, target = "callback", callback
         cookie = self._next_cookie
-        call("mobj_watch", self._fd, obj._h(), cookie)
+        # A weak handle tells, should notices be lost, whether it died.
+        # Kept as a number: a WeakRef would refer back to this heap.
+        weak = u32()
+        call("mobj_weakref", self._fd, obj._h(), ctypes.byref(weak))
+        try:
+            call("mobj_watch", self._fd, obj._h(), cookie)
+        except BaseException:
+            call("mobj_close", self._fd, weak.value)
+            raise
         self._next_cookie += 1
-        self._watchers[cookie] = target
+        self._watchers[cookie] = (kind, target, (weak.value, obj.id))
         if loop is not None:
             self._attach_loop(loop)
-        return cookie if callback is not None else target[1]
+        return cookie if callback is not None else target
 
     def _attach_loop(self, loop):
         if self._loop is loop:
@@ -636,16 +739,49 @@ class Heap(_Closable):
                 warnings.warn("mobj: %d death notices were dropped (the "
                               "events_max queue was full)" % ev.lost,
                               RuntimeWarning, stacklevel=2)
+                self._settle_lost()
                 continue
-            kind, target = self._watchers.pop(ev.cookie, (None, None))
-            if kind == "future":
-                if not target.done():
-                    target.set_result(ev)
-            elif kind == "callback":
-                target(ev)
+            self._deliver(ev)
         if not self._watchers:
             self._detach_loop()
         return len(events)
+
+    def _deliver(self, ev):
+        """Complete one watch; a callback's exception is reported (the
+        loop's exception handler, else sys.unraisablehook) and does not
+        keep the other notices from being delivered."""
+        kind, target, weak = self._watchers.pop(ev.cookie, (None, None, None))
+        if weak is not None:
+            call("mobj_close", self._fd, weak[0])
+        if kind == "future":
+            if not target.done():
+                target.set_result(ev)
+        elif kind == "callback":
+            try:
+                target(ev)
+            except Exception as exc:
+                if self._loop is not None and not self._loop.is_closed():
+                    self._loop.call_exception_handler({
+                        "message": "mobj: a death-notice callback raised",
+                        "exception": exc, "callback": target})
+                else:
+                    _unraisable(exc, "mobj death-notice callback %r"
+                                % (target,), target)
+
+    def _settle_lost(self):
+        """Notices were dropped: every watch whose object is dead now gets
+        a notice with reason EVENT_LOST (its own was among them), so that
+        no future waits for ever."""
+        for cookie, (kind, target, weak) in list(self._watchers.items()):
+            strong = u32()
+            try:
+                call("mobj_weakref_get", self._fd, weak[0],
+                     ctypes.byref(strong))
+            except StaleHandle:
+                self._deliver(Event(cookie, weak[1], 0, _lib.EVENT_LOST, 0,
+                                    0))
+                continue
+            call("mobj_close", self._fd, strong.value)
 
     def wait_events(self, timeout=None):
         """Wait up to ``timeout`` seconds for events, then dispatch them."""

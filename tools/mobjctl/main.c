@@ -4,6 +4,7 @@
  *
  *	mobjctl [--device PATH] [--json] COMMAND [ARGS...]
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,10 +163,25 @@ static void print_release(const char *what, int code)
 	       code & 0xff);
 }
 
+/* The loaded module's release, as modinfo has it (readable by all). */
+static bool module_version(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/module/mobj/version", "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok && buf[0];
+}
+
 /* mobjctl is built with libmobj: one release for both, and the module's. */
 static void print_version(struct mobjctl *ctl)
 {
 	struct mobj_query q;
+	char ver[32];
 	int fd;
 
 	print_release("mobjctl", mobj_version());
@@ -173,6 +189,10 @@ static void print_version(struct mobjctl *ctl)
 	fd = mobj_open_path(ctl->device);
 	if (fd >= 0 && !mobj_query(fd, &q))
 		print_release(", module", q.version);
+	else if (module_version(ver, sizeof(ver)))
+		/* Loaded, but this user may not open the device. */
+		printf(", module %s (%s: %s)", ver, ctl->device,
+		       strerror(fd < 0 ? -fd : EIO));
 	else
 		printf(", module not loaded");
 	if (fd >= 0)
