@@ -40,7 +40,7 @@ int bench_open(unsigned int index)
 		snprintf(path, sizeof(path), "/dev/mobj%u", index);
 	else
 		snprintf(path, sizeof(path), "/dev/mobj");
-	fd = mobj_open_path(path);
+	fd = mobj_dev_open_path(path);
 	if (fd < 0) {
 		fprintf(stderr, "bench: open %s: %s\n", path, strerror(-fd));
 		exit(1);

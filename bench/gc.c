@@ -154,13 +154,13 @@ static void run_rings(int fd, unsigned int rings, unsigned int links,
 				__u32 prev = h[(i + per_ring - 1) % per_ring];
 
 				/* slot 0: next, slot 1: prev */
-				bench_check(mobj_append(fd, h[i], next, NULL),
+				bench_check(mobj_slot_append(fd, h[i], next, NULL),
 					    "append");
-				bench_check(mobj_append(fd, h[i], prev, NULL),
+				bench_check(mobj_slot_append(fd, h[i], prev, NULL),
 					    "append");
 			}
 			for (i = 0; i < per_ring; i++)
-				bench_check(mobj_close(fd, h[i]), "close");
+				bench_check(mobj_handle_close(fd, h[i]), "close");
 		}
 		t0 = bench_now_ns();
 		bench_check(mobj_gc_collect(fd, 2, &res), "collect");
@@ -264,7 +264,7 @@ static void *waiter_main(void *arg)
 		t1 = bench_now_ns();
 		bench_check(mobj_dup(fd, k, &x), "dup");
 		t2 = bench_now_ns();
-		bench_check(mobj_close(fd, x), "close");
+		bench_check(mobj_handle_close(fd, x), "close");
 		t3 = bench_now_ns();
 		lat_note(w->read, w, t0, t1);
 		lat_note(w->lock, w, t1, t2);
@@ -462,14 +462,14 @@ static __u32 build_chain(int fd, unsigned int n, __u32 *mid)
 		i = n;
 	for (; i < n; i++) {
 		bench_check(mobj_new(fd, 4, NULL, 0, &h, NULL), "new");
-		bench_check(mobj_append(fd, prev, h, NULL), "append");
+		bench_check(mobj_slot_append(fd, prev, h, NULL), "append");
 		if (prev != head && i - 1 != n / 2)
-			bench_check(mobj_close(fd, prev), "close");
+			bench_check(mobj_handle_close(fd, prev), "close");
 		else if (i - 1 == n / 2)
 			*mid = prev;
 		prev = h;
 	}
-	bench_check(mobj_close(fd, prev), "close");
+	bench_check(mobj_handle_close(fd, prev), "close");
 	return head;
 }
 
@@ -556,8 +556,8 @@ static void run_heap(int fd, unsigned int n, unsigned int reps)
 	py_stop(&p);
 
 	run_lockwaits(fd);
-	bench_check(mobj_close(fd, mid), "close");
-	bench_check(mobj_close(fd, head), "close");
+	bench_check(mobj_handle_close(fd, mid), "close");
+	bench_check(mobj_handle_close(fd, head), "close");
 }
 
 static unsigned int arg(int argc, char **argv, int i, unsigned int def)

@@ -129,18 +129,18 @@ int main(int argc, char **argv)
 	prev = head;
 	for (i = 1; i < n; i++) {
 		bench_check(mobj_new(fd, 6, NULL, 0, &h, NULL), "new");
-		bench_check(mobj_append(fd, prev, h, NULL), "append");
+		bench_check(mobj_slot_append(fd, prev, h, NULL), "append");
 		if (prev != head)
-			bench_check(mobj_close(fd, prev), "close");
+			bench_check(mobj_handle_close(fd, prev), "close");
 		prev = h;
 	}
-	bench_check(mobj_close(fd, prev), "close");
+	bench_check(mobj_handle_close(fd, prev), "close");
 	snprintf(extra, sizeof(extra), "\"objects\": %u", n);
 	bench_emit("mem", "slab_delta_chain_obj_one_slot",
 		   slab_delta(before, n), "bytes", extra);
-	bench_check(mobj_close(fd, head), "close");
+	bench_check(mobj_handle_close(fd, head), "close");
 	for (i = 0; i < n; i++)
-		bench_check(mobj_close(fd, hs[i]), "close");
+		bench_check(mobj_handle_close(fd, hs[i]), "close");
 	close(fd);
 	free(hs);
 	return 0;

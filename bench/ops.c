@@ -143,16 +143,16 @@ static void ops_rep(unsigned int n, unsigned int r)
 	__u64 rc;
 
 	bench_check(mobj_data_write(fd, h, buf, sizeof(buf)), "data_write");
-	bench_check(mobj_append(fd, a, b, NULL), "append");
+	bench_check(mobj_slot_append(fd, a, b, NULL), "append");
 
 	MEASURE(&s[OP_NOP], r, n, bench_check(mobj_nop(fd), "nop"));
 	MEASURE(&s[OP_NEW], r, n,
 		bench_check(mobj_new(fd, 1, NULL, 0, &hs[i], NULL), "new"));
 	MEASURE(&s[OP_CLOSE_FREE], r, n,
-		bench_check(mobj_close(fd, hs[i]), "close"));
+		bench_check(mobj_handle_close(fd, hs[i]), "close"));
 	MEASURE(&s[OP_DUP], r, n, bench_check(mobj_dup(fd, h, &hs[i]), "dup"));
 	MEASURE(&s[OP_CLOSE], r, n,
-		bench_check(mobj_close(fd, hs[i]), "close"));
+		bench_check(mobj_handle_close(fd, hs[i]), "close"));
 	MEASURE(&s[OP_GETREFCOUNT], r, n,
 		bench_check(mobj_getrefcount(fd, h, &rc), "getrefcount"));
 	MEASURE(&s[OP_INFO], r, n, bench_check(mobj_info(fd, h, &info), "info"));
@@ -164,35 +164,35 @@ static void ops_rep(unsigned int n, unsigned int r)
 			    "data_read"));
 	/* c grows to n slots (amortised reallocation), then shrinks. */
 	MEASURE(&s[OP_APPEND], r, n,
-		bench_check(mobj_append(fd, c, b, NULL), "append"));
+		bench_check(mobj_slot_append(fd, c, b, NULL), "append"));
 	MEASURE(&s[OP_POP], r, n,
-		bench_check(mobj_pop(fd, c, n - 1 - i), "pop"));
-	MEASURE(&s[OP_SET], r, n, bench_check(mobj_set(fd, a, 0, b), "set"));
+		bench_check(mobj_slot_pop(fd, c, n - 1 - i), "pop"));
+	MEASURE(&s[OP_SET], r, n, bench_check(mobj_slot_set(fd, a, 0, b), "set"));
 	MEASURE(&s[OP_GET], r, n,
-		bench_check(mobj_get(fd, a, 0, &hs[i]), "get"));
+		bench_check(mobj_slot_get(fd, a, 0, &hs[i]), "get"));
 	for (i = 0; i < n; i++)
-		bench_check(mobj_close(fd, hs[i]), "close");
+		bench_check(mobj_handle_close(fd, hs[i]), "close");
 	/*
 	 * The same operations as pairs on one handle (x = dup(h); close(x)),
 	 * per operation: each new handle number lands alone in the table.
 	 */
 	MEASURE(&s[OP_PAIR_DUP], r, n, {
 		bench_check(mobj_dup(fd, h, &hs[0]), "dup");
-		bench_check(mobj_close(fd, hs[0]), "close");
+		bench_check(mobj_handle_close(fd, hs[0]), "close");
 	});
 	s[OP_PAIR_DUP].op[r] /= 2;
 	s[OP_PAIR_DUP].ratio[r] /= 2;
 	MEASURE(&s[OP_PAIR_NEW], r, n, {
 		bench_check(mobj_new(fd, 1, NULL, 0, &hs[0], NULL), "new");
-		bench_check(mobj_close(fd, hs[0]), "close");
+		bench_check(mobj_handle_close(fd, hs[0]), "close");
 	});
 	s[OP_PAIR_NEW].op[r] /= 2;
 	s[OP_PAIR_NEW].ratio[r] /= 2;
 
-	bench_check(mobj_close(fd, h), "close");
-	bench_check(mobj_close(fd, a), "close");
-	bench_check(mobj_close(fd, b), "close");
-	bench_check(mobj_close(fd, c), "close");
+	bench_check(mobj_handle_close(fd, h), "close");
+	bench_check(mobj_handle_close(fd, a), "close");
+	bench_check(mobj_handle_close(fd, b), "close");
+	bench_check(mobj_handle_close(fd, c), "close");
 }
 
 static void run_ops(unsigned int n, unsigned int reps)
@@ -314,11 +314,11 @@ static void batch_time(struct sample *s, unsigned int r, unsigned int size,
 	s->ratio[r] = s->op[r] / s->nop[r];
 	/* What the last batch made and nobody closed. */
 	if (w == W_DUP_CLOSE && size == 1 && calls % 2)
-		bench_check(mobj_close(fd, prev[1]), "close");
+		bench_check(mobj_handle_close(fd, prev[1]), "close");
 	for (j = 0; w == W_DUP_CLOSE && size == 1 && j < 1; j++)
-		bench_check(mobj_close(fd, prev[0]), "close");
+		bench_check(mobj_handle_close(fd, prev[0]), "close");
 	for (j = 0; w == W_DUP_CLOSE && size > 1 && j < half; j++)
-		bench_check(mobj_close(fd, prev[j]), "close");
+		bench_check(mobj_handle_close(fd, prev[j]), "close");
 }
 
 static void run_batch(unsigned int total, unsigned int reps)
@@ -361,7 +361,7 @@ static void run_batch(unsigned int total, unsigned int reps)
 				 workload_names[w], sizes[s]);
 			sample_emit("batch", name, &t[w][s], reps, params);
 		}
-	bench_check(mobj_close(fd, h), "close");
+	bench_check(mobj_handle_close(fd, h), "close");
 }
 
 /* NEW+CLOSE and APPEND+POP pairs: obj_new/obj_free, slot_set/slot_clear. */
@@ -376,12 +376,12 @@ static void run_trace(const char *tag, unsigned int n, unsigned int reps)
 		/* Close the previous object: no handle lands alone. */
 		MEASURE(&newclose, r, n, {
 			bench_check(mobj_new(fd, 1, NULL, 0, &h, NULL), "new");
-			bench_check(mobj_close(fd, prev), "close");
+			bench_check(mobj_handle_close(fd, prev), "close");
 			prev = h;
 		});
 		MEASURE(&appendpop, r, n, {
-			bench_check(mobj_append(fd, a, b, NULL), "append");
-			bench_check(mobj_pop(fd, a, 0), "pop");
+			bench_check(mobj_slot_append(fd, a, b, NULL), "append");
+			bench_check(mobj_slot_pop(fd, a, 0), "pop");
 		});
 	}
 	snprintf(params, sizeof(params), "\"iters\": %u, \"reps\": %u", n,
@@ -390,9 +390,9 @@ static void run_trace(const char *tag, unsigned int n, unsigned int reps)
 	sample_emit("trace", name, &newclose, reps, params);
 	snprintf(name, sizeof(name), "append_pop_%s", tag);
 	sample_emit("trace", name, &appendpop, reps, params);
-	bench_check(mobj_close(fd, prev), "close");
-	bench_check(mobj_close(fd, a), "close");
-	bench_check(mobj_close(fd, b), "close");
+	bench_check(mobj_handle_close(fd, prev), "close");
+	bench_check(mobj_handle_close(fd, a), "close");
+	bench_check(mobj_handle_close(fd, b), "close");
 }
 
 static unsigned int arg(int argc, char **argv, int i, unsigned int def)

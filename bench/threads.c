@@ -91,7 +91,7 @@ static void *worker_main(void *arg)
 	} else {
 		while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
 			bench_check(mobj_dup(fd, k, &x), "dup");
-			bench_check(mobj_close(fd, x), "close");
+			bench_check(mobj_handle_close(fd, x), "close");
 			n += 2;
 		}
 	}

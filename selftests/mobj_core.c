@@ -46,7 +46,7 @@ static int scene_make(int fd, struct scene *s)
 	if (!ret)
 		ret = mobj_new(fd, T_STR, "bbbb", 4, &s->b, NULL);
 	if (!ret)
-		ret = mobj_append(fd, s->a, s->b, NULL);
+		ret = mobj_slot_append(fd, s->a, s->b, NULL);
 	s->h[0] = s->a;
 	s->h[1] = s->b;
 	mobj_snap(fd, s->h, 2, &s->snap);
@@ -308,7 +308,7 @@ TEST_F(core, close_refcount)
 	EXPECT_EQ(1, rc_of(self->fd, a2));
 	EXPECT_EQ(self->base.live_objects + 1, live_of(self->fd));
 	/* The closed handle is gone, the other still works. */
-	EXPECT_ERRNO(ENOENT, mobj_close(self->fd, a));
+	EXPECT_ERRNO(ENOENT, mobj_handle_close(self->fd, a));
 	CLOSE(self->fd, a2);
 	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
 }
@@ -610,7 +610,7 @@ TEST_F(core, set_replaces)
 	NEW(self->fd, c);
 	APPEND(self->fd, a, b);
 	EXPECT_EQ(2, rc_of(self->fd, b));
-	ASSERT_EQ(0, mobj_set(self->fd, a, 0, c));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, a, 0, c));
 	EXPECT_EQ(1, rc_of(self->fd, b));
 	EXPECT_EQ(2, rc_of(self->fd, c));
 	EXPECT_EQ(1, nslots_of(self->fd, a));
@@ -630,9 +630,9 @@ TEST_F(core, set_same_value)
 	APPEND(self->fd, a, b);
 	/* a[0] = a[0]: must not drop the last reference on the way. */
 	CLOSE(self->fd, b);
-	ASSERT_EQ(0, mobj_get(self->fd, a, 0, &b));
+	ASSERT_EQ(0, mobj_slot_get(self->fd, a, 0, &b));
 	EXPECT_EQ(2, rc_of(self->fd, b));
-	ASSERT_EQ(0, mobj_set(self->fd, a, 0, b));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, a, 0, b));
 	EXPECT_EQ(2, rc_of(self->fd, b));
 	EXPECT_EQ(self->base.live_objects + 2, live_of(self->fd));
 	CLOSE(self->fd, a);
@@ -650,7 +650,7 @@ TEST_F(core, set_drops_last_reference)
 	CLOSE(self->fd, b);
 	EXPECT_EQ(self->base.live_objects + 3, live_of(self->fd));
 	/* b's only reference was the slot: replacing it frees b. */
-	ASSERT_EQ(0, mobj_set(self->fd, a, 0, c));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, a, 0, c));
 	EXPECT_EQ(self->base.live_objects + 2, live_of(self->fd));
 	CLOSE(self->fd, a);
 	CLOSE(self->fd, c);
@@ -664,7 +664,7 @@ TEST_F(core, get_new_handle)
 	NEW(self->fd, a);
 	NEW(self->fd, b);
 	APPEND(self->fd, a, b);
-	ASSERT_EQ(0, mobj_get(self->fd, a, 0, &g));
+	ASSERT_EQ(0, mobj_slot_get(self->fd, a, 0, &g));
 	EXPECT_NE(0, g);
 	EXPECT_NE(a, g);
 	EXPECT_NE(b, g);
@@ -690,7 +690,7 @@ TEST_F(core, get_reaches_slot_only_object)
 	APPEND(self->fd, a, b);
 	CLOSE(self->fd, b);
 	EXPECT_EQ(self->base.live_objects + 2, live_of(self->fd));
-	ASSERT_EQ(0, mobj_get(self->fd, a, 0, &g));
+	ASSERT_EQ(0, mobj_slot_get(self->fd, a, 0, &g));
 	EXPECT_EQ(id, id_of(self->fd, g));
 	EXPECT_EQ(2, rc_of(self->fd, g));
 	CLOSE(self->fd, g);
@@ -712,7 +712,7 @@ TEST_F(core, pop_shifts)
 	APPEND(self->fd, a, d);
 	EXPECT_EQ(2, rc_of(self->fd, c));
 
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 1));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 1));
 	EXPECT_EQ(2, nslots_of(self->fd, a));
 	EXPECT_EQ(1, rc_of(self->fd, c));
 	EXPECT_EQ(2, rc_of(self->fd, b));
@@ -720,12 +720,12 @@ TEST_F(core, pop_shifts)
 	EXPECT_EQ(id_of(self->fd, b), slot_id(self->fd, a, 0));
 	EXPECT_EQ(id_of(self->fd, d), slot_id(self->fd, a, 1));
 
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	EXPECT_EQ(1, nslots_of(self->fd, a));
 	EXPECT_EQ(1, rc_of(self->fd, b));
 	EXPECT_EQ(id_of(self->fd, d), slot_id(self->fd, a, 0));
 
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	EXPECT_EQ(0, nslots_of(self->fd, a));
 	EXPECT_EQ(1, rc_of(self->fd, d));
 	CLOSE(self->fd, a);
@@ -743,7 +743,7 @@ TEST_F(core, pop_frees_unreferenced)
 	APPEND(self->fd, a, b);
 	CLOSE(self->fd, b);
 	EXPECT_EQ(self->base.live_objects + 2, live_of(self->fd));
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	EXPECT_EQ(self->base.live_objects + 1, live_of(self->fd));
 	CLOSE(self->fd, a);
 }
@@ -779,7 +779,7 @@ TEST_F(core, self_reference_popped)
 	EXPECT_EQ(2, rc_of(self->fd, a));
 	EXPECT_EQ(1, nslots_of(self->fd, a));
 	EXPECT_EQ(id_of(self->fd, a), slot_id(self->fd, a, 0));
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	EXPECT_EQ(1, rc_of(self->fd, a));
 	CLOSE(self->fd, a);
 	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
@@ -990,15 +990,15 @@ TEST_F(core, slot_index_erange)
 	NEW(self->fd, empty);
 	s.h[1] = empty;	/* b's refcount is checked through a's slot */
 	mobj_snap(self->fd, s.h, 2, &s.snap);
-	EXPECT_ERRNO(ERANGE, mobj_set(self->fd, s.a, 1, s.b));
-	EXPECT_ERRNO(ERANGE, mobj_get(self->fd, s.a, 1, &out));
-	EXPECT_ERRNO(ERANGE, mobj_pop(self->fd, s.a, 1));
-	EXPECT_ERRNO(ERANGE, mobj_set(self->fd, s.a, 0xffffffff, s.b));
-	EXPECT_ERRNO(ERANGE, mobj_get(self->fd, s.a, 0xffffffff, &out));
-	EXPECT_ERRNO(ERANGE, mobj_pop(self->fd, s.a, 0xffffffff));
-	EXPECT_ERRNO(ERANGE, mobj_set(self->fd, empty, 0, s.b));
-	EXPECT_ERRNO(ERANGE, mobj_get(self->fd, empty, 0, &out));
-	EXPECT_ERRNO(ERANGE, mobj_pop(self->fd, empty, 0));
+	EXPECT_ERRNO(ERANGE, mobj_slot_set(self->fd, s.a, 1, s.b));
+	EXPECT_ERRNO(ERANGE, mobj_slot_get(self->fd, s.a, 1, &out));
+	EXPECT_ERRNO(ERANGE, mobj_slot_pop(self->fd, s.a, 1));
+	EXPECT_ERRNO(ERANGE, mobj_slot_set(self->fd, s.a, 0xffffffff, s.b));
+	EXPECT_ERRNO(ERANGE, mobj_slot_get(self->fd, s.a, 0xffffffff, &out));
+	EXPECT_ERRNO(ERANGE, mobj_slot_pop(self->fd, s.a, 0xffffffff));
+	EXPECT_ERRNO(ERANGE, mobj_slot_set(self->fd, empty, 0, s.b));
+	EXPECT_ERRNO(ERANGE, mobj_slot_get(self->fd, empty, 0, &out));
+	EXPECT_ERRNO(ERANGE, mobj_slot_pop(self->fd, empty, 0));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
 	EXPECT_EQ(2, rc_of(self->fd, s.b));
 	CLOSE(self->fd, empty);
@@ -1123,13 +1123,13 @@ TEST_F(core, failed_ops_change_nothing)
 	mobj_snap(self->fd, s.h, 2, &s.snap);
 
 	/* One failure of each kind on each slot command. */
-	EXPECT_ERRNO(ERANGE, mobj_set(self->fd, s.a, 2, c));
+	EXPECT_ERRNO(ERANGE, mobj_slot_set(self->fd, s.a, 2, c));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
-	EXPECT_ERRNO(ENOENT, mobj_set(self->fd, s.a, 0, 0));
+	EXPECT_ERRNO(ENOENT, mobj_slot_set(self->fd, s.a, 0, 0));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
-	EXPECT_ERRNO(ERANGE, mobj_pop(self->fd, s.a, 2));
+	EXPECT_ERRNO(ERANGE, mobj_slot_pop(self->fd, s.a, 2));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
-	EXPECT_ERRNO(ERANGE, mobj_get(self->fd, s.a, 2, &out));
+	EXPECT_ERRNO(ERANGE, mobj_slot_get(self->fd, s.a, 2, &out));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
 
 	mobj_fill_cmd(&mobj_cmds[MOBJ_CMD_SLOT_APPEND], &u, s.a, c, 0, NULL, 0);
@@ -1601,9 +1601,9 @@ TEST_F(core, fork_shares_handles)
 			_exit(1);
 		if (mobj_new(self->fd, T_PLAIN, NULL, 0, &c2, NULL))
 			_exit(2);
-		if (mobj_append(self->fd, a, c2, NULL))
+		if (mobj_slot_append(self->fd, a, c2, NULL))
 			_exit(3);
-		if (mobj_close(self->fd, c2))
+		if (mobj_handle_close(self->fd, c2))
 			_exit(4);
 		if (mobj_data_write(self->fd, a, "child", 5))
 			_exit(5);
@@ -1689,12 +1689,12 @@ TEST_F(core, limit_slots_max)
 	APPEND(self->fd, s.a, c);
 	mobj_snap(self->fd, s.h, 2, &s.snap);
 	EXPECT_EQ(3, s.snap.o[0].nslots);
-	EXPECT_ERRNO(EFBIG, mobj_append(self->fd, s.a, s.b, NULL));
-	EXPECT_ERRNO(EFBIG, mobj_append(self->fd, s.a, s.a, NULL));
+	EXPECT_ERRNO(EFBIG, mobj_slot_append(self->fd, s.a, s.b, NULL));
+	EXPECT_ERRNO(EFBIG, mobj_slot_append(self->fd, s.a, s.a, NULL));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
 	EXPECT_EQ(2, rc_of(self->fd, c));
 	/* A full object can still have a slot replaced. */
-	ASSERT_EQ(0, mobj_set(self->fd, s.a, 2, s.b));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, s.a, 2, s.b));
 	EXPECT_EQ(1, rc_of(self->fd, c));
 	CLOSE(self->fd, c);
 	SCENE_CLOSE(self->fd, s);
@@ -1758,7 +1758,7 @@ TEST_F(core, limit_client_objects_max)
 	ASSERT_EQ(0, extra_close(self, fd2));
 
 	/* Freeing one makes room again. */
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	NEW(self->fd, x);
 	CLOSE(self->fd, x);
 	CLOSE(self->fd, a);
@@ -1786,11 +1786,11 @@ TEST_F(core, limit_client_handles_max)
 	mobj_snap(self->fd, s.h, 2, &s.snap);
 	EXPECT_ERRNO(EMFILE, mobj_dup(self->fd, a, &x));
 	EXPECT_ERRNO(EMFILE, mobj_new(self->fd, T_PLAIN, NULL, 0, &x, NULL));
-	EXPECT_ERRNO(EMFILE, mobj_get(self->fd, a, 0, &x));
+	EXPECT_ERRNO(EMFILE, mobj_slot_get(self->fd, a, 0, &x));
 	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
 
 	CLOSE(self->fd, a2);
-	ASSERT_EQ(0, mobj_get(self->fd, a, 0, &x));
+	ASSERT_EQ(0, mobj_slot_get(self->fd, a, 0, &x));
 	CLOSE(self->fd, x);
 	CLOSE(self->fd, a);
 	CLOSE(self->fd, b);
@@ -1829,16 +1829,16 @@ static void *hammer_thread(void *arg)
 		if (h->phase == 0) {
 			/* x goes into the shared list, through a DUP */
 			HAMMER_TRY(h, mobj_dup(h->fd, h->x, &d));
-			HAMMER_TRY(h, mobj_append(h->fd, h->shared, d, NULL));
-			HAMMER_TRY(h, mobj_close(h->fd, d));
+			HAMMER_TRY(h, mobj_slot_append(h->fd, h->shared, d, NULL));
+			HAMMER_TRY(h, mobj_handle_close(h->fd, d));
 			/* and in and out of our own list */
-			HAMMER_TRY(h, mobj_append(h->fd, h->own, h->x, NULL));
-			HAMMER_TRY(h, mobj_pop(h->fd, h->own, 0));
+			HAMMER_TRY(h, mobj_slot_append(h->fd, h->own, h->x, NULL));
+			HAMMER_TRY(h, mobj_slot_pop(h->fd, h->own, 0));
 		} else {
 			/* slot 0 exists while anyone still has pops to do */
-			HAMMER_TRY(h, mobj_get(h->fd, h->shared, 0, &d));
-			HAMMER_TRY(h, mobj_close(h->fd, d));
-			HAMMER_TRY(h, mobj_pop(h->fd, h->shared, 0));
+			HAMMER_TRY(h, mobj_slot_get(h->fd, h->shared, 0, &d));
+			HAMMER_TRY(h, mobj_handle_close(h->fd, d));
+			HAMMER_TRY(h, mobj_slot_pop(h->fd, h->shared, 0));
 		}
 	}
 	return NULL;
@@ -1944,7 +1944,7 @@ TEST_F_TIMEOUT(core, chain_one_million, 600)
 		ASSERT_EQ(0, mobj_new(self->fd, T_PLAIN, NULL, 0, &h, NULL)) {
 			TH_LOG("object %u", i);
 		}
-		ASSERT_EQ(0, mobj_append(self->fd, prev, h, NULL));
+		ASSERT_EQ(0, mobj_slot_append(self->fd, prev, h, NULL));
 		if (prev != head)
 			CLOSE(self->fd, prev);
 		prev = h;

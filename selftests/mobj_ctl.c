@@ -174,8 +174,8 @@ TEST_F_TIMEOUT(trace, mobjctl_collect_and_threshold, SLOW_TEST_TIMEOUT)
 	b = TNEW(T_CTL, NULL, NULL);
 	TAPPEND(a, b);
 	TAPPEND(b, a);
-	ASSERT_EQ(0, mobj_close(self->fd, a));
-	ASSERT_EQ(0, mobj_close(self->fd, b));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, a));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, b));
 	CTL(&po, "collect", "--json");
 	EXPECT_CTL_OK(&po);
 	j = json_parse(po.out);
@@ -289,10 +289,10 @@ TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 	EXPECT_STREQ("[]\n", po.out);
 	proc_out_free(&po);
 
-	EXPECT_EQ(0, mobj_close(self->fd, a));
-	EXPECT_EQ(0, mobj_close(self->fd, b));
-	EXPECT_EQ(0, mobj_close(self->fd, c));
-	EXPECT_EQ(0, mobj_close(self->fd, d));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, c));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, d));
 }
 
 /*
@@ -487,7 +487,7 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(0, po.status);
 	EXPECT_NE(NULL, strstr(po.out, "Commands:"));
 	proc_out_free(&po);
-	EXPECT_EQ(0, mobj_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
 }
 
 TEST_F_TIMEOUT(trace, mobjctl_name, SLOW_TEST_TIMEOUT)
@@ -572,7 +572,7 @@ TEST_F_TIMEOUT(trace, mobjctl_trace, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(0, access(inst, F_OK));
 
 	x = TNEW(T_CTL, "ab", &idx);
-	ASSERT_EQ(0, mobj_close(self->fd, x));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, x));
 	snprintf(want, sizeof(want), "obj_free: id=%llu type=%u reason=refcount\n",
 		 (unsigned long long)idx, T_CTL);
 	EXPECT_TRUE(wait_for_text(po[0], want, 60000, out, sizeof(out)))

@@ -369,7 +369,7 @@ static void sig_handle(int fd, __u32 h, const struct idmap *m,
 		return;
 	if (!mobj_info(fd, strong, &info))
 		str_copy(sh->weak_type, sizeof(sh->weak_type), idmap_type(m, info.id));
-	mobj_close(fd, strong);
+	mobj_handle_close(fd, strong);
 }
 
 static int sig_take(const struct scene *sc, struct sig *s)
@@ -581,7 +581,7 @@ static int scene_build(struct scene *s, const struct fault_case *fc)
 
 	memset(s, 0, sizeof(*s));
 	s->extra_fd = -1;
-	s->fd = mobj_open();
+	s->fd = mobj_dev_open();
 	if (s->fd < 0)
 		return s->fd;
 	ret = device_reset(s->fd);
@@ -593,12 +593,12 @@ static int scene_build(struct scene *s, const struct fault_case *fc)
 	TRY(mobj_new(s->fd, T_C, NULL, 0, &s->c, NULL));
 	TRY(mobj_new(s->fd, T_D, "d", 1, &s->d, NULL));
 	TRY(mobj_new(s->fd, T_G, NULL, 0, &s->g, NULL));
-	TRY(mobj_append(s->fd, s->a, s->b, NULL));
-	TRY(mobj_append(s->fd, s->a, s->c, NULL));
-	TRY(mobj_append(s->fd, s->b, s->a, NULL));
-	TRY(mobj_append(s->fd, s->d, s->d, NULL));
+	TRY(mobj_slot_append(s->fd, s->a, s->b, NULL));
+	TRY(mobj_slot_append(s->fd, s->a, s->c, NULL));
+	TRY(mobj_slot_append(s->fd, s->b, s->a, NULL));
+	TRY(mobj_slot_append(s->fd, s->d, s->d, NULL));
 	for (i = 0; i < 4; i++)
-		TRY(mobj_append(s->fd, s->g, s->c, NULL));
+		TRY(mobj_slot_append(s->fd, s->g, s->c, NULL));
 	if (!fc->no_watch)
 		TRY(mobj_watch(s->fd, s->d, 1));
 	TRY(mobj_weakref(s->fd, s->c, &s->w));
@@ -689,7 +689,7 @@ static int prep_dying(struct scene *s)
 
 	ret = mobj_new(s->fd, T_X, "x", 1, &s->x, NULL);
 	if (!ret)
-		ret = mobj_append(s->fd, s->x, s->c, NULL);
+		ret = mobj_slot_append(s->fd, s->x, s->c, NULL);
 	if (!ret && mobj_has_cmd(s->fd, MOBJ_CMD_WATCH))
 		ret = mobj_watch(s->fd, s->x, 7);
 	probe_add(s, s->x);
@@ -698,12 +698,12 @@ static int prep_dying(struct scene *s)
 
 static int run_close(struct scene *s)
 {
-	return mobj_close(s->fd, s->x);
+	return mobj_handle_close(s->fd, s->x);
 }
 
 static int run_close_weak(struct scene *s)
 {
-	return mobj_close(s->fd, s->w);
+	return mobj_handle_close(s->fd, s->w);
 }
 
 static int run_getrefcount(struct scene *s)
@@ -735,29 +735,29 @@ static int run_data_write(struct scene *s)
 
 static int run_append(struct scene *s)
 {
-	return mobj_append(s->fd, s->a, s->d, NULL);
+	return mobj_slot_append(s->fd, s->a, s->d, NULL);
 }
 
 static int run_append_grow(struct scene *s)
 {
-	return mobj_append(s->fd, s->g, s->a, NULL);
+	return mobj_slot_append(s->fd, s->g, s->a, NULL);
 }
 
 static int run_set(struct scene *s)
 {
-	return mobj_set(s->fd, s->a, 1, s->d);
+	return mobj_slot_set(s->fd, s->a, 1, s->d);
 }
 
 static int run_get(struct scene *s)
 {
 	__u32 h;
 
-	return mobj_get(s->fd, s->a, 0, &h);
+	return mobj_slot_get(s->fd, s->a, 0, &h);
 }
 
 static int run_pop(struct scene *s)
 {
-	return mobj_pop(s->fd, s->b, 0);
+	return mobj_slot_pop(s->fd, s->b, 0);
 }
 
 /* Two unreachable cycles, one watched, one holding an outside object. */
@@ -772,21 +772,21 @@ static int prep_cycles(struct scene *s)
 	if (!ret)
 		ret = mobj_new(s->fd, T_X + 0x10, NULL, 0, &z, NULL);
 	if (!ret)
-		ret = mobj_append(s->fd, x, y, NULL);
+		ret = mobj_slot_append(s->fd, x, y, NULL);
 	if (!ret)
-		ret = mobj_append(s->fd, y, x, NULL);
+		ret = mobj_slot_append(s->fd, y, x, NULL);
 	if (!ret)
-		ret = mobj_append(s->fd, y, s->c, NULL);
+		ret = mobj_slot_append(s->fd, y, s->c, NULL);
 	if (!ret)
-		ret = mobj_append(s->fd, z, z, NULL);
+		ret = mobj_slot_append(s->fd, z, z, NULL);
 	if (!ret && mobj_has_cmd(s->fd, MOBJ_CMD_WATCH))
 		ret = mobj_watch(s->fd, x, 11);
 	if (!ret)
-		ret = mobj_close(s->fd, x);
+		ret = mobj_handle_close(s->fd, x);
 	if (!ret)
-		ret = mobj_close(s->fd, y);
+		ret = mobj_handle_close(s->fd, y);
 	if (!ret)
-		ret = mobj_close(s->fd, z);
+		ret = mobj_handle_close(s->fd, z);
 	return ret;
 }
 
@@ -947,7 +947,7 @@ static int prep_events(struct scene *s)
 	int ret = prep_dying(s);
 
 	if (!ret)
-		ret = mobj_close(s->fd, s->x);
+		ret = mobj_handle_close(s->fd, s->x);
 	return ret;
 }
 
@@ -985,16 +985,16 @@ static int prep_second_client(struct scene *s)
 	__u32 x, y;
 	int ret;
 
-	s->extra_fd = mobj_open();
+	s->extra_fd = mobj_dev_open();
 	if (s->extra_fd < 0)
 		return s->extra_fd;
 	ret = mobj_new(s->extra_fd, T_X, NULL, 0, &x, NULL);
 	if (!ret)
 		ret = mobj_new(s->extra_fd, T_Y, NULL, 0, &y, NULL);
 	if (!ret)
-		ret = mobj_append(s->extra_fd, x, y, NULL);
+		ret = mobj_slot_append(s->extra_fd, x, y, NULL);
 	if (!ret)
-		ret = mobj_append(s->extra_fd, y, x, NULL);
+		ret = mobj_slot_append(s->extra_fd, y, x, NULL);
 	if (!ret)
 		ret = mobj_watch(s->extra_fd, x, 5);
 	return ret;

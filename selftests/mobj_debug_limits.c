@@ -98,7 +98,7 @@ static void memcg_child(const char *cgroup, struct memcg_report *rep,
 	__u32 h;
 
 	memset(payload, 'm', sizeof(payload));
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		_exit(10);
 	if (mobj_write_text("/proc/self/oom_score_adj", "-1000"))
@@ -125,7 +125,7 @@ static void memcg_child(const char *cgroup, struct memcg_report *rep,
 			      -ENOMEM;
 	/* free half, and there is room again */
 	for (n = 0; n < i / 2; n++)
-		mobj_close(fd, handles[n]);
+		mobj_handle_close(fd, handles[n]);
 	for (n = 0; n < 16; n++)
 		if (!mobj_new(fd, 0x11, payload, PAYLOAD, &h, NULL))
 			rep->again++;
@@ -298,7 +298,7 @@ TEST_F_TIMEOUT(limits, client_limits, 180)
 	pthread_barrier_init(&go, NULL, CLIENTS);
 	for (i = 0; i < CLIENTS; i++) {
 		l[i] = (struct lim){ .go = &go, .batch = i % 2 };
-		l[i].fd = mobj_open();
+		l[i].fd = mobj_dev_open();
 		ASSERT_LE(0, l[i].fd);
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, lim_client, &l[i]));
 	}
@@ -368,7 +368,7 @@ static void *waiter_main(void *p)
  * how long @what took and the longest the other client waited.
  */
 #define TIMED(label, what) do { \
-	struct waiter w = { .fd = mobj_open() }; \
+	struct waiter w = { .fd = mobj_dev_open() }; \
 	__u64 before = mobj_stat("lock_hold_max_ns"), t0; \
 	pthread_t wt; \
 	ASSERT_LE(0, w.fd); \
@@ -401,7 +401,7 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 
 	if (access(MOBJ_DEBUGFS "stats", R_OK))
 		SKIP(return, "no debugfs stats");
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mobj_gc_disable(fd));
 	ops = calloc(MOBJ_BATCH_MAX, sizeof(*ops));
@@ -443,14 +443,14 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 			if (!prev)
 				first = ops[k].result;
 			else
-				ASSERT_EQ(0, mobj_append(fd, prev,
+				ASSERT_EQ(0, mobj_slot_append(fd, prev,
 							 ops[k].result, NULL));
 			prev = ops[k].result;
 		}
 	}
-	ASSERT_EQ(0, mobj_append(fd, prev, first, NULL));
+	ASSERT_EQ(0, mobj_slot_append(fd, prev, first, NULL));
 	/* a second client with many handles to the heap */
-	fd2 = mobj_open();
+	fd2 = mobj_dev_open();
 	ASSERT_LE(0, fd2);
 	for (i = 0; i < HEAP / 2;) {
 		for (n = 0; n < MOBJ_BATCH_MAX && i < HEAP / 2; n++, i++)
@@ -463,7 +463,7 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 
 	/* The handles go: HEAP objects of garbage, in cycles. */
 	TIMED("closing the heap's handles", close(fd));
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mobj_gc_disable(fd));
 	TIMED("collecting 20000 objects of cycles",
@@ -515,7 +515,7 @@ TEST_F_TIMEOUT(limits, lock_hold, 300)
 	}
 	/* Not the collector: reported, not judged. */
 	TIMED("freeing a chain of 20000 with CLOSE",
-	      ASSERT_EQ(0, mobj_close(fd, prev)));
+	      ASSERT_EQ(0, mobj_handle_close(fd, prev)));
 	if (took > 200 * 1000 * 1000ULL && waited > took / 4)
 		mobj_note("limits: NOTE: one CLOSE held the lock for the whole free of the chain\n");
 	TIMED("releasing a client of 10000 handles", close(fd2));

@@ -757,7 +757,7 @@ static void child_main(int in, int out, const int *keep, int nkeep)
 				close(fd);
 		}
 	}
-	own = mobj_open();
+	own = mobj_dev_open();
 	if (own >= 0)
 		fcntl(own, F_SETFL, O_NONBLOCK);
 	if (full_write(out, &own, sizeof(own)))
@@ -2542,7 +2542,7 @@ static void do_read(struct run *R, const struct op *op)
 
 static int open_client(struct run *R, int ci)
 {
-	int fd = mobj_open();
+	int fd = mobj_dev_open();
 
 	if (fd < 0)
 		return fd;
@@ -2771,7 +2771,7 @@ static int run_init(struct run *R)
 	R->child = 0;
 	for (ci = 0; ci < NCLIENTS; ci++)
 		R->m.cl[ci].fd = -1;
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return fd;
 	ret = device_quiesce(fd);

@@ -185,20 +185,20 @@ static int unprivileged_work(void *arg)
 	__u32 a, b, d, w, h;
 	int fd, ret;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return 10;
 	ret = mobj_new(fd, 1, "user", 4, &a, NULL);
 	ret = ret ?: mobj_new(fd, 2, NULL, 0, &b, NULL);
-	ret = ret ?: mobj_append(fd, a, b, NULL);
-	ret = ret ?: mobj_append(fd, b, a, NULL);
+	ret = ret ?: mobj_slot_append(fd, a, b, NULL);
+	ret = ret ?: mobj_slot_append(fd, b, a, NULL);
 	ret = ret ?: mobj_dup(fd, a, &d);
 	ret = ret ?: mobj_info(fd, d, &info);
 	ret = ret ?: mobj_weakref(fd, a, &w);
 	ret = ret ?: mobj_watch(fd, a, 42);
-	ret = ret ?: mobj_close(fd, a);
-	ret = ret ?: mobj_close(fd, b);
-	ret = ret ?: mobj_close(fd, d);
+	ret = ret ?: mobj_handle_close(fd, a);
+	ret = ret ?: mobj_handle_close(fd, b);
+	ret = ret ?: mobj_handle_close(fd, d);
 	if (ret)
 		return 11;
 	if (mobj_gc_collect(fd, 2, NULL) < 2)
@@ -300,7 +300,7 @@ static int peer_main(void *arg)
 	mobj_data_read(fd, p->h, 0, r->data, sizeof(r->data), NULL);
 	if (mobj_new(fd, 0x77, NULL, 0, &r->made, NULL))
 		return 41;
-	own = mobj_open();
+	own = mobj_dev_open();
 	r->open_own = own < 0 ? -own : 0;
 	if (own >= 0) {
 		r->own_info_rc = mobj_info(own, p->h, &info);
@@ -354,13 +354,13 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	ASSERT_LE(0, pid);
 	close(sv[1]);
 
-	fd_a = mobj_open();
+	fd_a = mobj_dev_open();
 	ASSERT_LE(0, fd_a);
 	ASSERT_EQ(0, mobj_new(fd_a, 0x71, "secret", 6, &h, NULL));
 	ASSERT_EQ(0, mobj_info(fd_a, h, &ia));
 
 	/* a separately opened file: the number means nothing, or another */
-	fd_b = mobj_open();
+	fd_b = mobj_dev_open();
 	ASSERT_LE(0, fd_b);
 	EXPECT_ERRNO(ENOENT, mobj_info(fd_b, h, &ib));
 	ASSERT_EQ(0, mobj_new(fd_b, 0x72, NULL, 0, &hb, NULL));
@@ -369,7 +369,7 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 		EXPECT_NE(ia.id, ib.id);
 		EXPECT_EQ(0x72, ib.type);
 	}
-	EXPECT_ERRNO(ENOENT, mobj_close(fd_b, h + 1000));
+	EXPECT_ERRNO(ENOENT, mobj_handle_close(fd_b, h + 1000));
 	ASSERT_EQ(0, mobj_info(fd_a, h, &ic));
 	EXPECT_EQ(1, ic.refcount);
 
@@ -444,17 +444,17 @@ TEST_F(priv, saved_garbage_crosses_clients)
 	char data[8] = "";
 	bool seen = false;
 
-	fd_a = mobj_open();
-	fd_b = mobj_open();
+	fd_a = mobj_dev_open();
+	fd_b = mobj_dev_open();
 	ASSERT_LE(0, fd_a);
 	ASSERT_LE(0, fd_b);
 	ASSERT_EQ(0, mobj_gc_set_debug(fd_a, MOBJ_GC_DEBUG_SAVEALL));
 	ASSERT_EQ(0, mobj_new(fd_a, 0x81, "private", 7, &a, NULL));
 	ASSERT_EQ(0, mobj_new(fd_a, 0x82, NULL, 0, &b, NULL));
-	ASSERT_EQ(0, mobj_append(fd_a, a, b, NULL));
-	ASSERT_EQ(0, mobj_append(fd_a, b, a, NULL));
-	ASSERT_EQ(0, mobj_close(fd_a, a));
-	ASSERT_EQ(0, mobj_close(fd_a, b));
+	ASSERT_EQ(0, mobj_slot_append(fd_a, a, b, NULL));
+	ASSERT_EQ(0, mobj_slot_append(fd_a, b, a, NULL));
+	ASSERT_EQ(0, mobj_handle_close(fd_a, a));
+	ASSERT_EQ(0, mobj_handle_close(fd_a, b));
 	ASSERT_LE(2, mobj_gc_collect(fd_a, 2, NULL));
 	n = mobj_gc_garbage(fd_b, hs, 8, MOBJ_GC_GARBAGE_CLEAR, &filled);
 	ASSERT_LE(0, n);
@@ -463,7 +463,7 @@ TEST_F(priv, saved_garbage_crosses_clients)
 		    mobj_data_read(fd_b, hs[i], 0, data, 7, NULL) == 7 &&
 		    !memcmp(data, "private", 7))
 			seen = true;
-		mobj_close(fd_b, hs[i]);
+		mobj_handle_close(fd_b, hs[i]);
 	}
 	/*
 	 * Root sees every client's saved garbage; without privilege a client
@@ -508,7 +508,7 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 	unsigned int i;
 	int fd, gfd, hits = 0, n, trace = 0, notices = 0;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	ASSERT_LE(0, fd);
 	if (!access(TRACING "events/mobj/enable", W_OK) &&
 	    !mobj_write_text(TRACING "events/mobj/enable", "1")) {
@@ -517,15 +517,15 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 	}
 	ASSERT_EQ(0, mobj_new(fd, 0x91, "data", 4, &a, NULL));
 	ASSERT_EQ(0, mobj_new(fd, 0x92, NULL, 0, &b, NULL));
-	ASSERT_EQ(0, mobj_append(fd, a, b, NULL));
-	ASSERT_EQ(0, mobj_append(fd, b, a, NULL));
+	ASSERT_EQ(0, mobj_slot_append(fd, a, b, NULL));
+	ASSERT_EQ(0, mobj_slot_append(fd, b, a, NULL));
 	ASSERT_EQ(0, mobj_weakref(fd, a, &w));
 	ASSERT_EQ(0, mobj_watch(fd, b, 5));
 	ASSERT_EQ(0, type_name(fd, 0x91, "priv.scan"));
 	/* one death notice for sure */
 	ASSERT_EQ(0, mobj_new(fd, 0x95, NULL, 0, &x, NULL));
 	ASSERT_EQ(0, mobj_watch(fd, x, 6));
-	ASSERT_EQ(0, mobj_close(fd, x));
+	ASSERT_EQ(0, mobj_handle_close(fd, x));
 
 	/* every command's answer */
 	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
@@ -564,13 +564,13 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 	}
 	/* garbage and death notices */
 	ASSERT_EQ(0, mobj_gc_set_debug(fd, MOBJ_GC_DEBUG_SAVEALL));
-	ASSERT_EQ(0, mobj_close(fd, a));
-	ASSERT_EQ(0, mobj_close(fd, b));
+	ASSERT_EQ(0, mobj_handle_close(fd, a));
+	ASSERT_EQ(0, mobj_handle_close(fd, b));
 	mobj_gc_collect(fd, 2, NULL);
 	n = mobj_gc_garbage(fd, hs, 8, 0, NULL);
 	hits += scan_binary(hs, sizeof(hs), "GC_GARBAGE handles");
 	for (i = 0; n > 0 && i < (unsigned int)n && i < 8; i++)
-		mobj_close(fd, hs[i]);
+		mobj_handle_close(fd, hs[i]);
 	ASSERT_EQ(0, mobj_gc_set_debug(fd, 0));
 	mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
 	/* (no blocking read: handles the commands made may keep them alive) */
@@ -595,7 +595,7 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 
 		ASSERT_EQ(0, mobj_new(fd, 0x93, NULL, 0, &x, &id));
 		ASSERT_EQ(0, mobj_new(fd, 0x94, NULL, 0, &y, NULL));
-		ASSERT_EQ(0, mobj_append(fd, y, x, NULL));
+		ASSERT_EQ(0, mobj_slot_append(fd, y, x, NULL));
 		for (i = 0; i < 3; i++) {
 			n = snprintf(text, sizeof(text), "%s %llu", q[i],
 				     (unsigned long long)id);
@@ -609,8 +609,8 @@ TEST_F_TIMEOUT(priv, no_kernel_addresses, 120)
 			}
 		}
 		close(gfd);
-		mobj_close(fd, x);
-		mobj_close(fd, y);
+		mobj_handle_close(fd, x);
+		mobj_handle_close(fd, y);
 	}
 	for (i = 0; i < 7; i++) {
 		static const char *const params[] = {

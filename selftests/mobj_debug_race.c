@@ -176,7 +176,7 @@ FIXTURE_TEARDOWN(race)
 				   __ATOMIC_RELAXED);
 	}
 	EXPECT_EQ(0, atomic_load(&self->r.nerr)) TH_LOG("%s", self->r.err);
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	EXPECT_LE(0, fd);
 	if (fd < 0)
 		return;
@@ -219,19 +219,19 @@ static void *cg_maker(void *p)
 		/* half of them live on in the holder's slot for a while */
 		if (xorshift(&s) & 1) {
 			if (nslots)
-				ret = mobj_set(g->fd, g->holder, 0, h);
+				ret = mobj_slot_set(g->fd, g->holder, 0, h);
 			else
-				ret = mobj_append(g->fd, g->holder, h, NULL);
+				ret = mobj_slot_append(g->fd, g->holder, h, NULL);
 			RCHECK(g->r, !ret, "holder: %d", ret);
 			nslots = 1;
 		}
 		atomic_store(&g->cur, (__u64)h << 32 | tag);
 		if (xorshift(&s) & 1)
 			sched_yield();
-		ret = mobj_close(g->fd, h);
+		ret = mobj_handle_close(g->fd, h);
 		RCHECK(g->r, !ret, "CLOSE of the maker's handle: %d", ret);
 		if (nslots && !(xorshift(&s) & 3)) {
-			ret = mobj_pop(g->fd, g->holder, 0);
+			ret = mobj_slot_pop(g->fd, g->holder, 0);
 			RCHECK(g->r, !ret, "POP: %d", ret);
 			nslots = 0;
 		}
@@ -252,7 +252,7 @@ static void cg_check_new(struct cg *g, __u32 h, __u32 tag, const char *what)
 	       tag);
 	RCHECK(g->r, ret || info.refcount >= 1, "%s: refcount %llu", what,
 	       info.refcount);
-	ret = mobj_close(g->fd, h);
+	ret = mobj_handle_close(g->fd, h);
 	RCHECK(g->r, !ret, "%s: CLOSE of the new handle: %d", what, ret);
 }
 
@@ -307,11 +307,11 @@ static void *cg_user(void *p)
 			       "WEAKREF_GET: %d", ret);
 			if (!ret)
 				cg_check_new(g, d, tag, "WEAKREF_GET");
-			ret = mobj_close(g->fd, w);
+			ret = mobj_handle_close(g->fd, w);
 			RCHECK(g->r, !ret, "CLOSE of a weak handle: %d", ret);
 			break;
 		case 4:
-			ret = mobj_get(g->fd, g->holder, 0, &d);
+			ret = mobj_slot_get(g->fd, g->holder, 0, &d);
 			RCHECK(g->r, !ret || ret == -ERANGE, "SLOT_GET: %d",
 			       ret);
 			if (!ret)
@@ -373,7 +373,7 @@ TEST_F_TIMEOUT(race, close_vs_get_dup, 120)
 	void *args[4] = { &g, &g, &g, &g };
 	pthread_t maker;
 
-	g.fd = mobj_open();
+	g.fd = mobj_dev_open();
 	ASSERT_LE(0, g.fd);
 	ASSERT_EQ(0, mobj_new(g.fd, 1, NULL, 0, &g.holder, NULL));
 	/* one maker, three users */
@@ -415,13 +415,13 @@ static int make_cycle(int fd, __u32 root, __u64 *s)
 		return ret;
 	ret = mobj_new(fd, 0xc2, "c", 1, &c, NULL);
 	if (!ret)
-		ret = mobj_append(fd, a, c, NULL);
+		ret = mobj_slot_append(fd, a, c, NULL);
 	if (!ret)
-		ret = mobj_append(fd, c, xorshift(s) & 1 ? a : c, NULL);
+		ret = mobj_slot_append(fd, c, xorshift(s) & 1 ? a : c, NULL);
 	if (!ret)
-		ret = mobj_append(fd, root, a, NULL);
-	mobj_close(fd, c);
-	mobj_close(fd, a);
+		ret = mobj_slot_append(fd, root, a, NULL);
+	mobj_handle_close(fd, c);
+	mobj_handle_close(fd, a);
 	return ret == -EFBIG ? 0 : ret;
 }
 
@@ -440,7 +440,7 @@ static void sc_hold(struct sc *m, __u32 root, __u64 *s)
 	if (ret || !root_info.nslots)
 		return;
 	n = xorshift(s) % root_info.nslots;
-	ret = mobj_get(m->fd, root, n, &h);
+	ret = mobj_slot_get(m->fd, root, n, &h);
 	RCHECK(m->r, !ret, "SLOT_GET: %d", ret);
 	if (ret)
 		return;
@@ -452,7 +452,7 @@ static void sc_hold(struct sc *m, __u32 root, __u64 *s)
 	RCHECK(m->r, !ret, "INFO: %d", ret);
 	id = info.id;
 	/* now the object is held by our handle and its cycle only */
-	ret = mobj_pop(m->fd, root, n);
+	ret = mobj_slot_pop(m->fd, root, n);
 	RCHECK(m->r, !ret, "POP: %d", ret);
 	for (i = 0; i < 4 && !atomic_load(&m->r->stop); i++) {
 		ret = mobj_info(m->fd, h, &info);
@@ -465,7 +465,7 @@ static void sc_hold(struct sc *m, __u32 root, __u64 *s)
 		       "WEAKREF_GET of an object we hold a handle to: %d",
 		       ret);
 		if (!ret)
-			mobj_close(m->fd, h2);
+			mobj_handle_close(m->fd, h2);
 		sched_yield();
 	}
 	/* no death notice for it while we held it */
@@ -478,10 +478,10 @@ static void sc_hold(struct sc *m, __u32 root, __u64 *s)
 			       "death notice (reason %u) for object %llu, held by handle %u",
 			       ev[i].reason, id, h);
 	}
-	ret = mobj_append(m->fd, root, h, NULL);
+	ret = mobj_slot_append(m->fd, root, h, NULL);
 	RCHECK(m->r, !ret || ret == -EFBIG, "APPEND back: %d", ret);
-	mobj_close(m->fd, w);
-	ret = mobj_close(m->fd, h);
+	mobj_handle_close(m->fd, w);
+	ret = mobj_handle_close(m->fd, h);
 	RCHECK(m->r, !ret, "CLOSE of a held object: %d", ret);
 }
 
@@ -501,21 +501,21 @@ static void *sc_mutator(void *p)
 			sc_hold(m, a, &s);
 			break;
 		case 2:	/* move a cycle from one root to another */
-			ret = mobj_get(m->fd, a, 0, &h);
+			ret = mobj_slot_get(m->fd, a, 0, &h);
 			RCHECK(m->r, !ret || ret == -ERANGE, "SLOT_GET: %d",
 			       ret);
 			if (ret)
 				break;
-			ret = mobj_pop(m->fd, a, 0);
+			ret = mobj_slot_pop(m->fd, a, 0);
 			RCHECK(m->r, !ret, "POP: %d", ret);
-			ret = mobj_set(m->fd, b, 0, h);
+			ret = mobj_slot_set(m->fd, b, 0, h);
 			if (ret == -ERANGE)
-				ret = mobj_append(m->fd, b, h, NULL);
+				ret = mobj_slot_append(m->fd, b, h, NULL);
 			RCHECK(m->r, !ret, "SET/APPEND: %d", ret);
-			mobj_close(m->fd, h);
+			mobj_handle_close(m->fd, h);
 			break;
 		case 3:	/* drop a cycle: garbage */
-			ret = mobj_pop(m->fd, a, 0);
+			ret = mobj_slot_pop(m->fd, a, 0);
 			RCHECK(m->r, !ret || ret == -ERANGE, "POP: %d", ret);
 			break;
 		case 4:
@@ -545,7 +545,7 @@ static void *sc_mutator(void *p)
 			       ret == -ENOTTY, "BATCH: %d done %u", ret,
 			       bt.done);
 			if (ret && ret != -ENOTTY && bt.done > 0)
-				mobj_close(m->fd, ops[0].result);
+				mobj_handle_close(m->fd, ops[0].result);
 			break;
 		}
 		}
@@ -604,7 +604,7 @@ TEST_F_TIMEOUT(race, set_vs_collect, 120)
 	for (i = 0; i < 3; i++) {
 		m[i].r = &self->r;
 		m[i].seed = 0x9e3779b9 * (i + 1);
-		m[i].fd = mobj_open();
+		m[i].fd = mobj_dev_open();
 		ASSERT_LE(0, m[i].fd);
 		for (k = 0; k < ROOTS; k++) {
 			ASSERT_EQ(0, mobj_new(m[i].fd, 0x700 + k, NULL, 0,
@@ -616,10 +616,10 @@ TEST_F_TIMEOUT(race, set_vs_collect, 120)
 		}
 		args[i] = &m[i];
 	}
-	gc = (struct sc){ .r = &self->r, .seed = 77, .fd = mobj_open() };
+	gc = (struct sc){ .r = &self->r, .seed = 77, .fd = mobj_dev_open() };
 	ASSERT_LE(0, gc.fd);
 	ASSERT_EQ(0, mobj_gc_disable(gc.fd));
-	m[3] = (struct sc){ .r = &self->r, .seed = 5, .fd = mobj_open() };
+	m[3] = (struct sc){ .r = &self->r, .seed = 5, .fd = mobj_dev_open() };
 	ASSERT_LE(0, m[3].fd);
 	args[3] = &gc;
 
@@ -663,7 +663,7 @@ static void *ac_client(void *p)
 	int fd, i, n, ret;
 
 	while (!atomic_load(&a->r->stop)) {
-		fd = mobj_open();
+		fd = mobj_dev_open();
 		RCHECK(a->r, fd >= 0, "open: %d", fd);
 		if (fd < 0)
 			break;
@@ -674,12 +674,12 @@ static void *ac_client(void *p)
 			if (ret)
 				break;
 			if (i) {
-				ret = mobj_append(fd, h[i - 1], h[i], NULL);
+				ret = mobj_slot_append(fd, h[i - 1], h[i], NULL);
 				RCHECK(a->r, !ret, "APPEND: %d", ret);
 			}
 		}
 		if (i == n) {
-			ret = mobj_append(fd, h[n - 1], h[xorshift(&s) % n],
+			ret = mobj_slot_append(fd, h[n - 1], h[xorshift(&s) % n],
 					  NULL);
 			RCHECK(a->r, !ret, "APPEND: %d", ret);
 			ret = mobj_watch(fd, h[xorshift(&s) % n], 1);
@@ -687,7 +687,7 @@ static void *ac_client(void *p)
 			/* some handles closed before the client goes */
 			for (i = 0; i < n; i++)
 				if (xorshift(&s) & 1)
-					mobj_close(fd, h[i]);
+					mobj_handle_close(fd, h[i]);
 		}
 		if (xorshift(&s) & 1)
 			usleep(xorshift(&s) % 500);
@@ -704,7 +704,7 @@ static void *ac_garbage(void *p)
 	struct mobj_info info;
 	int fd, ret, k = 0;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	RCHECK(a->r, fd >= 0, "open: %d", fd);
 	while (fd >= 0 && !atomic_load(&a->r->stop)) {
 		ret = mobj_gc_set_debug(fd, k++ % 2 ? MOBJ_GC_DEBUG_SAVEALL : 0);
@@ -718,7 +718,7 @@ static void *ac_garbage(void *p)
 			RCHECK(a->r, !ret && info.type == 0xac,
 			       "INFO of saved garbage: %d type %#x", ret,
 			       info.type);
-			ret = mobj_close(fd, hs[i]);
+			ret = mobj_handle_close(fd, hs[i]);
 			RCHECK(a->r, !ret, "CLOSE of saved garbage: %d", ret);
 		}
 		atomic_fetch_add(&a->r->ops, 2 + filled);
@@ -737,7 +737,7 @@ TEST_F_TIMEOUT(race, close_vs_auto_collect, 120)
 	pthread_t g;
 	int fd, ret;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	ASSERT_LE(0, fd);
 	ret = mobj_param_set(&self->params, "gc_step_budget", 3);
 	ASSERT_TRUE(!ret || ret == -ENOENT);
@@ -791,7 +791,7 @@ static void *nr_producer(void *p)
 			break;
 		ret = mobj_watch(n->fd, h, c);
 		RCHECK(n->r, !ret, "WATCH: %d", ret);
-		ret = mobj_close(n->fd, h);
+		ret = mobj_handle_close(n->fd, h);
 		RCHECK(n->r, !ret, "CLOSE: %d", ret);
 		atomic_fetch_add(&n->produced, 1);
 		atomic_fetch_add(&n->r->ops, 3);
@@ -884,7 +884,7 @@ TEST_F_TIMEOUT(race, notices_vs_read, 120)
 	PARAM_SET_OR_SKIP(&self->params, "events_max", 8);
 	n.seen = calloc(NOTICES_MAX, 1);
 	ASSERT_NE(NULL, n.seen);
-	n.fd = mobj_open();
+	n.fd = mobj_dev_open();
 	ASSERT_LE(0, n.fd);
 	atomic_store(&n.producers, 2);
 	for (i = 0; i < 2; i++) {
@@ -920,7 +920,7 @@ TEST_F_TIMEOUT(race, notices_vs_read, 120)
 	free((void *)n.seen);
 
 	/* A reader blocked in read() while another thread closes the file. */
-	fd2 = mobj_open();
+	fd2 = mobj_dev_open();
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, mobj_new(fd2, 0xe1, NULL, 0, &h, NULL));
 	ASSERT_EQ(0, mobj_watch(fd2, h, 1));
@@ -977,7 +977,7 @@ static void *ul_client(void *p)
 	int fd, ret;
 
 	while (!atomic_load(&u->r->stop)) {
-		fd = mobj_open();
+		fd = mobj_dev_open();
 		if (!u->guarded && (fd == -ENOENT || fd == -ENODEV ||
 				    fd == -ENXIO)) {
 			usleep(1000);
@@ -990,9 +990,9 @@ static void *ul_client(void *p)
 		if (!ret)
 			ret = mobj_new(fd, 1, NULL, 0, &b, NULL);
 		if (!ret)
-			ret = mobj_append(fd, a, b, NULL);
+			ret = mobj_slot_append(fd, a, b, NULL);
 		if (!ret)
-			ret = mobj_append(fd, b, a, NULL);
+			ret = mobj_slot_append(fd, b, a, NULL);
 		if (!ret)
 			ret = mobj_query(fd, &q);
 		RCHECK(u->r, !ret, "ops on a fresh client: %d", ret);
@@ -1043,7 +1043,7 @@ TEST_F_TIMEOUT(race, unload_vs_clients, 120)
 	int guard, rounds = 0;
 	const char *real = getenv("MOBJ_RACE_UNLOAD");
 
-	guard = mobj_open();
+	guard = mobj_dev_open();
 	ASSERT_LE(0, guard);
 	ASSERT_EQ(0, pthread_create(&rm, NULL, ul_remover, &u));
 	ASSERT_EQ(0, pthread_create(&dbg, NULL, ul_debugfs, &u));

@@ -35,7 +35,7 @@ FIXTURE_TEARDOWN(gc)
 			close(self->extra[i]);
 	EXPECT_EQ(0, mobj_params_restore(&self->params));
 	EXPECT_EQ(0, close(self->fd));
-	check = mobj_open();
+	check = mobj_dev_open();
 	EXPECT_LE(0, check);
 	if (check < 0)
 		return;
@@ -210,11 +210,11 @@ static void run_shape(struct __test_metadata *_metadata, int fd,
 	for (i = 0; i < s->n; i++)
 		ASSERT_EQ(0, mobj_new(fd, T_LIST, NULL, 0, &h[i], NULL));
 	for (i = 0; i < s->nedges; i++)
-		ASSERT_EQ(0, mobj_append(fd, h[s->e[i][0]], h[s->e[i][1]],
+		ASSERT_EQ(0, mobj_slot_append(fd, h[s->e[i][0]], h[s->e[i][1]],
 					 NULL));
 	for (i = 0; i < s->n; i++)
 		if (!(s->held & (1U << i)))
-			ASSERT_EQ(0, mobj_close(fd, h[i]));
+			ASSERT_EQ(0, mobj_handle_close(fd, h[i]));
 	EXPECT_EQ(s->garbage, mobj_gc_collect(fd, 2, NULL)) {
 		TH_LOG("shape %s", s->name);
 	}
@@ -223,7 +223,7 @@ static void run_shape(struct __test_metadata *_metadata, int fd,
 	}
 	for (i = 0; i < s->n; i++)
 		if (s->held & (1U << i))
-			ASSERT_EQ(0, mobj_close(fd, h[i]));
+			ASSERT_EQ(0, mobj_handle_close(fd, h[i]));
 	/* Whatever was held may now be garbage too. */
 	mobj_gc_collect(fd, 2, NULL);
 	EXPECT_EQ(base, live_of(fd)) {
@@ -306,7 +306,7 @@ TEST_F(gc, collect_result_fields)
 	EXPECT_EQ(0, r.uncollectable);
 	EXPECT_LE(3, r.examined);
 	EXPECT_EQ(1, LIVE(self));
-	EXPECT_EQ(0, mobj_pop(self->fd, c, 0));
+	EXPECT_EQ(0, mobj_slot_pop(self->fd, c, 0));
 	CLOSE(self->fd, c);
 }
 
@@ -340,13 +340,13 @@ static int make_garbage_pairs(int fd, int n)
 		if (!ret)
 			ret = mobj_new(fd, T_LIST, NULL, 0, &b, NULL);
 		if (!ret)
-			ret = mobj_append(fd, a, b, NULL);
+			ret = mobj_slot_append(fd, a, b, NULL);
 		if (!ret)
-			ret = mobj_append(fd, b, a, NULL);
+			ret = mobj_slot_append(fd, b, a, NULL);
 		if (!ret)
-			ret = mobj_close(fd, a);
+			ret = mobj_handle_close(fd, a);
 		if (!ret)
-			ret = mobj_close(fd, b);
+			ret = mobj_handle_close(fd, b);
 	}
 	return ret;
 }
@@ -361,7 +361,7 @@ static int make_triggers(int fd, __u32 leaf, __u32 *h, int n)
 	for (i = 0; i < n && !ret; i++) {
 		ret = mobj_new(fd, T_LIST, NULL, 0, &h[i], NULL);
 		if (!ret)
-			ret = mobj_append(fd, h[i], leaf, NULL);
+			ret = mobj_slot_append(fd, h[i], leaf, NULL);
 	}
 	return ret;
 }
@@ -371,7 +371,7 @@ static int close_all(int fd, __u32 *h, int n)
 	int i, ret = 0;
 
 	for (i = 0; i < n && !ret; i++)
-		ret = mobj_close(fd, h[i]);
+		ret = mobj_handle_close(fd, h[i]);
 	return ret;
 }
 
@@ -782,11 +782,11 @@ TEST_F(gc, referents_in_slot_order)
 	EXPECT_EQ(0xdeadbeef, ids[2]);
 
 	/* After a pop the order follows the slots. */
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	EXPECT_EQ(3, mobj_get_referents(self->fd, a, ids, 8));
 	EXPECT_EQ(idc, ids[0]);
 	EXPECT_EQ(idb, ids[1]);
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 2));	/* the self reference */
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 2));	/* the self reference */
 	CLOSE(self->fd, a);
 	CLOSE(self->fd, b);
 	CLOSE(self->fd, c);
@@ -834,8 +834,8 @@ TEST_F(gc, referrers_one_per_slot)
 	EXPECT_EQ(3, mobj_get_referrers(self->fd, x, NULL, 0));
 
 	/* Replacing and popping slots remove their entries. */
-	ASSERT_EQ(0, mobj_set(self->fd, a, 0, c));
-	ASSERT_EQ(0, mobj_pop(self->fd, c, 0));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, a, 0, c));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, c, 0));
 	EXPECT_EQ(1, mobj_get_referrers(self->fd, x, ids, 8));
 	EXPECT_EQ(ida, ids[0]);
 	EXPECT_EQ(1, mobj_get_referrers(self->fd, c, ids, 8));
@@ -969,7 +969,7 @@ static void *close_later(void *arg)
 	__u32 *h = arg;
 
 	usleep(200 * 1000);
-	mobj_close((int)h[0], h[1]);
+	mobj_handle_close((int)h[0], h[1]);
 	return NULL;
 }
 
@@ -1267,7 +1267,7 @@ TEST_F(gc, garbage_clear_keeps_taken)
 	EXPECT_EQ(2, info.refcount);	/* our handle + b's slot */
 
 	/* Break the cycle: plain refcounting frees both. */
-	ASSERT_EQ(0, mobj_pop(self->fd, g[0], 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, g[0], 0));
 	CLOSE(self->fd, g[0]);
 	CLOSE(self->fd, g[1]);
 	EXPECT_EQ(0, LIVE(self));
@@ -1360,7 +1360,7 @@ static int gscene_make(int fd, struct gscene *s)
 	if (!ret)
 		ret = mobj_new(fd, T_PLAIN, "bbbb", 4, &s->b, NULL);
 	if (!ret)
-		ret = mobj_append(fd, s->a, s->b, NULL);
+		ret = mobj_slot_append(fd, s->a, s->b, NULL);
 	if (!ret)
 		ret = mobj_weakref(fd, s->a, &s->w);
 	s->h[0] = s->a;
@@ -1372,9 +1372,9 @@ static int gscene_make(int fd, struct gscene *s)
 static void gscene_close(struct __test_metadata *_metadata, int fd,
 			 struct gscene *s)
 {
-	ASSERT_EQ(0, mobj_close(fd, s->w));
-	ASSERT_EQ(0, mobj_close(fd, s->a));
-	ASSERT_EQ(0, mobj_close(fd, s->b));
+	ASSERT_EQ(0, mobj_handle_close(fd, s->w));
+	ASSERT_EQ(0, mobj_handle_close(fd, s->a));
+	ASSERT_EQ(0, mobj_handle_close(fd, s->b));
 }
 
 /* Collector state that a failing command must not change either. */

@@ -193,13 +193,13 @@ TEST_F(hardening, pending_handle_walked_by_check_and_graph)
 		EXPECT_EQ(id, id_of(self->fd, hh));
 		EXPECT_EQ(2, rc_of(self->fd, h));
 		EXPECT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("%s", buf);
-		EXPECT_EQ(0, mobj_close(self->fd, hh));
+		EXPECT_EQ(0, mobj_handle_close(self->fd, hh));
 	}
 	/* The payload is intact. */
 	memset(buf, 0, 8);
 	EXPECT_EQ(7, mobj_data_read(self->fd, h, 0, buf, 7, NULL));
 	EXPECT_EQ(0, memcmp(buf, "payload", 7));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 	uffd_page_fini(&u);
 }
 
@@ -219,11 +219,11 @@ TEST_F_TIMEOUT(hardening, pending_handle_check_while_dup_close_loops, 120)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd = mobj_open();
+		int fd = mobj_dev_open();
 
 		end = mobj_now_ms() + 2000;
 		while (fd >= 0 && mobj_now_ms() < end) {
-			if (mobj_dup(self->fd, h, &d) || mobj_close(self->fd, d))
+			if (mobj_dup(self->fd, h, &d) || mobj_handle_close(self->fd, d))
 				_exit(1);
 		}
 		_exit(fd < 0);
@@ -239,7 +239,7 @@ TEST_F_TIMEOUT(hardening, pending_handle_check_while_dup_close_loops, 120)
 	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
 	TH_LOG("%d checks", n);
 	EXPECT_EQ(1, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 /*
@@ -265,10 +265,10 @@ TEST_F(hardening, gc_garbage_copy_blocks_collections)
 	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
 	ASSERT_EQ(0, mobj_new(self->fd, 1, NULL, 0, &a, NULL));
 	ASSERT_EQ(0, mobj_new(self->fd, 1, NULL, 0, &b, NULL));
-	ASSERT_EQ(0, mobj_append(self->fd, a, b, NULL));
-	ASSERT_EQ(0, mobj_append(self->fd, b, a, NULL));
-	ASSERT_EQ(0, mobj_close(self->fd, a));
-	ASSERT_EQ(0, mobj_close(self->fd, b));
+	ASSERT_EQ(0, mobj_slot_append(self->fd, a, b, NULL));
+	ASSERT_EQ(0, mobj_slot_append(self->fd, b, a, NULL));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, a));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, b));
 	ASSERT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
 
 	/* The struct is read normally; the handle array's write stops. */
@@ -283,7 +283,7 @@ TEST_F(hardening, gc_garbage_copy_blocks_collections)
 	ASSERT_EQ(0, bg_ioctl_start(&gar, self->fd, MOBJ_GC_GARBAGE, cmd));
 	ASSERT_EQ(0, uffd_page_wait_fault(&u));
 
-	other = mobj_open();
+	other = mobj_dev_open();
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, bg_ioctl_start(&col, other, MOBJ_GC_COLLECT, &cc));
 	EXPECT_TRUE(bg_ioctl_wait(&col, 10000))
@@ -300,7 +300,7 @@ TEST_F(hardening, gc_garbage_copy_blocks_collections)
 	for (i = 0; i < 2; i++) {
 		/* The handle, the other's slot, the garbage list. */
 		EXPECT_EQ(3, rc_of(self->fd, handles[i]));
-		EXPECT_EQ(0, mobj_close(self->fd, handles[i]));
+		EXPECT_EQ(0, mobj_handle_close(self->fd, handles[i]));
 	}
 	EXPECT_EQ(2, mobj_gc_garbage(self->fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR,
 				     NULL));
@@ -377,7 +377,7 @@ TEST_F_TIMEOUT(hardening, batch_handle_visible_before_complete, 120)
 	for (dup = 0; dup < 2; dup++) {
 		/* Handles are handed out in order: find the next one. */
 		ASSERT_EQ(0, mobj_dup(self->fd, h0, &next));
-		ASSERT_EQ(0, mobj_close(self->fd, next));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, next));
 		next++;
 		atomic_store(&w.first, next);
 		w.fd = self->fd;
@@ -402,7 +402,7 @@ TEST_F_TIMEOUT(hardening, batch_handle_visible_before_complete, 120)
 			next += w.per_batch;
 			/* Last first: the reader's bound holds meanwhile. */
 			for (i = w.per_batch; i--;)
-				ASSERT_EQ(0, mobj_close(self->fd,
+				ASSERT_EQ(0, mobj_handle_close(self->fd,
 							ops[i].result));
 		}
 		atomic_store(&w.stop, 1);
@@ -411,7 +411,7 @@ TEST_F_TIMEOUT(hardening, batch_handle_visible_before_complete, 120)
 		       rounds, w.samples);
 		EXPECT_EQ(0, atomic_load(&w.bad)) TH_LOG("%s", w.why);
 	}
-	EXPECT_EQ(0, mobj_close(self->fd, h0));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h0));
 }
 
 /*
@@ -473,8 +473,8 @@ TEST_F_TIMEOUT(hardening, freeze_during_collection_undone, 300)
 	EXPECT_EQ(0, mobj_gc_unfreeze(self->fd, &moved));
 	EXPECT_EQ(N, moved);
 	for (i = 0; i < N; i++)
-		ASSERT_EQ(0, mobj_close(self->fd, hs[i]));
-	EXPECT_EQ(0, mobj_close(self->fd, holder));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, hs[i]));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, holder));
 	if (enabled)
 		EXPECT_EQ(0, mobj_gc_enable(self->fd));
 	free(ops);
@@ -504,8 +504,8 @@ TEST_F(hardening, new_failed_answer_uses_id)
 	EXPECT_COUNTS_EQ(before, after);
 	ASSERT_EQ(0, mobj_new(self->fd, 3, NULL, 0, &h2, &id2));
 	EXPECT_EQ(id1 + 1, id2);
-	EXPECT_EQ(0, mobj_close(self->fd, h1));
-	EXPECT_EQ(0, mobj_close(self->fd, h2));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h1));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h2));
 }
 
 /*
@@ -537,7 +537,7 @@ TEST_F(hardening, batch_unsupported_command_enoent)
 	}
 	ASSERT_EQ(0, mobj_counts(self->fd, &after));
 	EXPECT_COUNTS_EQ(before, after);
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 /*
@@ -639,17 +639,17 @@ TEST_F(hardening, batch_ops_unmapped_after_probe)
 	EXPECT_EQ(before.live_objects + 1, after.live_objects);
 	EXPECT_EQ(1, nslots_of(self->fd, keep));
 	EXPECT_EQ(1, rc_of(self->fd, keep));
-	ASSERT_EQ(0, mobj_get(self->fd, keep, 0, &n0));
+	ASSERT_EQ(0, mobj_slot_get(self->fd, keep, 0, &n0));
 	EXPECT_EQ(2, rc_of(self->fd, n0));
-	EXPECT_EQ(0, mobj_close(self->fd, n0));
-	ASSERT_EQ(0, mobj_pop(self->fd, keep, 0));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, n0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, keep, 0));
 	ASSERT_EQ(0, mobj_counts(self->fd, &after));
 	EXPECT_EQ(before.live_objects, after.live_objects);
 	/* Handles made later are usable as ever. */
 	ASSERT_EQ(0, mobj_dup(self->fd, keep, &n1));
 	EXPECT_EQ(kept_id, id_of(self->fd, n1));
-	EXPECT_EQ(0, mobj_close(self->fd, n1));
-	EXPECT_EQ(0, mobj_close(self->fd, keep));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, n1));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, keep));
 	uffd_page_fini(&u);
 }
 
@@ -669,11 +669,11 @@ TEST_F(hardening, graph_chain_documented_syntax_einval)
 	ASSERT_EQ(0, mobj_new(self->fd, 1, NULL, 0, &root, NULL));
 	for (i = 0; i < 6; i++) {
 		ASSERT_EQ(0, mobj_new(self->fd, 1, NULL, 0, &h[i], &id[i]));
-		ASSERT_EQ(0, mobj_append(self->fd, i ? h[i - 1] : root, h[i],
+		ASSERT_EQ(0, mobj_slot_append(self->fd, i ? h[i - 1] : root, h[i],
 					 NULL));
 	}
 	for (i = 0; i < 6; i++)
-		ASSERT_EQ(0, mobj_close(self->fd, h[i]));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, h[i]));
 
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)id[5]);
 	ASSERT_LT(0, graph_query(q, buf, sizeof(buf)));
@@ -697,7 +697,7 @@ TEST_F(hardening, graph_chain_documented_syntax_einval)
 	EXPECT_EQ(-EINVAL, graph_query(q, buf, sizeof(buf)));
 	snprintf(q, sizeof(q), "chain %llu width=2", (unsigned long long)id[5]);
 	EXPECT_EQ(-EINVAL, graph_query(q, buf, sizeof(buf)));
-	EXPECT_EQ(0, mobj_close(self->fd, root));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, root));
 }
 
 TEST_HARNESS_MAIN

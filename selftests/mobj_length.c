@@ -389,7 +389,7 @@ static void gc_freeze_after(struct __test_metadata *_metadata,
 	EXPECT_LE(1, fr.moved);
 	ASSERT_EQ(0, mobj_gc_get_freeze_count(x->fd, &count));
 	EXPECT_EQ(0, count);
-	ASSERT_EQ(0, mobj_pop(x->fd, x->a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(x->fd, x->a, 0));
 	CLOSE(x->fd, x->a);
 }
 
@@ -422,7 +422,7 @@ static void gc_garbage_after(struct __test_metadata *_metadata,
 {
 	EXPECT_EQ(2, u->gc_garbage.count);
 	EXPECT_EQ(2, u->gc_garbage.filled);
-	ASSERT_EQ(0, mobj_pop(x->fd, x->handles[0], 0));
+	ASSERT_EQ(0, mobj_slot_pop(x->fd, x->handles[0], 0));
 	CLOSE(x->fd, x->handles[0]);
 	CLOSE(x->fd, x->handles[1]);
 }
@@ -450,7 +450,7 @@ static void refs_after(struct __test_metadata *_metadata, struct len_ctx *x,
 {
 	EXPECT_EQ(1, u->refs.count);
 	EXPECT_EQ(id_of(x->fd, x->a), x->ids[0]);
-	ASSERT_EQ(0, mobj_pop(x->fd, x->a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(x->fd, x->a, 0));
 	CLOSE(x->fd, x->a);
 }
 

@@ -178,9 +178,9 @@ TEST_F(libabi, others_1_0_at_their_sizes)
 	ASSERT_EQ(0, mobj_batch_v1_0(self->fd, ops, 2, &done));
 	EXPECT_EQ(2, done);
 	EXPECT_EQ(2, ops[1].result);
-	EXPECT_EQ(0, mobj_close(self->fd, ops[0].result));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, ops[0].result));
 	edge_put(&e);
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 /* The caller's size, smaller, larger or too small. */
@@ -247,7 +247,7 @@ TEST_F(libabi, batch_other_stride)
 	EXPECT_ERRNO(E2BIG, mobj_batch_sized(self->fd, &wide[0].op, 3,
 					     sizeof(wide[0]), &done));
 	EXPECT_EQ(1, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 TEST_HARNESS_MAIN

@@ -54,9 +54,9 @@ TEST_F(share, export_import_refcounts_fdinfo)
 	/* Closing the descriptor drops its reference. */
 	EXPECT_EQ(0, close(objfd));
 	EXPECT_EQ(2, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 	EXPECT_EQ(1, rc_of(other, h2));
-	EXPECT_EQ(0, mobj_close(other, h2));
+	EXPECT_EQ(0, mobj_handle_close(other, h2));
 	EXPECT_EQ(self->base.live_objects, live_of(self->fd));
 }
 
@@ -99,8 +99,8 @@ TEST_F(share, export_import_errors_change_nothing)
 	EXPECT_EQ(2, rc_of(self->fd, h));
 	EXPECT_EQ(0, close(objfd));
 	EXPECT_EQ(1, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, w));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, w));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 /*
@@ -119,7 +119,7 @@ TEST_F(share, exporter_exits_object_lives)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		int fd = mobj_open(), efd;
+		int fd = mobj_dev_open(), efd;
 		__u32 c;
 
 		if (fd < 0 || mobj_new(fd, 0x52, "child", 5, &c, NULL) ||
@@ -137,7 +137,7 @@ TEST_F(share, exporter_exits_object_lives)
 	EXPECT_EQ(0, memcmp(buf, "child", 5));
 	EXPECT_EQ(0, close(objfd));
 	EXPECT_EQ(1, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -158,7 +158,7 @@ TEST_F(share, in_flight_fd_freed_with_socket)
 	ASSERT_EQ(0, mobj_send_fd(sv[1], objfd));
 	EXPECT_EQ(0, close(objfd));
 	EXPECT_EQ(2, rc_of(self->fd, h));
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 	/* Only the descriptor in flight holds it now. */
 	EXPECT_EQ(self->base.live_objects + 1, live_of(self->fd));
 	close(sv[0]);
@@ -177,7 +177,7 @@ TEST_F(share, import_other_device_exdev)
 	int fd1, objfd;
 	__u32 h, out;
 
-	fd1 = mobj_open_path("/dev/mobj1");
+	fd1 = mobj_dev_open_path("/dev/mobj1");
 	if (fd1 == -ENOENT)
 		SKIP(return, "no /dev/mobj1 (load mobj.ko with devices=2)");
 	ASSERT_LE(0, fd1);
@@ -187,8 +187,8 @@ TEST_F(share, import_other_device_exdev)
 	EXPECT_EQ(0, self->base.client_handles);
 	EXPECT_EQ(0, mobj_import(fd1, objfd, &out));
 	EXPECT_EQ(0, close(objfd));
-	EXPECT_EQ(0, mobj_close(fd1, out));
-	EXPECT_EQ(0, mobj_close(fd1, h));
+	EXPECT_EQ(0, mobj_handle_close(fd1, out));
+	EXPECT_EQ(0, mobj_handle_close(fd1, h));
 	close(fd1);
 }
 
@@ -210,8 +210,8 @@ TEST_F(share, clients_fdinfo_and_debugfs)
 	EXPECT_EQ(0, strncmp(buf, "# client pid comm handles objects", 33));
 	snprintf(line, sizeof(line), " %d ", getpid());
 	EXPECT_NE(NULL, strstr(buf, line)) TH_LOG("%s", buf);
-	EXPECT_EQ(0, mobj_close(self->fd, b));
-	EXPECT_EQ(0, mobj_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
 	/* The watch fired: its notice is queued, the watch gone. */
 	EXPECT_EQ(1, fdinfo_value(self->fd, "mobj-events"));
 	EXPECT_EQ(0, fdinfo_value(self->fd, "mobj-watches"));

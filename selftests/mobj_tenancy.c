@@ -73,7 +73,7 @@ static int settings_as_user(void *arg)
 	__u64 moved = 77;
 	int fd;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return 10;
 	if (mobj_gc_enable(fd) != -EPERM || mobj_gc_disable(fd) != -EPERM)
@@ -116,7 +116,7 @@ TEST_F(tenancy, collector_settings_need_privilege)
 	/* Root may. */
 	EXPECT_EQ(0, mobj_gc_unfreeze(self->fd, NULL));
 	EXPECT_EQ(0, mobj_gc_set_threshold(self->fd, 700, 10, 10));
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
 	CLOSE(self->fd, a);
 }
 
@@ -128,10 +128,10 @@ static int drop_cycle(int fd, __u32 type, const char *payload)
 
 	ret = mobj_new(fd, type, payload, strlen(payload), &a, NULL);
 	ret = ret ?: mobj_new(fd, type, NULL, 0, &b, NULL);
-	ret = ret ?: mobj_append(fd, a, b, NULL);
-	ret = ret ?: mobj_append(fd, b, a, NULL);
-	ret = ret ?: mobj_close(fd, a);
-	return ret ?: mobj_close(fd, b);
+	ret = ret ?: mobj_slot_append(fd, a, b, NULL);
+	ret = ret ?: mobj_slot_append(fd, b, a, NULL);
+	ret = ret ?: mobj_handle_close(fd, a);
+	return ret ?: mobj_handle_close(fd, b);
 }
 
 /*
@@ -145,7 +145,7 @@ static int garbage_as_user(void *arg)
 	char data[16];
 	int fd, n;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return 10;
 	if (drop_cycle(fd, T_USER, "mine"))
@@ -161,7 +161,7 @@ static int garbage_as_user(void *arg)
 		if (mobj_data_read(fd, hs[i], 0, data, sizeof(data), NULL) > 0 &&
 		    memcmp(data, "mine", 4))
 			return 15;
-		mobj_close(fd, hs[i]);
+		mobj_handle_close(fd, hs[i]);
 	}
 	/* Clear: its own two go, root's stay (checked by the parent). */
 	n = mobj_gc_garbage(fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR, NULL);
@@ -198,7 +198,7 @@ TEST_F(tenancy, saved_garbage_only_ones_own)
 			EXPECT_EQ(0, memcmp(data, "secret-token-1234", 16));
 		}
 		/* The cycle's other half: break it, or it is garbage again. */
-		ASSERT_EQ(0, mobj_pop(self->fd, hs[i], 0));
+		ASSERT_EQ(0, mobj_slot_pop(self->fd, hs[i], 0));
 	}
 	for (i = 0; i < filled; i++)
 		CLOSE(self->fd, hs[i]);
@@ -211,7 +211,7 @@ static int names_as_user(void *arg)
 	char name[MOBJ_TYPE_NAME_MAX];
 	int fd;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return 10;
 	if (mobj_type_name_set(fd, T_ROOT, "hijacked") != -EPERM)
@@ -232,7 +232,7 @@ static int names_as_user(void *arg)
 		return 16;
 	close(fd);
 	/* The name stays when the file that set it is closed. */
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return 17;
 	if (mobj_type_name_get(fd, T_USER, name, sizeof(name)) != 10)

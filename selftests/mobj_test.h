@@ -189,10 +189,10 @@ static inline __u64 slot_id(int fd, __u32 h, __u32 i)
 	__u64 id;
 	__u32 v;
 
-	if (mobj_get(fd, h, i, &v))
+	if (mobj_slot_get(fd, h, i, &v))
 		return ~0ULL;
 	id = id_of(fd, v);
-	if (mobj_close(fd, v))
+	if (mobj_handle_close(fd, v))
 		return ~0ULL;
 	return id;
 }
@@ -317,7 +317,7 @@ static inline int mobj_call_handle(int fd, enum mobj_hcmd c, __u32 h,
 	case HC_DUP:
 		return mobj_dup(fd, h, out);
 	case HC_CLOSE:
-		return mobj_close(fd, h);
+		return mobj_handle_close(fd, h);
 	case HC_GETREFCOUNT: {
 		__u64 rc;
 
@@ -336,13 +336,13 @@ static inline int mobj_call_handle(int fd, enum mobj_hcmd c, __u32 h,
 	case HC_DATA_WRITE:
 		return mobj_data_write(fd, h, payload, 3);
 	case HC_APPEND:
-		return mobj_append(fd, h, v, NULL);
+		return mobj_slot_append(fd, h, v, NULL);
 	case HC_SET:
-		return mobj_set(fd, h, 0, v);
+		return mobj_slot_set(fd, h, 0, v);
 	case HC_GET:
-		return mobj_get(fd, h, 0, out);
+		return mobj_slot_get(fd, h, 0, out);
 	case HC_POP:
-		return mobj_pop(fd, h, 0);
+		return mobj_slot_pop(fd, h, 0);
 	case HC_REFERENTS: {
 		int ret = mobj_get_referents(fd, h, ids, 4);
 
@@ -934,7 +934,7 @@ static inline __u64 mobj_now_ms(void)
 
 /* Open /dev/mobj for a fixture, or SKIP when the module is not loaded. */
 #define MOBJ_OPEN_OR_SKIP(fdvar) do { \
-	(fdvar) = mobj_open(); \
+	(fdvar) = mobj_dev_open(); \
 	if ((fdvar) == -ENOENT || (fdvar) == -ENODEV || (fdvar) == -ENXIO) \
 		SKIP_SETUP("%s: %s (mobj.ko not loaded)", MOBJ_DEV_PATH, \
 			   strerror(-(fdvar))); \
@@ -1011,7 +1011,7 @@ static inline int mobj_extra_open(int *extra)
 
 	for (i = 0; i < MOBJ_EXTRA_FDS; i++) {
 		if (extra[i] < 0) {
-			extra[i] = mobj_open();
+			extra[i] = mobj_dev_open();
 			return extra[i];
 		}
 	}
@@ -1041,8 +1041,8 @@ static inline int mobj_extra_close(int *extra, int fd)
 	ASSERT_EQ(0, mobj_new(fd, T_PLAIN, NULL, 0, &(h), NULL))
 #define NEW_STR(fd, h, s) \
 	ASSERT_EQ(0, mobj_new(fd, T_STR, s, strlen(s), &(h), NULL))
-#define APPEND(fd, a, b) ASSERT_EQ(0, mobj_append(fd, a, b, NULL))
-#define CLOSE(fd, h) ASSERT_EQ(0, mobj_close(fd, h))
+#define APPEND(fd, a, b) ASSERT_EQ(0, mobj_slot_append(fd, a, b, NULL))
+#define CLOSE(fd, h) ASSERT_EQ(0, mobj_handle_close(fd, h))
 
 /*
  * A fixture of just the base: the client under test, opened by the setup,
@@ -1089,7 +1089,7 @@ static inline void mobj_teardown_base(struct __test_metadata *_metadata,
 				      int (*settle)(int fd))
 {
 	struct mobj_counts now;
-	int fd = mobj_open();
+	int fd = mobj_dev_open();
 
 	EXPECT_LE(0, fd);
 	if (fd < 0)
@@ -1122,7 +1122,7 @@ static inline void mobj_teardown_check(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, mobj_params_restore(params));
 	if (fd >= 0)
 		EXPECT_EQ(0, close(fd));
-	check = mobj_open();
+	check = mobj_dev_open();
 	EXPECT_LE(0, check);
 	if (check < 0)
 		return;

@@ -44,7 +44,7 @@ TEST_F(trace, stats_match_the_device)
 	b = TNEW(T_OBJ, NULL, NULL);
 	c = TNEW(T_OBJ2, "ccc", &idc);
 	TAPPEND(a, b);
-	self->extra[0] = mobj_open();
+	self->extra[0] = mobj_dev_open();
 	ASSERT_LE(0, self->extra[0]);
 
 	ASSERT_EQ(0, mobj_query(self->fd, &q));
@@ -96,7 +96,7 @@ TEST_F(trace, stats_match_the_device)
 	EXPECT_EQ((long long)st.count[1] + 1, gen_val(s, 1, "count"));
 	EXPECT_LT(acq, stat_val(s, "lock_acquisitions"));
 	free(s);
-	EXPECT_EQ(0, mobj_close(self->fd, c));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, c));
 }
 
 /* One exact line per object, through its life: gens, flags, names. */
@@ -158,8 +158,8 @@ TEST_F(trace, objects_lines_are_exact)
 	ASSERT_EQ(0, mobj_gc_unfreeze(self->fd, NULL));
 
 	/* Slots and handles dropped: refcounts follow, the name goes. */
-	ASSERT_EQ(0, mobj_pop(self->fd, a, 0));
-	ASSERT_EQ(0, mobj_close(self->fd, c));
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, a, 0));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, c));
 	ASSERT_EQ(0, type_name_set(self->fd, T_OBJ, ""));
 	s = dbg_read("objects");
 	ASSERT_NE(NULL, s);
@@ -167,8 +167,8 @@ TEST_F(trace, objects_lines_are_exact)
 	EXPECT_TRUE(has_linef(s, "%llu type%u 1 2 1 2 t", idc, T_OBJ));
 	EXPECT_TRUE(has_linef(s, "%llu type%u 2 - 0 0 w", idb, T_OBJ2));
 	free(s);
-	EXPECT_EQ(0, mobj_close(self->fd, a));
-	EXPECT_EQ(0, mobj_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
 	s = dbg_read("objects");
 	ASSERT_NE(NULL, s);
 	EXPECT_FALSE(has_linef(s, "%llu type%u 1 2 1 2 t", idc, T_OBJ));
@@ -223,7 +223,7 @@ TEST_F(trace, types_histogram)
 	EXPECT_FALSE(has_line(s, "trace.Four 4"));
 	free(s);
 	for (i = 0; i < 7; i++)
-		EXPECT_EQ(0, mobj_close(self->fd, h[i]));
+		EXPECT_EQ(0, mobj_handle_close(self->fd, h[i]));
 	s = dbg_read("types");
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(NULL, strstr(s, "trace.Two"));
@@ -245,8 +245,8 @@ TEST_F_TIMEOUT(trace, garbage_list_and_chain, SLOW_TEST_TIMEOUT)
 	y = TNEW(T_OBJ, "yy", &idy);
 	TAPPEND(x, y);
 	TAPPEND(y, x);
-	ASSERT_EQ(0, mobj_close(self->fd, x));
-	ASSERT_EQ(0, mobj_close(self->fd, y));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, x));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, y));
 	ASSERT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
 
 	/* Held by a slot and by the garbage list. */
@@ -312,10 +312,10 @@ TEST_F(trace, check_reports_ok)
 	EXPECT_EQ(e0 + 3, e1);
 	EXPECT_EQ(1, count_lines(s));
 	free(s);
-	EXPECT_EQ(0, mobj_close(self->fd, a));
-	EXPECT_EQ(0, mobj_close(self->fd, b));
-	EXPECT_EQ(0, mobj_close(self->fd, c));
-	EXPECT_EQ(0, mobj_close(self->fd, d));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, c));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, d));
 	EXPECT_EQ(3, mobj_gc_collect(self->fd, 2, NULL));
 }
 
@@ -403,7 +403,7 @@ TEST_F_TIMEOUT(trace, graph_backrefs_with_handles, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(5 + 5, g.ne);
 
 	/* Another open file's handle: another client node. */
-	self->extra[0] = mobj_open();
+	self->extra[0] = mobj_dev_open();
 	ASSERT_LE(0, self->extra[0]);
 	ASSERT_EQ(0, mobj_new(self->extra[0], T_LEAF, NULL, 0, &he, &ide));
 	snprintf(q, sizeof(q), "backrefs %llu", (unsigned long long)ide);
@@ -419,7 +419,7 @@ TEST_F_TIMEOUT(trace, graph_backrefs_with_handles, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(2, g.nn);
 	EXPECT_EQ(1, g.ne);
 
-	EXPECT_EQ(0, mobj_close(self->fd, dup));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, dup));
 	diamond_free(_metadata, self, &dm);
 }
 
@@ -439,7 +439,7 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	for (i = 0; i < 15; i++) {
 		leaf = TNEW(T_LEAF, NULL, &idl[i]);
 		TAPPEND(hub, leaf);
-		ASSERT_EQ(0, mobj_close(self->fd, leaf));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, leaf));
 	}
 	node_name(nodes[0], idhub);
 	for (i = 0; i < 15; i++) {
@@ -518,9 +518,9 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(6 + 6, g.ne);
 
 	for (i = 0; i < 12; i++)
-		EXPECT_EQ(0, mobj_close(self->fd, r[i]));
-	EXPECT_EQ(0, mobj_close(self->fd, t));
-	EXPECT_EQ(0, mobj_close(self->fd, hub));
+		EXPECT_EQ(0, mobj_handle_close(self->fd, r[i]));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, t));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, hub));
 }
 
 /* depth: a chain of six objects, cut at every depth asked for. */
@@ -542,7 +542,7 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 			TAPPEND(x[i - 1], x[i]);
 	}
 	for (i = 1; i < 6; i++)
-		ASSERT_EQ(0, mobj_close(self->fd, x[i]));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, x[i]));
 	for (i = 0; i < 5; i++)
 		xedge_ids(&e[i], id[i], id[i + 1], 0);
 
@@ -581,7 +581,7 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 	ASSERT_NE(NULL, me);
 	snprintf(hl, sizeof(hl), "h%u", x[0]);
 	EXPECT_NE(NULL, g_edge_label(&g, me->name, nodes[0], hl));
-	EXPECT_EQ(0, mobj_close(self->fd, x[0]));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, x[0]));
 }
 
 /* chain: the shortest path from a handle, or why there is none. */
@@ -610,12 +610,12 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 		TAPPEND(i ? p[i - 1] : r, p[i]);
 	}
 	TAPPEND(p[2], t);
-	ASSERT_EQ(0, mobj_close(self->fd, dummy));
-	ASSERT_EQ(0, mobj_close(self->fd, m1));
-	ASSERT_EQ(0, mobj_close(self->fd, m2));
-	ASSERT_EQ(0, mobj_close(self->fd, t));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, dummy));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, m1));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, m2));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, t));
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, mobj_close(self->fd, p[i]));
+		ASSERT_EQ(0, mobj_handle_close(self->fd, p[i]));
 
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)idt);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
@@ -649,8 +649,8 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	v = TNEW(T_GRAPH, NULL, NULL);
 	TAPPEND(u, v);
 	TAPPEND(v, u);
-	ASSERT_EQ(0, mobj_close(self->fd, u));
-	ASSERT_EQ(0, mobj_close(self->fd, v));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, u));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, v));
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)idu);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
 	node_name(nodes[0], idu);
@@ -662,7 +662,7 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 		 (unsigned long long)idu);
 	EXPECT_STREQ(label, n->label);
 	EXPECT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
-	EXPECT_EQ(0, mobj_close(self->fd, r));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, r));
 }
 
 /* Bad queries fail with a clear errno and leave the last answer alone. */
@@ -757,7 +757,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 	z = TNEW(T_LEAF, NULL, &idz);
 	snprintf(q, sizeof(q), "refs %llu", (unsigned long long)idz);
 	ASSERT_EQ(0, graph_query(gfd, q));
-	ASSERT_EQ(0, mobj_close(self->fd, z));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, z));
 	ASSERT_EQ(0, lseek(gfd, 0, SEEK_SET));
 	EXPECT_EQ(-1, read(gfd, q, sizeof(q)));
 	EXPECT_EQ(ENOENT, errno);
@@ -770,8 +770,8 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 
 	free(good);
 	close(gfd);
-	EXPECT_EQ(0, mobj_close(self->fd, a));
-	EXPECT_EQ(0, mobj_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
 }
 
 /* Each open file has its own query and answer. */
@@ -827,8 +827,8 @@ TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 	free(b1);
 	close(g1);
 	close(g2);
-	EXPECT_EQ(0, mobj_close(self->fd, a));
-	EXPECT_EQ(0, mobj_close(self->fd, b));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
 }
 
 /* ------------------------------------------------------------------ */
@@ -920,7 +920,7 @@ TEST_F_TIMEOUT(trace, type_names, SLOW_TEST_TIMEOUT)
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(named, stat_val(s, "named_types"));
 	free(s);
-	EXPECT_EQ(0, mobj_close(self->fd, h));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h));
 }
 
 /* ------------------------------------------------------------------ */
@@ -939,11 +939,11 @@ TEST_F(trace, tracepoints_objects_and_slots)
 	y = TNEW(T_EV + 1, NULL, &idy);
 	z = TNEW(T_EV + 1, NULL, &idz);
 	TAPPEND(x, y);				/* slot_set x[0] = y */
-	ASSERT_EQ(0, mobj_set(self->fd, x, 0, z));	/* clear y, set z */
-	ASSERT_EQ(0, mobj_close(self->fd, y));	/* y freed: refcount */
-	ASSERT_EQ(0, mobj_pop(self->fd, x, 0));	/* slot_clear x[0] = z */
-	ASSERT_EQ(0, mobj_close(self->fd, z));
-	ASSERT_EQ(0, mobj_close(self->fd, x));
+	ASSERT_EQ(0, mobj_slot_set(self->fd, x, 0, z));	/* clear y, set z */
+	ASSERT_EQ(0, mobj_handle_close(self->fd, y));	/* y freed: refcount */
+	ASSERT_EQ(0, mobj_slot_pop(self->fd, x, 0));	/* slot_clear x[0] = z */
+	ASSERT_EQ(0, mobj_handle_close(self->fd, z));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, x));
 
 	t = trace_text(&self->tr);
 	ASSERT_NE(NULL, t);
@@ -991,8 +991,8 @@ TEST_F(trace, tracepoints_collector)
 	q = TNEW(T_EV, NULL, &idq);
 	TAPPEND(p, q);
 	TAPPEND(q, p);
-	ASSERT_EQ(0, mobj_close(self->fd, p));
-	ASSERT_EQ(0, mobj_close(self->fd, q));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, p));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, q));
 	s = dbg_read("stats");
 	ASSERT_NE(NULL, s);
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
@@ -1032,7 +1032,7 @@ TEST_F(trace, tracepoints_collector)
 	snprintf(path, sizeof(path), "%s/events/mobj/enable", self->tr.dir);
 	ASSERT_EQ(0, write_str(path, "0"));
 	p = TNEW(T_EV, NULL, &idp);
-	ASSERT_EQ(0, mobj_close(self->fd, p));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, p));
 	t = trace_text(&self->tr);
 	ASSERT_NE(NULL, t);
 	EXPECT_EQ(NULL, strstr(t, "obj_new:"));
@@ -1165,7 +1165,7 @@ TEST_F_TIMEOUT(trace, objects_million_bounded_memory, 240)
 	char *s;
 
 	live0 = live_of(self->fd);
-	big = mobj_open();
+	big = mobj_dev_open();
 	ASSERT_LE(0, big);
 	self->extra[0] = big;
 	t0 = mobj_now_ms();
@@ -1303,8 +1303,8 @@ TEST_F(trace, no_kernel_addresses)
 	y = TNEW(T_LEAF, NULL, NULL);
 	TAPPEND(x, y);
 	TAPPEND(y, x);
-	ASSERT_EQ(0, mobj_close(self->fd, x));
-	ASSERT_EQ(0, mobj_close(self->fd, y));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, x));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, y));
 	ASSERT_EQ(2, mobj_gc_collect(self->fd, 0, NULL));
 
 	for (i = 0; i < N_DBG_FILES; i++) {

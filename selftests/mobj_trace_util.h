@@ -1020,26 +1020,17 @@ FIXTURE(trace) {
 	char tmp[64];
 };
 
-/* MOBJ_TYPE_NAME: libmobj has no wrapper for it yet. */
+/* MOBJ_TYPE_NAME through libmobj: 0 or -errno. */
 static inline int type_name_set(int fd, __u32 type, const char *name)
 {
-	struct mobj_type_name cmd = { .size = sizeof(cmd), .type = type };
-
-	snprintf(cmd.name, sizeof(cmd.name), "%s", name);
-	return mobj_raw(fd, MOBJ_TYPE_NAME, &cmd);
+	return mobj_type_name_set(fd, type, name);
 }
 
 static inline int type_name_get(int fd, __u32 type, char *name)
 {
-	struct mobj_type_name cmd = {
-		.size = sizeof(cmd),
-		.flags = MOBJ_TYPE_NAME_GET,
-		.type = type,
-	};
-	int ret = mobj_raw(fd, MOBJ_TYPE_NAME, &cmd);
+	int ret = mobj_type_name_get(fd, type, name, MOBJ_TYPE_NAME_MAX);
 
-	memcpy(name, cmd.name, MOBJ_TYPE_NAME_MAX);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Name a type for this test; the teardown removes the name. */
@@ -1115,7 +1106,7 @@ static inline __u32 new_obj(struct __test_metadata *_metadata, int fd, __u32 typ
 
 /* The trace fixture's shorthands, on self->fd. */
 #define TNEW(type, data, idp) new_obj(_metadata, self->fd, type, data, idp)
-#define TAPPEND(a, b) ASSERT_EQ(0, mobj_append(self->fd, a, b, NULL))
+#define TAPPEND(a, b) ASSERT_EQ(0, mobj_slot_append(self->fd, a, b, NULL))
 
 /* ------------------------------------------------------------------ */
 /* graph: every answer parsed by dot */
@@ -1173,7 +1164,7 @@ static inline void diamond_free(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < 4; i++)
-		EXPECT_EQ(0, mobj_close(self->fd, dm->h[i]));
+		EXPECT_EQ(0, mobj_handle_close(self->fd, dm->h[i]));
 	EXPECT_EQ(4, mobj_gc_collect(self->fd, 2, NULL));
 }
 

@@ -27,19 +27,19 @@ static int clamp_int(__u64 v)
 	return v > INT_MAX ? INT_MAX : (int)v;
 }
 
-int mobj_open_path(const char *path)
+int mobj_dev_open_path(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }
 
-int mobj_open(void)
+int mobj_dev_open(void)
 {
-	return mobj_open_path(MOBJ_DEV_PATH);
+	return mobj_dev_open_path(MOBJ_DEV_PATH);
 }
 
-int mobj_close_dev(int fd)
+int mobj_dev_close(int fd)
 {
 	return close(fd) < 0 ? -errno : 0;
 }
@@ -140,7 +140,7 @@ int mobj_dup(int fd, __u32 handle, __u32 *new_handle)
 	return 0;
 }
 
-int mobj_close(int fd, __u32 handle)
+int mobj_handle_close(int fd, __u32 handle)
 {
 	struct mobj_close cmd = { .size = sizeof(cmd), .handle = handle };
 
@@ -205,7 +205,7 @@ int mobj_data_write(int fd, __u32 handle, const void *buf, __u32 len)
 	return mobj_ioctl(fd, MOBJ_DATA_WRITE, &cmd);
 }
 
-int mobj_append(int fd, __u32 handle, __u32 value, __u32 *index)
+int mobj_slot_append(int fd, __u32 handle, __u32 value, __u32 *index)
 {
 	struct mobj_slot cmd = {
 		.size = sizeof(cmd),
@@ -222,7 +222,7 @@ int mobj_append(int fd, __u32 handle, __u32 value, __u32 *index)
 	return 0;
 }
 
-int mobj_set(int fd, __u32 handle, __u32 index, __u32 value)
+int mobj_slot_set(int fd, __u32 handle, __u32 index, __u32 value)
 {
 	struct mobj_slot cmd = {
 		.size = sizeof(cmd),
@@ -234,7 +234,7 @@ int mobj_set(int fd, __u32 handle, __u32 index, __u32 value)
 	return mobj_ioctl(fd, MOBJ_SLOT_SET, &cmd);
 }
 
-int mobj_get(int fd, __u32 handle, __u32 index, __u32 *value)
+int mobj_slot_get(int fd, __u32 handle, __u32 index, __u32 *value)
 {
 	struct mobj_slot cmd = {
 		.size = sizeof(cmd),
@@ -250,7 +250,7 @@ int mobj_get(int fd, __u32 handle, __u32 index, __u32 *value)
 	return 0;
 }
 
-int mobj_pop(int fd, __u32 handle, __u32 index)
+int mobj_slot_pop(int fd, __u32 handle, __u32 index)
 {
 	struct mobj_slot cmd = {
 		.size = sizeof(cmd),
@@ -732,3 +732,33 @@ int mobj_batch_1_0(int fd, struct mobj_batch_op *ops, __u32 count,
 				MOBJ_MIN_SIZE(mobj_batch_op, result), done);
 }
 MOBJ_COMPAT_1_0(mobj_batch);
+
+/*
+ * LIBMOBJ_1.0's names, which read wrong (mobj_close closed a handle, not
+ * what mobj_open opened): programs linked against them keep working.
+ */
+#define MOBJ_RENAMED_1_0(old, type, new, params, args)			\
+	type old##_1_0 params;						\
+	type old##_1_0 params						\
+	{								\
+		return new args;					\
+	}								\
+	MOBJ_COMPAT_1_0(old)
+
+MOBJ_RENAMED_1_0(mobj_open, int, mobj_dev_open, (void), ());
+MOBJ_RENAMED_1_0(mobj_open_path, int, mobj_dev_open_path,
+		 (const char *path), (path));
+MOBJ_RENAMED_1_0(mobj_close_dev, int, mobj_dev_close, (int fd), (fd));
+MOBJ_RENAMED_1_0(mobj_close, int, mobj_handle_close,
+		 (int fd, __u32 handle), (fd, handle));
+MOBJ_RENAMED_1_0(mobj_append, int, mobj_slot_append,
+		 (int fd, __u32 handle, __u32 value, __u32 *index),
+		 (fd, handle, value, index));
+MOBJ_RENAMED_1_0(mobj_set, int, mobj_slot_set,
+		 (int fd, __u32 handle, __u32 index, __u32 value),
+		 (fd, handle, index, value));
+MOBJ_RENAMED_1_0(mobj_get, int, mobj_slot_get,
+		 (int fd, __u32 handle, __u32 index, __u32 *value),
+		 (fd, handle, index, value));
+MOBJ_RENAMED_1_0(mobj_pop, int, mobj_slot_pop,
+		 (int fd, __u32 handle, __u32 index), (fd, handle, index));

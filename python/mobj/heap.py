@@ -105,7 +105,7 @@ class _Handle(_Closable):
         """
         handle, self._handle = self._handle, 0
         if handle and not self._heap.closed and self._heap._mine():
-            call("mobj_close", self._heap._fd, handle)
+            call("mobj_handle_close", self._heap._fd, handle)
 
     def __reduce__(self):
         raise TypeError("cannot pickle %s: a handle means something only "
@@ -269,7 +269,7 @@ class Object(_Handle):
 
     def append(self, value):
         """a.append(b): a new last slot referring to ``value``."""
-        call("mobj_append", self._heap._fd, self._h(), self._value(value),
+        call("mobj_slot_append", self._heap._fd, self._h(), self._value(value),
              None)
 
     def extend(self, values):
@@ -280,16 +280,16 @@ class Object(_Handle):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         new = u32()
-        call("mobj_get", self._heap._fd, self._h(), self._index(index),
+        call("mobj_slot_get", self._heap._fd, self._h(), self._index(index),
              ctypes.byref(new))
         return Object(self._heap, new.value)
 
     def __setitem__(self, index, value):
-        call("mobj_set", self._heap._fd, self._h(), self._index(index),
+        call("mobj_slot_set", self._heap._fd, self._h(), self._index(index),
              self._value(value))
 
     def __delitem__(self, index):
-        call("mobj_pop", self._heap._fd, self._h(), self._index(index))
+        call("mobj_slot_pop", self._heap._fd, self._h(), self._index(index))
 
     def pop(self, index=-1):
         """Remove slot ``index`` and return a handle to what it held."""
@@ -534,7 +534,7 @@ class Heap(_Closable):
 
     def __init__(self, path=DEV_PATH):
         self._fd = -1
-        fd = _lib.lib().mobj_open_path(os.fsencode(path))
+        fd = _lib.lib().mobj_dev_open_path(os.fsencode(path))
         if fd < 0:
             # FileNotFoundError, PermissionError...: as open() would say.
             raise OSError(-fd, os.strerror(-fd) + (
@@ -589,7 +589,7 @@ class Heap(_Closable):
             if kind == "future" and not target.done():
                 target.cancel()
         self._watchers.clear()
-        call("mobj_close_dev", fd)
+        call("mobj_dev_close", fd)
 
     def __repr__(self):
         return "<mobj.Heap %s%s>" % (self.path, " (closed)"
@@ -689,7 +689,7 @@ class Heap(_Closable):
         try:
             call("mobj_watch", self._fd, obj._h(), cookie)
         except BaseException:
-            call("mobj_close", self._fd, weak.value)
+            call("mobj_handle_close", self._fd, weak.value)
             raise
         self._next_cookie += 1
         self._watchers[cookie] = (kind, target, (weak.value, obj.id))
@@ -752,7 +752,7 @@ class Heap(_Closable):
         keep the other notices from being delivered."""
         kind, target, weak = self._watchers.pop(ev.cookie, (None, None, None))
         if weak is not None:
-            call("mobj_close", self._fd, weak[0])
+            call("mobj_handle_close", self._fd, weak[0])
         if kind == "future":
             if not target.done():
                 target.set_result(ev)
@@ -781,7 +781,7 @@ class Heap(_Closable):
                 self._deliver(Event(cookie, weak[1], 0, _lib.EVENT_LOST, 0,
                                     0))
                 continue
-            call("mobj_close", self._fd, strong.value)
+            call("mobj_handle_close", self._fd, strong.value)
 
     def wait_events(self, timeout=None):
         """Wait up to ``timeout`` seconds for events, then dispatch them."""

@@ -279,20 +279,13 @@ int cmd_types(struct mobjctl *ctl, int argc, char **argv)
 /* The name of type tag @type, "" when it has none or on any error. */
 static void type_name_get(struct mobjctl *ctl, __u32 type, char *name)
 {
-	/* libmobj has no MOBJ_TYPE_NAME wrapper yet: the raw ioctl. */
-	struct mobj_type_name cmd = {
-		.size = sizeof(cmd),
-		.flags = MOBJ_TYPE_NAME_GET,
-		.type = type,
-	};
-	int fd = mobj_open_path(ctl->device);
+	int fd = mobj_dev_open_path(ctl->device);
 
 	name[0] = '\0';
 	if (fd < 0)
 		return;
-	if (!ioctl(fd, MOBJ_TYPE_NAME, &cmd))
-		memcpy(name, cmd.name, MOBJ_TYPE_NAME_MAX);
-	name[MOBJ_TYPE_NAME_MAX - 1] = '\0';
+	if (mobj_type_name_get(fd, type, name, MOBJ_TYPE_NAME_MAX) < 0)
+		name[0] = '\0';
 	close(fd);
 }
 
@@ -455,30 +448,32 @@ static int name_error(struct mobjctl *ctl, int err, const char *name)
 
 int cmd_name(struct mobjctl *ctl, int argc, char **argv)
 {
-	/* libmobj has no MOBJ_TYPE_NAME wrapper yet: the raw ioctl. */
-	struct mobj_type_name cmd = { .size = sizeof(cmd) };
+	char name[MOBJ_TYPE_NAME_MAX] = "";
+	const char *set = NULL;
 	int first, fd, ret;
+	__u32 type;
 
 	first = plain_opts(ctl, argc, argv);
 	if (first >= argc || argc - first > 2)
 		usage_error(argv[0], "expected TYPE [NAME]");
-	if (parse_u32(argv[first], &cmd.type))
+	if (parse_u32(argv[first], &type))
 		usage_error(argv[0], "type '%s' is not a number", argv[first]);
-	if (first + 1 == argc) {
-		cmd.flags = MOBJ_TYPE_NAME_GET;
-	} else {
-		if (strlen(argv[first + 1]) >= MOBJ_TYPE_NAME_MAX)
-			return name_error(ctl, EINVAL, argv[first + 1]);
-		strcpy(cmd.name, argv[first + 1]);
+	if (first + 1 < argc) {
+		set = argv[first + 1];
+		if (strlen(set) >= MOBJ_TYPE_NAME_MAX)
+			return name_error(ctl, EINVAL, set);
 	}
 	fd = device_open(ctl);
 	if (fd < 0)
 		return EXIT_FAILURE;
-	ret = ioctl(fd, MOBJ_TYPE_NAME, &cmd) ? errno : 0;
+	if (set)
+		ret = mobj_type_name_set(fd, type, set);
+	else
+		ret = mobj_type_name_get(fd, type, name, sizeof(name));
 	close(fd);
-	if (ret)
-		return name_error(ctl, ret, cmd.name);
-	if (cmd.flags & MOBJ_TYPE_NAME_GET)
-		printf("%s\n", cmd.name[0] ? cmd.name : "(no name)");
+	if (ret < 0)
+		return name_error(ctl, -ret, set ? set : name);
+	if (!set)
+		printf("%s\n", name[0] ? name : "(no name)");
 	return EXIT_SUCCESS;
 }

@@ -186,7 +186,7 @@ static void print_version(struct mobjctl *ctl)
 
 	print_release("mobjctl", mobj_version());
 	print_release(", libmobj", mobj_version());
-	fd = mobj_open_path(ctl->device);
+	fd = mobj_dev_open_path(ctl->device);
 	if (fd >= 0 && !mobj_query(fd, &q))
 		print_release(", module", q.version);
 	else if (module_version(ver, sizeof(ver)))
@@ -196,7 +196,7 @@ static void print_version(struct mobjctl *ctl)
 	else
 		printf(", module not loaded");
 	if (fd >= 0)
-		mobj_close_dev(fd);
+		mobj_dev_close(fd);
 	printf("\n");
 }
 

@@ -32,27 +32,14 @@ static int die(const char *what, int err)
 	return 1;
 }
 
-/* MOBJ_TYPE_NAME has no libmobj wrapper yet: the raw ioctl. */
-static int name_type(int fd, __u32 type, const char *name)
-{
-	struct mobj_type_name cmd = { .size = sizeof(cmd), .type = type };
-
-	snprintf(cmd.name, sizeof(cmd.name), "%s", name);
-	return ioctl(fd, MOBJ_TYPE_NAME, &cmd) ? -errno : 0;
-}
-
 /* Name @type, unless it has a name; true when we named it. */
 static bool name_if_unnamed(int fd, __u32 type, const char *name)
 {
-	struct mobj_type_name cmd = {
-		.size = sizeof(cmd),
-		.flags = MOBJ_TYPE_NAME_GET,
-		.type = type,
-	};
+	char old[MOBJ_TYPE_NAME_MAX];
 
-	if (ioctl(fd, MOBJ_TYPE_NAME, &cmd) || cmd.name[0])
-		return false;
-	return !name_type(fd, type, name);
+	if (mobj_type_name_get(fd, type, old, sizeof(old)))
+		return false;	/* it has one, or the call failed */
+	return !mobj_type_name_set(fd, type, name);
 }
 
 /* The mobjctl in the directory of this program. */
@@ -111,7 +98,7 @@ int main(int argc, char **argv)
 		snprintf(mobjctl, sizeof(mobjctl), "%s", getenv("MOBJCTL"));
 	else
 		default_mobjctl(mobjctl, sizeof(mobjctl));
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		return die(MOBJ_DEV_PATH " (is mobj.ko loaded?)", -fd);
 	named = name_if_unnamed(fd, TYPE_LIST, "list");
@@ -120,20 +107,20 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = mobj_new(fd, TYPE_LIST, "2", 1, &b, NULL);
 	if (!ret)
-		ret = mobj_append(fd, a, b, NULL);
+		ret = mobj_slot_append(fd, a, b, NULL);
 	if (!ret)
-		ret = mobj_append(fd, b, a, NULL);
+		ret = mobj_slot_append(fd, b, a, NULL);
 	if (ret)
 		return die("building the cycle", -ret);
 	for (i = 1; !ret && i < argc; i++)
 		ret = draw(mobjctl, id, argv[i]);
 
 	/* del a, b; gc.collect(): leave the heap as we found it. */
-	mobj_close(fd, a);
-	mobj_close(fd, b);
+	mobj_handle_close(fd, a);
+	mobj_handle_close(fd, b);
 	mobj_gc_collect(fd, 2, NULL);
 	if (named)
-		name_type(fd, TYPE_LIST, "");
-	mobj_close_dev(fd);
+		mobj_type_name_set(fd, TYPE_LIST, "");
+	mobj_dev_close(fd);
 	return ret ? 1 : 0;
 }

@@ -132,7 +132,7 @@ int device_error(struct mobjctl *ctl, int err)
 /* Open the device; on failure say why and return -1. */
 int device_open(struct mobjctl *ctl)
 {
-	int fd = mobj_open_path(ctl->device);
+	int fd = mobj_dev_open_path(ctl->device);
 
 	if (fd < 0) {
 		device_error(ctl, -fd);

@@ -55,7 +55,7 @@ int main(void)
 	__u32 a, b;
 	int ret, have_collect, have_settings, ok = 1;
 
-	fd = mobj_open();
+	fd = mobj_dev_open();
 	if (fd < 0)
 		fail("open " MOBJ_DEV_PATH " (is mobj.ko loaded?)", fd);
 	ret = mobj_query(fd, &q);
@@ -92,11 +92,11 @@ int main(void)
 		fail("MOBJ_NEW", ret);
 	printf(">>> b = mobj(\"2\")          # MOBJ_NEW: handle %u, refcount 1\n", b);
 
-	ret = mobj_append(fd, a, b, NULL);
+	ret = mobj_slot_append(fd, a, b, NULL);
 	if (ret)
 		fail("MOBJ_SLOT_APPEND", ret);
 	printf(">>> a.append(b)           # a's slot 0 now holds a reference to b\n");
-	ret = mobj_append(fd, b, a, NULL);
+	ret = mobj_slot_append(fd, b, a, NULL);
 	if (ret)
 		fail("MOBJ_SLOT_APPEND", ret);
 	printf(">>> b.append(a)           # and b's slot 0 one to a: a cycle\n");
@@ -111,10 +111,10 @@ int main(void)
 		ok = 0;
 	}
 
-	ret = mobj_close(fd, a);
+	ret = mobj_handle_close(fd, a);
 	if (ret)
 		fail("MOBJ_CLOSE", ret);
-	ret = mobj_close(fd, b);
+	ret = mobj_handle_close(fd, b);
 	if (ret)
 		fail("MOBJ_CLOSE", ret);
 	printf(">>> del a, b              # MOBJ_CLOSE both handles: refcounts drop to 1\n");
@@ -135,7 +135,7 @@ int main(void)
 
 	if (!have_collect) {
 		printf("# this mobj module has no cycle collector (MOBJ_GC_COLLECT): the leak stays until close()\n");
-		mobj_close_dev(fd);
+		mobj_dev_close(fd);
 		return ok ? 0 : 1;
 	}
 
@@ -161,7 +161,7 @@ int main(void)
 			fail("MOBJ_GC_SET", ret);
 		printf(">>> gc.enable()           # automatic collection back on\n");
 	}
-	mobj_close_dev(fd);
+	mobj_dev_close(fd);
 	if (!ok)
 		fprintf(stderr, "seed_cycle: FAILED\n");
 	return ok ? 0 : 1;

@@ -23,9 +23,9 @@ extern "C" {
 #define MOBJ_DEV_PATH "/dev/mobj"
 
 /* The device: one open file is one client with its own handle table. */
-int mobj_open(void);
-int mobj_open_path(const char *path);
-int mobj_close_dev(int fd);
+int mobj_dev_open(void);
+int mobj_dev_open_path(const char *path);
+int mobj_dev_close(int fd);
 
 /*
  * libmobj's own release, major << 16 | minor << 8 | patch; the module's is
@@ -52,7 +52,7 @@ int mobj_nop(int fd);
 int mobj_new(int fd, __u32 type, const void *data, __u32 len,
 	     __u32 *handle, __u64 *id);
 int mobj_dup(int fd, __u32 handle, __u32 *new_handle);
-int mobj_close(int fd, __u32 handle);
+int mobj_handle_close(int fd, __u32 handle);
 int mobj_getrefcount(int fd, __u32 handle, __u64 *refcount);
 int mobj_info_sized(int fd, __u32 handle, struct mobj_info *info,
 		    size_t size);
@@ -68,10 +68,10 @@ int mobj_data_read(int fd, __u32 handle, __u32 offset, void *buf, __u32 len,
 int mobj_data_write(int fd, __u32 handle, const void *buf, __u32 len);
 
 /* Slots: a.append(b), a[i] = b, h = a[i], del a[i]. */
-int mobj_append(int fd, __u32 handle, __u32 value, __u32 *index);
-int mobj_set(int fd, __u32 handle, __u32 index, __u32 value);
-int mobj_get(int fd, __u32 handle, __u32 index, __u32 *value);
-int mobj_pop(int fd, __u32 handle, __u32 index);
+int mobj_slot_append(int fd, __u32 handle, __u32 value, __u32 *index);
+int mobj_slot_set(int fd, __u32 handle, __u32 index, __u32 value);
+int mobj_slot_get(int fd, __u32 handle, __u32 index, __u32 *value);
+int mobj_slot_pop(int fd, __u32 handle, __u32 index);
 
 /*
  * The cycle collector.  mobj_gc_collect() returns the number of objects
