@@ -5,6 +5,7 @@
 #ifndef _MOBJ_H
 #define _MOBJ_H
 
+#include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -245,6 +246,7 @@ struct mobj_lock_stats {
  * @next_client_id: id of the next client, for tracing
  * @objects: id -> struct mobj_obj *, every live object
  * @type_names: type tag -> its name and owner (mobj_type.c)
+ * @type_by_name: the same entries, hashed by name (one name, one tag)
  * @ntype_names: entries in @type_names
  * @events_dropped: death notices dropped because a queue was full
  * @refcount_errors: refcounts that would have wrapped (saturated instead)
@@ -286,6 +288,7 @@ struct mobj_heap {
 	u64 next_client_id;
 	struct xarray objects;
 	struct xarray type_names;
+	DECLARE_HASHTABLE(type_by_name, 8);
 	unsigned int ntype_names;
 	u64 events_dropped;
 	u64 refcount_errors;

@@ -40,6 +40,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 	heap->next_id = 1;
 	xa_init(&heap->objects);
 	xa_init(&heap->type_names);
+	hash_init(heap->type_by_name);
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
 		INIT_LIST_HEAD(&heap->lists[i]);
 	INIT_LIST_HEAD(&heap->clients);

@@ -14,18 +14,28 @@
 #include <linux/ctype.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringhash.h>
 
 #include "mobj_ioctl.h"
 
 /**
  * struct mobj_type_entry - a tag's name
+ * @hnode: entry in heap->type_by_name
+ * @type: the tag
  * @owner: the effective uid that set it
  * @name: NUL-terminated
  */
 struct mobj_type_entry {
+	struct hlist_node hnode;
+	u32 type;
 	kuid_t owner;
 	char name[];
 };
+
+static u32 mobj_type_name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
 
 /* The name of @type, or NULL. */
 const char *mobj_type_name(struct mobj_heap *heap, u32 type)
@@ -43,12 +53,12 @@ static bool mobj_type_name_taken(struct mobj_heap *heap, u32 type,
 				 const char *name)
 {
 	struct mobj_type_entry *entry;
-	unsigned long tag;
 
 	lockdep_assert_held(&heap->lock);
 
-	xa_for_each(&heap->type_names, tag, entry)
-		if (tag != type && !strcmp(entry->name, name))
+	hash_for_each_possible(heap->type_by_name, entry, hnode,
+			       mobj_type_name_hash(name))
+		if (entry->type != type && !strcmp(entry->name, name))
 			return true;
 	return false;
 }
@@ -64,6 +74,7 @@ void mobj_types_destroy(struct mobj_heap *heap)
 	xa_for_each(&heap->type_names, type, entry)
 		kfree(entry);
 	xa_destroy(&heap->type_names);
+	hash_init(heap->type_by_name);
 	heap->ntype_names = 0;
 }
 
@@ -113,6 +124,7 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 				GFP_KERNEL_ACCOUNT);
 		if (!entry)
 			return -ENOMEM;
+		entry->type = cmd->type;
 		entry->owner = uid;
 		memcpy(entry->name, cmd->name, len + 1);
 	}
@@ -130,8 +142,14 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 	else
 		rc = xa_err(xa_store(&heap->type_names, cmd->type, entry,
 				     GFP_KERNEL_ACCOUNT));
-	if (!rc)
+	if (!rc) {
 		heap->ntype_names += !!entry - !!old;
+		if (old)
+			hash_del(&old->hnode);
+		if (entry)
+			hash_add(heap->type_by_name, &entry->hnode,
+				 mobj_type_name_hash(entry->name));
+	}
 	mobj_unlock(heap);
 	kfree(rc ? entry : old);
 	return rc;
