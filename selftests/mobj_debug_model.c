@@ -2147,7 +2147,7 @@ static void do_type_name(struct run *R, const struct op *op)
 	};
 	struct model *m = &R->m;
 	struct mobj_type_name cmd = { .size = sizeof(cmd) };
-	int t = op->r[1] % (NNAMED + 1), k = op->r[2] % 7, rc = 0;
+	int t = op->r[1] % (NNAMED + 1), k = op->r[2] % 7, rc = 0, u;
 	bool get = op->r[3] % 3 == 0;
 	struct opctx x;
 	size_t len;
@@ -2165,6 +2165,10 @@ static void do_type_name(struct run *R, const struct op *op)
 		rc = -EINVAL;
 	if (!get && t == NNAMED)	/* a type the model does not name */
 		rc = rc ? rc : 0;
+	/* One name, one tag: a name another tag has is refused. */
+	for (u = 0; !rc && !get && len && u < NNAMED; u++)
+		if (u != t && !strcmp(m->names[u], names[k]))
+			rc = -EEXIST;
 	issue(R, op, x.c, op_want(&x, rc), x.what);
 	if (!op_done(R, &x, sizeof(cmd)))
 		return;
