@@ -562,8 +562,12 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 		u->export.handle = ha;
 		break;
 	case MOBJ_CMD_IMPORT:
-		/* No exported descriptor here: the tests that need one make it. */
-		u->import.fd = -1;
+		/*
+		 * No exported descriptor here (the tests that need one make
+		 * it): a number no process has open, and not -1, whose bytes
+		 * would look like a kernel address to the privilege scan.
+		 */
+		u->import.fd = INT_MAX;
 		break;
 	case MOBJ_CMD_BATCH:
 		/* One GETREFCOUNT of @ha, in @buf. */
