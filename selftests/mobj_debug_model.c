@@ -895,13 +895,25 @@ static const char *const mut_name[MUT_NR] = {
 	" [reserved]", " [NULL]", " [read-only]", " [ENOTTY]",
 };
 
-static int mutate(int mut, size_t size, int reserved_off, __u32 bad_flag)
+/*
+ * The shortest struct a command takes: its size, but QUERY grew (it still
+ * takes the struct that ends at __reserved2, and answers that much).
+ */
+static size_t min_size(unsigned long cmd, size_t size)
+{
+	if (cmd == MOBJ_QUERY)
+		return offsetofend(struct mobj_query, __reserved2);
+	return size;
+}
+
+static int mutate(int mut, unsigned long cmd, size_t size, int reserved_off,
+		  __u32 bad_flag)
 {
 	__u32 usize;
 
 	switch (mut) {
 	case MUT_SMALL:
-		usize = size - 1;
+		usize = min_size(cmd, size) - 1;
 		memcpy(xs.arg, &usize, 4);
 		return -EINVAL;
 	case MUT_BIG_DIRTY:
@@ -1468,7 +1480,7 @@ static bool op_begin(struct run *R, const struct op *op, struct opctx *x,
 	snprintf(x->what, sizeof(x->what), "%s%s", op_name[op->kind],
 		 mut_name[x->mut]);
 	x_init(x->c, cmd, arg, size);
-	x->pre = mutate(x->mut, size, res_off, bad_flag);
+	x->pre = mutate(x->mut, cmd, size, res_off, bad_flag);
 	x->ro = x->pre == 1 && writes_back;
 	if (x->pre == 1 || x->pre == 0)
 		return false;
@@ -1525,8 +1537,11 @@ static void do_new(struct run *R, const struct op *op)
 	if (len)
 		x_patch(offsetof(struct mobj_new, data),
 			op->r[2] % 100 >= 98 ? BAD_PTR : 0);
+	/* NEW probes its struct before it copies the payload or counts */
 	if (len > M_DATA_MAX)
 		rc = -EMSGSIZE;
+	else if (x.ro)
+		rc = -EFAULT;
 	else if (len && op->r[2] % 100 >= 98)
 		rc = -EFAULT;
 	else if (reserve_ok(m, x.c, 1))
