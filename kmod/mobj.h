@@ -40,6 +40,7 @@ enum mobj_gc_mark {
 	MOBJ_GC_TOUCHED,	/* in the set, changed since: live this time */
 	MOBJ_GC_REACHABLE,	/* in the set, reachable */
 	MOBJ_GC_UNREACHABLE,	/* in the set, garbage so far (or for good) */
+	MOBJ_GC_DEAD,		/* dead, its slots being released */
 };
 
 struct mobj_obj;
@@ -85,7 +86,7 @@ struct mobj_quota {
  * @slots: the slot array
  * @referrers: the mobj_ref entries, in other objects, that refer to it
  * @observers: weak references and death watches (struct mobj_observer)
- * @gc_node: entry on a generation list, or on a list of dying objects
+ * @gc_node: entry on a generation list, or on the heap's dying list
  * @quota: the creating client's charge
  *
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
@@ -112,6 +113,22 @@ struct mobj_obj {
 	struct list_head gc_node;
 	struct mobj_quota *quota;
 };
+
+/*
+ * Entries of a referrers list that views of the graph (REFERRERS, debugfs
+ * graph) leave out: a slot of a dead object whose references are still
+ * being released (its target's refcount counts it until then), and the
+ * place of a REFERRERS walk paused with the lock dropped (no owner).
+ */
+static inline bool mobj_ref_is_marker(const struct mobj_ref *ref)
+{
+	return !ref->owner;
+}
+
+static inline bool mobj_ref_hidden(const struct mobj_ref *ref)
+{
+	return !ref->owner || ref->owner->gc_state == MOBJ_GC_DEAD;
+}
 
 enum mobj_observer_kind {
 	MOBJ_OBSERVER_WEAK,
@@ -250,6 +267,11 @@ struct mobj_lock_stats {
  * @ntype_names: entries in @type_names
  * @events_dropped: death notices dropped because a queue was full
  * @refcount_errors: refcounts that would have wrapped (saturated instead)
+ * @dying: objects dead by refcount (or collected) whose slots and memory
+ *	are still to be released, oldest first (see mobj_heap_drain())
+ * @ndying: entries on @dying
+ * @drain_owed: the current holder of the big lock put objects on @dying:
+ *	mobj_unlock() releases them, in steps, before it returns
  * @lockstat: the big lock's figures
  * @lock_waiters: tasks blocked on the big lock; the collector lets them
  *	have it between its steps
@@ -292,6 +314,9 @@ struct mobj_heap {
 	unsigned int ntype_names;
 	u64 events_dropped;
 	u64 refcount_errors;
+	struct list_head dying;
+	unsigned long ndying;
+	bool drain_owed;
 	struct mobj_lock_stats lockstat;
 	atomic_t lock_waiters;
 	struct dentry *debugfs;
@@ -391,9 +416,11 @@ static inline void mobj_lock(struct mobj_heap *heap)
 	}
 	st->acquisitions++;
 	st->hold_start = now;
+	heap->drain_owed = false;
 }
 
-static inline void mobj_unlock(struct mobj_heap *heap)
+/* Let go of the big lock, as it is. */
+static inline void __mobj_unlock(struct mobj_heap *heap)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
 	u64 now = local_clock();
@@ -401,6 +428,37 @@ static inline void mobj_unlock(struct mobj_heap *heap)
 	if (now > st->hold_start)
 		st->hold_max_ns = max(st->hold_max_ns, now - st->hold_start);
 	mutex_unlock(&heap->lock);
+}
+
+void mobj_heap_drain(struct mobj_heap *heap);
+
+/*
+ * Let go of the big lock.  If this holder made objects die, what they held
+ * is released first, in steps, the lock being handed to waiting clients
+ * between them (mobj_heap_drain()): the caller's call returns once the
+ * deaths it caused are complete, and nobody else waits long meanwhile.
+ */
+static inline void mobj_unlock(struct mobj_heap *heap)
+{
+	if (unlikely(heap->drain_owed))
+		mobj_heap_drain(heap);
+	else
+		__mobj_unlock(heap);
+}
+
+/*
+ * Between two steps of a long job, with the big lock dropped: a mutex may
+ * go straight back to its last holder, so let the clients that waited
+ * during the step have it first (for at most @MOBJ_LOCK_YIELD_JIFFIES).
+ */
+#define MOBJ_LOCK_YIELD_JIFFIES 2
+
+static inline void mobj_lock_handoff(struct mobj_heap *heap)
+{
+	wait_var_event_timeout(&heap->lock_waiters,
+			       !atomic_read(&heap->lock_waiters),
+			       MOBJ_LOCK_YIELD_JIFFIES);
+	cond_resched();
 }
 
 void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
@@ -495,9 +553,14 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		    struct mobj_quota *quota);
 void mobj_obj_get(struct mobj_heap *heap, struct mobj_obj *obj);
 void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj);
-void mobj_release_dead(struct mobj_heap *heap, struct list_head *dead);
-void mobj_obj_destroy(struct mobj_heap *heap, struct mobj_obj *obj,
-		      u32 reason, u32 generation);
+void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
+		  u32 generation);
+bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
+			  struct list_head *reap);
+void mobj_heap_reap(struct list_head *reap);
+void mobj_obj_free(struct mobj_obj *obj);
+void mobj_heap_drain_locked(struct mobj_heap *heap);
+void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj);
 int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 		     struct mobj_obj *target, u32 *index);
 int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
@@ -547,6 +610,8 @@ int mobj_gc_wq_init(void);
 void mobj_gc_wq_destroy(void);
 void mobj_gc_init(struct mobj_heap *heap);
 void mobj_gc_maybe_queue(struct mobj_heap *heap);
+void mobj_gc_queue_drain(struct mobj_heap *heap);
+void mobj_gc_throttle(struct mobj_heap *heap);
 unsigned long mobj_gc_collect(struct mobj_heap *heap, unsigned int generation,
 			      struct mobj_gc_collect *res);
 void mobj_gc_collect_incremental(struct mobj_heap *heap, unsigned int generation,
@@ -554,8 +619,9 @@ void mobj_gc_collect_incremental(struct mobj_heap *heap, unsigned int generation
 void mobj_gc_collect_generations(struct mobj_heap *heap, bool incremental);
 void mobj_gc_cycle_begin(struct mobj_heap *heap, unsigned int generation);
 bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget);
-unsigned long mobj_gc_freeze(struct mobj_heap *heap);
-unsigned long mobj_gc_unfreeze(struct mobj_heap *heap);
-void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota);
+unsigned long mobj_gc_freeze(struct mobj_heap *heap, bool incremental);
+unsigned long mobj_gc_unfreeze(struct mobj_heap *heap, bool incremental);
+void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota,
+			   bool incremental);
 
 #endif /* _MOBJ_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MOBJ_BATCH: an array of operations run in order under one acquisition
- * of the big lock (see "Batches" in the uapi header).
+ * MOBJ_BATCH: an array of operations run in order (see "Batches" in the
+ * uapi header), in chunks of bounded work under one acquisition of the big
+ * lock each: between chunks the lock goes to the clients waiting for it.
  */
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -53,6 +54,13 @@ err_free:
 	return rc;
 }
 
+/*
+ * What an entry costs against gc_step_budget, in the collector's units (an
+ * object or slot visited): about what a whole command does; moving slots
+ * down after a SLOT_POP costs one more per slot moved.
+ */
+#define MOBJ_BATCH_ENTRY_COST 16
+
 /* The commands a batch entry may name. */
 static bool mobj_batch_cmd_ok(u32 cmd)
 {
@@ -75,7 +83,7 @@ static bool mobj_batch_cmd_ok(u32 cmd)
  * batch array was checked to be writable before anything ran.
  */
 static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
-			  u32 i)
+			  u32 i, long *budget)
 {
 	struct mobj_batch_op *op = &ops[i];
 	struct mobj_heap *heap = client->heap;
@@ -86,6 +94,7 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 
 	lockdep_assert_held(&heap->lock);
 
+	*budget -= MOBJ_BATCH_ENTRY_COST;
 	if (op->flags || !mobj_batch_cmd_ok(op->cmd))
 		return -EINVAL;
 	if (op->cmd == MOBJ_CMD_NEW)
@@ -136,6 +145,8 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 	case MOBJ_CMD_SLOT_SET:
 		return mobj_slot_set(heap, obj, op->index, value);
 	case MOBJ_CMD_SLOT_POP:
+		if (op->index < obj->nslots)
+			*budget -= obj->nslots - op->index;
 		return mobj_slot_pop(heap, obj, op->index);
 	case MOBJ_CMD_SLOT_GET:
 		if (op->index >= obj->nslots)
@@ -184,8 +195,10 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	struct mobj_client *client = ucmd->client;
 	struct mobj_batch *cmd = ucmd->cmd;
 	struct mobj_heap *heap = client->heap;
+	unsigned int step = mobj_gc_step_budget();
 	struct mobj_batch_op *ops = NULL;
 	void __user *uops;
+	long budget;
 	size_t bytes;
 	int rc = 0;
 	u32 i;
@@ -210,9 +223,18 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	if (rc)
 		goto err_none_ran;
 
+	mobj_gc_throttle(heap);
 	mobj_lock(heap);
+	budget = step ?: LONG_MAX;
 	for (i = 0; i < cmd->count; i++) {
-		rc = mobj_batch_one(client, ops, i);
+		if (budget <= 0) {
+			/* Not atomic: let the others have the lock. */
+			mobj_unlock(heap);
+			mobj_lock_handoff(heap);
+			mobj_lock(heap);
+			budget = step;
+		}
+		rc = mobj_batch_one(client, ops, i, &budget);
 		ops[i].error = rc;
 		if (rc)
 			break;

@@ -3,8 +3,9 @@
  * The heap's consistency checker, shared by debugfs "check" and the KUnit
  * suites: every refcount is exactly what refers to the object (handles,
  * slots, the saved-garbage list, and whatever the caller counts as held
- * from outside), reverse edges match slots, every object is on the list
- * its generation names and in the id map, and the counters add up.
+ * from outside; dead objects' slots not yet released count too), reverse
+ * edges match slots, every object is on the list its generation names and
+ * in the id map, and the counters add up.
  */
 #include <linux/kernel.h>
 
@@ -88,6 +89,8 @@ static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 	list_for_each_entry(ref, &obj->referrers, backref) {
 		struct mobj_obj *owner = ref->owner;
 
+		if (mobj_ref_is_marker(ref))
+			continue;
 		in++;
 		mobj_check_that(chk, ref->target == obj &&
 				ref >= owner->slots &&
@@ -110,6 +113,31 @@ static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 	mobj_check_that(chk, obj->refcount, "object %llu: refcount 0",
 			obj->id);
 	chk->edges += obj->nslots;
+}
+
+/*
+ * Dead objects still releasing their slots: off the lists and the id map,
+ * at refcount zero, still holding references (counted by their targets'
+ * reverse edges).
+ */
+static void mobj_check_dying(struct mobj_heap *heap, struct mobj_check *chk)
+{
+	struct mobj_obj *obj;
+	unsigned long n = 0;
+
+	list_for_each_entry(obj, &heap->dying, gc_node) {
+		n++;
+		mobj_check_that(chk, !obj->refcount &&
+				obj->gc_state == MOBJ_GC_DEAD,
+				"dying object %llu: refcount %lu, state %u",
+				obj->id, obj->refcount, obj->gc_state);
+		mobj_check_that(chk, xa_load(&heap->objects, obj->id) != obj,
+				"dying object %llu: still in the id map",
+				obj->id);
+		chk->edges += obj->nslots;
+	}
+	mobj_check_that(chk, n == heap->ndying, "%lu dying objects, counted %lu",
+			n, heap->ndying);
 }
 
 /**
@@ -152,6 +180,7 @@ unsigned long mobj_heap_check(struct mobj_heap *heap, struct mobj_check *chk)
 				heap->list_count[i]);
 		total += n;
 	}
+	mobj_check_dying(heap, chk);
 	mobj_check_that(chk, total == heap->live_objects && ids == total,
 			"%lu objects on lists, %lu in the id map, live_objects %lu",
 			total, ids, heap->live_objects);

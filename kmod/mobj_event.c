@@ -157,19 +157,25 @@ out_free:
 	return rc;
 }
 
-/* At release: forget every death notice @client asked for. */
-void mobj_client_drop_watches(struct mobj_client *client)
+/*
+ * At release: forget up to @budget of the death notices @client asked
+ * for.  Returns true when none is left.
+ */
+bool mobj_client_drop_watches(struct mobj_client *client, long budget)
 {
 	struct mobj_watcher *watch, *next;
 
 	lockdep_assert_held(&client->heap->lock);
 
 	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
+		if (budget-- <= 0)
+			return false;
 		WRITE_ONCE(watch->observer.obj->nwatchers,
 			   watch->observer.obj->nwatchers - 1);
 		list_del(&watch->observer.node);
 		list_del(&watch->client_node);
+		client->nwatches--;
 		kfree(watch);
 	}
-	client->nwatches = 0;
+	return true;
 }

@@ -45,14 +45,22 @@
 
 /* Work between two cond_resched() of a collection that keeps the lock. */
 #define MOBJ_GC_RESCHED_BUDGET 1024
-/* How long the collector waits for clients to take the lock in turn. */
-#define MOBJ_GC_YIELD_JIFFIES 2
+/* Generation 0 this many times over its threshold: allocations wait. */
+#define MOBJ_GC_THROTTLE 8
 
 static struct workqueue_struct *mobj_gc_wq;
 
 static void mobj_gc_work(struct work_struct *work)
 {
 	struct mobj_heap *heap = container_of(work, struct mobj_heap, gc_work);
+
+	/*
+	 * What a killed client left to release (mobj_heap_drain()), without
+	 * gc_mutex: collections and the checker need not wait for it.
+	 */
+	mobj_lock(heap);
+	heap->drain_owed = !list_empty(&heap->dying);
+	mobj_unlock(heap);
 
 	mutex_lock(&heap->gc_mutex);
 	mobj_lock(heap);
@@ -61,6 +69,29 @@ static void mobj_gc_work(struct work_struct *work)
 		mobj_gc_collect_generations(heap, true);
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);
+}
+
+/*
+ * Backpressure, as wait_for_unix_gc() does it: a client that allocates so
+ * much faster than collections run that generation 0 holds many times its
+ * threshold waits for the collection queued for it, so that the young
+ * generation, and the next collection's pause, cannot grow without bound.
+ * Called without the big lock, before an allocation.
+ */
+void mobj_gc_throttle(struct mobj_heap *heap)
+{
+	unsigned int threshold = READ_ONCE(heap->gen[0].threshold);
+
+	if (READ_ONCE(heap->gc_enabled) && threshold &&
+	    READ_ONCE(heap->gen[0].count) >
+	    (unsigned long)threshold * MOBJ_GC_THROTTLE)
+		flush_work(&heap->gc_work);
+}
+
+/* Dead objects are left to release: the work item does it. */
+void mobj_gc_queue_drain(struct mobj_heap *heap)
+{
+	queue_work(mobj_gc_wq, &heap->gc_work);
 }
 
 void mobj_gc_init(struct mobj_heap *heap)
@@ -223,8 +254,23 @@ static bool mobj_gc_partition(struct mobj_heap *heap, long *budget)
 }
 
 /*
+ * Objects that died during the collection may still hold references into
+ * the set that the subtraction did not count: release them before the
+ * garbage is final.  A released reference touches its target, which then
+ * goes back to the reachable list (what it refers to with it).
+ */
+static void mobj_gc_drain(struct mobj_heap *heap, long *budget)
+{
+	LIST_HEAD(reap);
+
+	mobj_heap_drain_step(heap, budget, &reap);
+	mobj_heap_reap(&reap);
+}
+
+/*
  * Pass 4: whatever a reachable object refers to is reachable; it goes to
- * the tail of the list, where this pass reaches it in turn.
+ * the tail of the list, where this pass reaches it in turn.  It ends when
+ * no object that died meanwhile holds anything.
  */
 static bool mobj_gc_propagate(struct mobj_heap *heap, long *budget)
 {
@@ -236,8 +282,12 @@ static bool mobj_gc_propagate(struct mobj_heap *heap, long *budget)
 		if (*budget <= 0)
 			return false;
 		obj = mobj_gc_next(c, &c->young);
-		if (!obj)
-			break;
+		if (!obj) {
+			if (list_empty(&heap->dying))
+				break;
+			mobj_gc_drain(heap, budget);
+			continue;
+		}
 		*budget -= 1 + obj->nslots;
 		for (i = 0; i < obj->nslots; i++) {
 			t = obj->slots[i].target;
@@ -360,9 +410,8 @@ static bool mobj_gc_destroy(struct mobj_heap *heap, long *budget)
 		--*budget;
 		list_del_init(&obj->gc_node);
 		heap->list_count[obj->gen]--;
-		obj->gc_state = MOBJ_GC_IDLE;
-		WARN_ON_ONCE(obj->refcount);
-		mobj_obj_destroy(heap, obj, MOBJ_EVENT_CYCLE, c->generation);
+		mobj_obj_die(heap, obj, MOBJ_EVENT_CYCLE, c->generation);
+		mobj_obj_queue_dead(heap, obj);
 	}
 	mobj_gc_cycle_end(heap);
 	return true;
@@ -461,14 +510,7 @@ static void mobj_gc_run(struct mobj_heap *heap, bool incremental,
 			continue;
 		}
 		mobj_unlock(heap);
-		/*
-		 * A mutex may go straight back to its last holder: let the
-		 * clients that waited during the step have it first.
-		 */
-		wait_var_event_timeout(&heap->lock_waiters,
-				       !atomic_read(&heap->lock_waiters),
-				       MOBJ_GC_YIELD_JIFFIES);
-		cond_resched();
+		mobj_lock_handoff(heap);
 		mobj_lock(heap);
 	}
 	if (res)
@@ -490,6 +532,7 @@ unsigned long mobj_gc_collect(struct mobj_heap *heap, unsigned int generation,
 
 	mobj_gc_cycle_begin(heap, generation);
 	mobj_gc_run(heap, false, res);
+	mobj_heap_drain_locked(heap);
 	return heap->cycle.res.collected;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect);
@@ -534,21 +577,41 @@ void mobj_gc_collect_generations(struct mobj_heap *heap, bool incremental)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect_generations);
 
+/*
+ * Move the objects on list @from to list @to: as many as it held when
+ * called (objects tracked meanwhile may or may not move).  @incremental:
+ * gc_step_budget at a time, the lock dropped between steps.
+ */
 static unsigned long mobj_gc_move_all(struct mobj_heap *heap,
-				      unsigned int from, unsigned int to)
+				      unsigned int from, unsigned int to,
+				      bool incremental)
 {
-	struct mobj_obj *obj, *next;
-	unsigned long n = 0;
+	unsigned long n = heap->list_count[from], moved = 0;
+	unsigned int step = incremental ? mobj_gc_step_budget() : 0;
+	struct mobj_obj *obj;
+	unsigned int work = 0;
 
-	list_for_each_entry_safe(obj, next, &heap->lists[from], gc_node) {
+	while (moved < n && !list_empty(&heap->lists[from])) {
+		if (step && ++work > step) {
+			mobj_unlock(heap);
+			mobj_lock_handoff(heap);
+			mobj_lock(heap);
+			work = 0;
+			continue;
+		}
+		obj = list_first_entry(&heap->lists[from], struct mobj_obj,
+				       gc_node);
 		mobj_list_move(heap, obj, to);
-		n++;
+		moved++;
 	}
-	return n;
+	return moved;
 }
 
-/* gc.freeze(): every tracked object moves to the permanent generation. */
-unsigned long mobj_gc_freeze(struct mobj_heap *heap)
+/*
+ * gc.freeze(): every tracked object moves to the permanent generation.
+ * The caller holds gc_mutex: no collection has objects on its own lists.
+ */
+unsigned long mobj_gc_freeze(struct mobj_heap *heap, bool incremental)
 {
 	unsigned long n = 0;
 	unsigned int i;
@@ -556,7 +619,7 @@ unsigned long mobj_gc_freeze(struct mobj_heap *heap)
 	lockdep_assert_held(&heap->lock);
 
 	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
-		n += mobj_gc_move_all(heap, i, MOBJ_GEN_PERMANENT);
+		n += mobj_gc_move_all(heap, i, MOBJ_GEN_PERMANENT, incremental);
 		heap->gen[i].count = 0;
 	}
 	return n;
@@ -564,11 +627,12 @@ unsigned long mobj_gc_freeze(struct mobj_heap *heap)
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_freeze);
 
 /* gc.unfreeze(): the permanent generation joins the oldest one. */
-unsigned long mobj_gc_unfreeze(struct mobj_heap *heap)
+unsigned long mobj_gc_unfreeze(struct mobj_heap *heap, bool incremental)
 {
 	lockdep_assert_held(&heap->lock);
 
-	return mobj_gc_move_all(heap, MOBJ_GEN_PERMANENT, MOBJ_GEN2);
+	return mobj_gc_move_all(heap, MOBJ_GEN_PERMANENT, MOBJ_GEN2,
+				incremental);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
 
@@ -576,10 +640,14 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
  * del gc.garbage[:]: the list drops its references.  Objects nobody took a
  * handle to are unreachable again and are freed now, by a collection of
  * the garbage list alone; the others join generation 2.  With @quota, only
- * the objects made through that client.  No collection may be under way
- * (the caller holds gc_mutex, or owns the heap).
+ * the objects made through that client.  No other collection may be under
+ * way (the caller holds gc_mutex, or owns the heap).  @incremental: in
+ * steps, the lock dropped between them, like any collection; the objects
+ * the list let go of are then alive at refcount zero, which only a weak
+ * handle could see (MOBJ_WEAKREF_GET says -ESTALE).
  */
-void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota)
+void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota,
+			   bool incremental)
 {
 	static const unsigned int garbage[] = { MOBJ_GEN_GARBAGE };
 	struct list_head *saved = &heap->lists[MOBJ_GEN_GARBAGE];
@@ -591,7 +659,8 @@ void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota)
 
 	/*
 	 * Only @quota's objects (all with NULL): the others wait on a list of
-	 * our own, unseen, as the clear runs with the lock held throughout.
+	 * our own meanwhile.  Nothing else takes them off it: the list holds
+	 * a reference to each, and gc_mutex keeps the checker away.
 	 */
 	if (quota) {
 		list_for_each_entry_safe(obj, next, saved, gc_node) {
@@ -605,7 +674,7 @@ void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota)
 	list_for_each_entry(obj, saved, gc_node)
 		WRITE_ONCE(obj->refcount, obj->refcount - 1);
 	mobj_gc_cycle_init(heap, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
-	mobj_gc_run(heap, false, NULL);
+	mobj_gc_run(heap, incremental, NULL);
 	list_splice_tail(&others, saved);
 	heap->list_count[MOBJ_GEN_GARBAGE] += others_count;
 }
@@ -715,9 +784,9 @@ int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd)
 	mutex_lock(&heap->gc_mutex);
 	mobj_lock(heap);
 	if (cmd->flags & MOBJ_GC_UNFREEZE)
-		cmd->moved = mobj_gc_unfreeze(heap);
+		cmd->moved = mobj_gc_unfreeze(heap, true);
 	else
-		cmd->moved = mobj_gc_freeze(heap);
+		cmd->moved = mobj_gc_freeze(heap, true);
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);
 	return mobj_ucmd_respond(ucmd);
@@ -809,7 +878,7 @@ int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 		}
 	}
 	if (!rc && cmd->flags & MOBJ_GC_GARBAGE_CLEAR)
-		mobj_gc_garbage_clear(heap, quota);
+		mobj_gc_garbage_clear(heap, quota, true);
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);
 	kvfree(handles);

@@ -203,7 +203,7 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 
 	if (back) {
 		list_for_each_entry(ref, &obj->referrers, backref)
-			total++;
+			total += !mobj_ref_hidden(ref);
 		ref = list_first_entry(&obj->referrers, struct mobj_ref,
 				       backref);
 	} else {
@@ -213,6 +213,9 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 	for (; drawn < min_t(unsigned long, total, max_edges); drawn++) {
 		if (walk->edges == MOBJ_GRAPH_EDGES_TOTAL)
 			break;
+		/* @total counts the live referrers: one is left. */
+		while (back && mobj_ref_hidden(ref))
+			ref = list_next_entry(ref, backref);
 		walk->edges++;
 		other = back ? ref->owner : ref->target;
 		slot = ref - ref->owner->slots;
@@ -305,7 +308,7 @@ static bool mobj_obj_rooted(struct mobj_obj *obj)
 	struct mobj_ref *ref;
 
 	list_for_each_entry(ref, &obj->referrers, backref)
-		in++;
+		in += !mobj_ref_is_marker(ref);
 	return obj->refcount > in;
 }
 
@@ -336,6 +339,8 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 		}
 		n = 0;
 		list_for_each_entry(ref, &walk.nodes[i].obj->referrers, backref) {
+			if (mobj_ref_hidden(ref))
+				continue;
 			if (n++ == q->max) {
 				cut = true;
 				break;

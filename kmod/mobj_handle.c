@@ -229,21 +229,27 @@ int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 	return rc;
 }
 
-/* At release: drop every handle of @client, in handle order. */
-void mobj_client_drop_handles(struct mobj_client *client)
+/*
+ * At release: drop up to @budget handles of @client, in handle order.
+ * Returns true when none is left.
+ */
+bool mobj_client_drop_handles(struct mobj_client *client, long budget)
 {
 	struct mobj_heap *heap = client->heap;
-	unsigned long index;
+	unsigned long index = 0;
 	void *entry;
 
 	lockdep_assert_held(&heap->lock);
 
-	xa_for_each(&client->handles, index, entry) {
+	while (budget-- > 0) {
+		entry = xa_find(&client->handles, &index, ULONG_MAX, XA_PRESENT);
+		if (!entry)
+			break;
+		mobj_handle_remove(client, index);
 		mobj_entry_drop(heap, entry);
-		client->nhandles--;
-		heap->live_handles--;
-		cond_resched();
 	}
+	if (!xa_empty(&client->handles))
+		return false;
 	WARN_ON(client->nhandles);
-	xa_destroy(&client->handles);
+	return true;
 }

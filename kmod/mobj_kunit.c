@@ -114,7 +114,10 @@ static void mobj_test_get(struct kunit *test, struct mobj_test *t,
 	mobj_obj_get(&t->heap, obj);
 }
 
-/* The test drops one of its references ("closes a handle"). */
+/*
+ * The test drops one of its references ("closes a handle"), and what dies
+ * of it is released before it goes on, as by the ioctl's unlock.
+ */
 static void mobj_test_put(struct kunit *test, struct mobj_test *t,
 			  struct mobj_obj *obj)
 {
@@ -122,6 +125,7 @@ static void mobj_test_put(struct kunit *test, struct mobj_test *t,
 
 	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, obj->id, -1));
 	mobj_obj_put(&t->heap, obj);
+	mobj_heap_drain_locked(&t->heap);
 }
 
 static void mobj_test_link(struct kunit *test, struct mobj_test *t,
@@ -235,6 +239,61 @@ static void mobj_heap_long_chain(struct kunit *test)
 	mobj_test_put(test, t, prev);
 	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 100001UL);
 	mobj_test_put(test, t, head);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
+}
+
+/*
+ * A death releases what the object held in steps: each object of a chain
+ * dies when its own count reaches zero, and the heap is consistent between
+ * two steps.
+ */
+static void mobj_heap_death_in_steps(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_obj *head, *prev, *obj;
+	const unsigned long n = 1000;
+	LIST_HEAD(reap);
+	unsigned int i;
+	long budget;
+
+	mutex_lock(&t->heap.lock);
+	head = mobj_test_new(test, t);
+	prev = head;
+	for (i = 0; i < n; i++) {
+		obj = mobj_test_new(test, t);
+		mobj_test_link(test, t, prev, obj);
+		if (prev != head)
+			mobj_test_put(test, t, prev);
+		prev = obj;
+	}
+	/* The test keeps the tail; the head goes without a drain. */
+	MOBJ_ASSERT_LOCKED(test, t, mobj_test_hold(t, head->id, -1));
+	mobj_obj_put(&t->heap, head);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, n);
+	KUNIT_EXPECT_EQ(test, t->heap.ndying, 1UL);
+	KUNIT_EXPECT_TRUE(test, t->heap.drain_owed);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->heap.objects, 1));
+	mobj_test_check(test, t);
+
+	/* Each object costs a slot and itself: 50 die in 100 units. */
+	budget = 100;
+	KUNIT_EXPECT_FALSE(test, mobj_heap_drain_step(&t->heap, &budget,
+						      &reap));
+	KUNIT_EXPECT_EQ(test, budget, 0L);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, n - 50);
+	KUNIT_EXPECT_EQ(test, t->heap.ndying, 1UL);
+	mobj_heap_reap(&reap);
+	KUNIT_EXPECT_TRUE(test, list_empty(&reap));
+	KUNIT_EXPECT_EQ(test, prev->refcount, 2UL);
+	mobj_test_check(test, t);
+
+	mobj_heap_drain_locked(&t->heap);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 1UL);
+	KUNIT_EXPECT_EQ(test, t->heap.ndying, 0UL);
+	KUNIT_EXPECT_EQ(test, prev->refcount, 1UL);
+	mobj_test_check(test, t);
+	mobj_test_put(test, t, prev);
 	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
 	mutex_unlock(&t->heap.lock);
 }
@@ -369,6 +428,7 @@ static void mobj_heap_weak_observer(struct kunit *test)
 static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_refcount),
 	KUNIT_CASE(mobj_heap_long_chain),
+	KUNIT_CASE(mobj_heap_death_in_steps),
 	KUNIT_CASE(mobj_heap_reverse_edges),
 	KUNIT_CASE(mobj_heap_refcount_saturates),
 	KUNIT_CASE(mobj_heap_tracking),
@@ -677,10 +737,10 @@ static void mobj_gc_freeze_test(struct kunit *test)
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	mobj_test_put(test, t, a);
-	KUNIT_EXPECT_EQ(test, mobj_gc_freeze(heap), 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_freeze(heap, false), 1UL);
 	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_PERMANENT], 1UL);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 0UL);
-	KUNIT_EXPECT_EQ(test, mobj_gc_unfreeze(heap), 1UL);
+	KUNIT_EXPECT_EQ(test, mobj_gc_unfreeze(heap, false), 1UL);
 	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 1UL);
 	mutex_unlock(&heap->lock);
@@ -710,7 +770,7 @@ static void mobj_gc_saveall(struct kunit *test)
 	mobj_test_check(test, t);
 	/* Someone took a handle to c: clearing keeps it, frees a and b. */
 	mobj_test_get(test, t, c);
-	mobj_gc_garbage_clear(heap, NULL);
+	mobj_gc_garbage_clear(heap, NULL, false);
 	KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, c->gen, (u8)MOBJ_GEN2);
 	mobj_test_put(test, t, c);
@@ -743,12 +803,12 @@ static void mobj_gc_garbage_clear_own(struct kunit *test)
 	mobj_test_put(test, t, b);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 2UL);
 	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_GARBAGE], 2UL);
-	mobj_gc_garbage_clear(heap, t->quota);
+	mobj_gc_garbage_clear(heap, t->quota, false);
 	KUNIT_EXPECT_EQ(test, heap->live_objects, 1UL);
 	KUNIT_EXPECT_EQ(test, heap->list_count[MOBJ_GEN_GARBAGE], 1UL);
 	KUNIT_EXPECT_EQ(test, b->gen, (u8)MOBJ_GEN_GARBAGE);
 	mobj_test_check(test, t);
-	mobj_gc_garbage_clear(heap, other);
+	mobj_gc_garbage_clear(heap, other, false);
 	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
 	KUNIT_EXPECT_EQ(test, other->objects, 0UL);
 	heap->gc_debug = 0;

@@ -313,22 +313,35 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 
 /*
  * The last reference to the open file is gone, so no ioctl of it is in
- * flight and no handle is half made.  Drop every handle; objects that other
- * clients or objects still refer to survive.
+ * flight and no handle is half made.  Drop every watch, then every handle,
+ * gc_step_budget at a time with the big lock handed over in between (a
+ * client may hold millions); objects that other clients or objects still
+ * refer to survive.
  */
 static int mobj_fops_release(struct inode *inode, struct file *filp)
 {
 	struct mobj_client *client = filp->private_data;
 	struct mobj_heap *heap = client->heap;
+	long budget;
+	bool done;
 
 	mobj_lock(heap);
-	mobj_client_drop_watches(client);
-	mobj_client_drop_handles(client);
+	for (;;) {
+		budget = mobj_gc_step_budget() ?: LONG_MAX;
+		done = mobj_client_drop_watches(client, budget) &&
+		       mobj_client_drop_handles(client, budget);
+		if (done)
+			break;
+		mobj_unlock(heap);
+		mobj_lock_handoff(heap);
+		mobj_lock(heap);
+	}
 	list_del(&client->node);
 	client->quota->orphan = true;
 	mobj_quota_put(client->quota);
 	mobj_unlock(heap);
 
+	xa_destroy(&client->handles);
 	kvfree(client->events);
 	kfree(client);
 	return 0;

@@ -20,6 +20,10 @@
 
 static struct kmem_cache *mobj_obj_cache;
 
+/* Slots released between two cond_resched() when the lock is kept. */
+#define MOBJ_DRAIN_LOCKED_BUDGET 1024
+
+
 int mobj_obj_cache_init(void)
 {
 	mobj_obj_cache = KMEM_CACHE(mobj_obj,
@@ -45,6 +49,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 		INIT_LIST_HEAD(&heap->lists[i]);
 	INIT_LIST_HEAD(&heap->clients);
 	INIT_LIST_HEAD(&heap->exports);
+	INIT_LIST_HEAD(&heap->dying);
 	heap->name = "mobj";
 	mobj_gc_init(heap);
 }
@@ -65,12 +70,14 @@ void mobj_heap_destroy(struct mobj_heap *heap)
 	mutex_lock(&heap->lock);
 	WARN_ON(!list_empty(&heap->clients));
 	WARN_ON(heap->live_handles);
+	mobj_heap_drain_locked(heap);
 	for (i = 0; i < MOBJ_NR_LISTS; i++) {
 		list_for_each_entry_safe(obj, next, &heap->lists[i], gc_node) {
 			mobj_list_del(heap, obj);
 			obj->nslots = 0;
 			obj->refcount = 0;
-			mobj_obj_destroy(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
+			mobj_obj_die(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
+			mobj_obj_free(obj);
 			cond_resched();
 		}
 	}
@@ -223,72 +230,183 @@ static void mobj_obj_notify(struct mobj_obj *obj, u32 reason, u32 generation)
 }
 
 /*
- * Free an object that is off every list, has no referrers and no slots
- * left to drop.
+ * @obj's refcount reached zero (or the collector found it garbage): it is
+ * dead from now on.  Its watchers are told, its id goes, it no longer
+ * counts as live or against its creator's quota.  What it still holds is
+ * released later, by mobj_heap_drain_step().
  */
-void mobj_obj_destroy(struct mobj_heap *heap, struct mobj_obj *obj,
-		      u32 reason, u32 generation)
+void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
+		  u32 generation)
 {
 	lockdep_assert_held(&heap->lock);
-	WARN_ON_ONCE(obj->refcount || obj->nslots);
+	WARN_ON_ONCE(obj->refcount);
 
 	trace_obj_free(obj->id, obj->type, reason);
 	mobj_obj_notify(obj, reason, generation);
 	xa_erase(&heap->objects, obj->id);
 	obj->quota->objects--;
 	mobj_quota_put(obj->quota);
+	obj->quota = NULL;
 	heap->live_objects--;
 	if (heap->gen[0].count)
 		heap->gen[0].count--;
+	obj->gc_state = MOBJ_GC_DEAD;
+}
+
+/* The memory of a dead object with no slot left. */
+void mobj_obj_free(struct mobj_obj *obj)
+{
 	kvfree(obj->slots);
 	kvfree(obj->data);
 	kmem_cache_free(mobj_obj_cache, obj);
 }
 
+/* Queue a dead object; the current holder of the lock drains the queue. */
+static void mobj_dying_add(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	list_add_tail(&obj->gc_node, &heap->dying);
+	heap->ndying++;
+	heap->drain_owed = true;
+}
+
 /*
- * Free the objects on @dead, whose refcounts are zero, and every object
- * that dies because of them.  Iterative: a chain of a million objects uses
- * no stack, and yields the CPU as it goes.
+ * Release what dead objects hold, oldest first: up to @budget slots (each
+ * a put, which may add its target to the queue) and objects.  Objects with
+ * nothing left move to @reap, to be freed once the lock is dropped.
+ * Returns true when the queue is empty.
  */
-void mobj_release_dead(struct mobj_heap *heap, struct list_head *dead)
+bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
+			  struct list_head *reap)
 {
 	struct mobj_obj *obj, *target;
 	struct mobj_ref *ref;
 
 	lockdep_assert_held(&heap->lock);
 
-	while (!list_empty(dead)) {
-		obj = list_first_entry(dead, struct mobj_obj, gc_node);
-		list_del_init(&obj->gc_node);
-		while (obj->nslots) {
-			ref = &obj->slots[--obj->nslots];
+	while (*budget > 0 && !list_empty(&heap->dying)) {
+		obj = list_first_entry(&heap->dying, struct mobj_obj, gc_node);
+		while (obj->nslots && *budget > 0) {
+			ref = &obj->slots[obj->nslots - 1];
 			target = ref->target;
+			WRITE_ONCE(obj->nslots, obj->nslots - 1);
 			trace_slot_clear(obj->id, obj->nslots, target->id);
 			list_del(&ref->backref);
-			if (mobj_refcount_dec(heap, target))
-				continue;
-			mobj_list_del(heap, target);
-			list_add_tail(&target->gc_node, dead);
+			mobj_obj_put(heap, target);
+			--*budget;
 		}
-		mobj_obj_destroy(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
-		cond_resched();
+		if (obj->nslots)
+			break;
+		/*
+		 * Nothing refers to a dead object, but a paused REFERRERS walk
+		 * may still have its place on its list: it frees the object.
+		 */
+		if (unlikely(!list_empty(&obj->referrers)))
+			list_del_init(&obj->gc_node);
+		else
+			list_move_tail(&obj->gc_node, reap);
+		heap->ndying--;
+		--*budget;
+	}
+	return list_empty(&heap->dying);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_drain_step);
+
+/* Free the objects mobj_heap_drain_step() finished with, lock dropped. */
+void mobj_heap_reap(struct list_head *reap)
+{
+	struct mobj_obj *obj, *next;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(obj, next, reap, gc_node) {
+		mobj_obj_free(obj);
+		if (!(++n % 1024))
+			cond_resched();
+	}
+	INIT_LIST_HEAD(reap);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_reap);
+
+/**
+ * mobj_heap_drain() - release what dead objects hold, then unlock
+ * @heap: the heap, whose big lock the caller holds and loses
+ *
+ * A chain of a million objects dies one object at a time: each step
+ * releases gc_step_budget slots and objects, then drops the lock and lets
+ * the clients waiting for it have it before the next one; memory is freed
+ * with the lock dropped.  Others see the objects die in order, each at
+ * the moment its refcount reaches zero.  The caller is the client whose
+ * call made them die (or the collector): the call returns when the queue
+ * is empty, so its effects are complete, as with Py_DECREF; a task killed
+ * meanwhile leaves the rest to the collector's work item.
+ */
+void mobj_heap_drain(struct mobj_heap *heap)
+{
+	unsigned int step = mobj_gc_step_budget();
+	LIST_HEAD(reap);
+	long budget;
+	bool done;
+
+	for (;;) {
+		lockdep_assert_held(&heap->lock);
+		heap->drain_owed = false;
+		budget = step ?: LONG_MAX;
+		done = mobj_heap_drain_step(heap, &budget, &reap);
+		__mobj_unlock(heap);
+		mobj_heap_reap(&reap);
+		if (done)
+			return;
+		if (fatal_signal_pending(current)) {
+			mobj_gc_queue_drain(heap);
+			return;
+		}
+		mobj_lock_handoff(heap);
+		mobj_lock(heap);
 	}
 }
 
-/* Drop one reference; at zero the object and what only it held are freed. */
+/* The same without dropping the lock: tests, unload, stop-the-world. */
+void mobj_heap_drain_locked(struct mobj_heap *heap)
+{
+	LIST_HEAD(reap);
+	long budget;
+
+	lockdep_assert_held(&heap->lock);
+
+	for (;;) {
+		budget = MOBJ_DRAIN_LOCKED_BUDGET;
+		if (mobj_heap_drain_step(heap, &budget, &reap))
+			break;
+		mobj_heap_reap(&reap);
+		cond_resched();
+	}
+	mobj_heap_reap(&reap);
+	heap->drain_owed = false;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_heap_drain_locked);
+
+/*
+ * Drop one reference.  At zero the object is dead at once and queued;
+ * what it held is released when the caller unlocks.
+ */
 void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	LIST_HEAD(dead);
-
 	lockdep_assert_held(&heap->lock);
 
 	if (mobj_refcount_dec(heap, obj))
 		return;
 	mobj_list_del(heap, obj);
-	list_add(&obj->gc_node, &dead);
-	mobj_release_dead(heap, &dead);
+	mobj_obj_die(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
+	mobj_dying_add(heap, obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_put);
+
+/* The collector's garbage, dead and without slots: freed the same way. */
+void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	lockdep_assert_held(&heap->lock);
+
+	mobj_dying_add(heap, obj);
+}
 
 static void mobj_ref_link(struct mobj_heap *heap, struct mobj_ref *ref,
 			  struct mobj_obj *owner, struct mobj_obj *target)
@@ -419,6 +537,7 @@ int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
+	mobj_gc_throttle(heap);
 	obj = mobj_obj_alloc(cmd->type, data, cmd->data_len);
 	if (!obj) {
 		kvfree(data);

@@ -9,13 +9,83 @@
 
 #include "mobj_ioctl.h"
 
+/* *@ids is full with @n ids: room for more, up to @room in all. */
+static int mobj_ids_grow(u64 **ids, u32 n, u32 *cap, u32 room)
+{
+	u32 want = min(max(*cap * 2, 64U), room);
+	u64 *p;
+
+	p = kvmalloc_array(want, sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	if (n)
+		memcpy(p, *ids, n * sizeof(*p));
+	kvfree(*ids);
+	*ids = p;
+	*cap = want;
+	return 0;
+}
+
+/*
+ * gc.get_referrers(): the owners of the slots on @obj's referrers list.
+ * The list may be long (in-degree is unbounded): it is walked
+ * gc_step_budget entries at a time, a marker keeping the walk's place
+ * while the lock is dropped, so the answer is what was there as the walk
+ * went by.  If @obj dies meanwhile the walk ends there, and frees it if
+ * the drain already passed it.  Returns with the lock held.
+ */
+static int mobj_referrers_walk(struct mobj_heap *heap, struct mobj_obj *obj,
+			       u32 room, u64 **ids, u32 *filled, u32 *total)
+{
+	unsigned int step = mobj_gc_step_budget();
+	struct mobj_ref marker = { .target = obj }, *ref;
+	u32 cap = 0, n = 0;
+	long budget;
+	int rc = 0;
+
+	lockdep_assert_held(&heap->lock);
+
+	*total = 0;
+	list_add(&marker.backref, &obj->referrers);
+	for (;;) {
+		budget = step ?: LONG_MAX;
+		while (!rc && marker.backref.next != &obj->referrers &&
+		       budget-- > 0) {
+			ref = list_next_entry(&marker, backref);
+			list_move(&marker.backref, &ref->backref);
+			if (mobj_ref_hidden(ref))
+				continue;
+			++*total;
+			if (n == room)
+				continue;
+			if (n == cap)
+				rc = mobj_ids_grow(ids, n, &cap, room);
+			if (!rc)
+				(*ids)[n++] = ref->owner->id;
+		}
+		if (rc || marker.backref.next == &obj->referrers)
+			break;
+		mobj_unlock(heap);
+		mobj_lock_handoff(heap);
+		mobj_lock(heap);
+		if (obj->gc_state == MOBJ_GC_DEAD)
+			break;
+	}
+	list_del(&marker.backref);
+	/* Dead, and the drain left it to the walks: the last one frees it. */
+	if (obj->gc_state == MOBJ_GC_DEAD && list_empty(&obj->gc_node) &&
+	    list_empty(&obj->referrers))
+		mobj_obj_free(obj);
+	*filled = n;
+	return rc;
+}
+
 static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
 {
 	struct mobj_client *client = ucmd->client;
 	struct mobj_heap *heap = client->heap;
 	struct mobj_refs *cmd = ucmd->cmd;
 	struct mobj_obj *obj;
-	struct mobj_ref *ref;
 	u64 *ids = NULL;
 	u32 i, n = 0, total = 0;
 	int rc;
@@ -25,11 +95,12 @@ static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (rc)
 		goto out_unlock;
-	if (referrers)
-		list_for_each_entry(ref, &obj->referrers, backref)
-			total++;
-	else
-		total = obj->nslots;
+	if (referrers) {
+		rc = mobj_referrers_walk(heap, obj, cmd->count, &ids, &n,
+					 &total);
+		goto out_unlock;
+	}
+	total = obj->nslots;
 	n = min(cmd->count, total);
 	if (n) {
 		ids = kvmalloc_array(n, sizeof(*ids), GFP_KERNEL_ACCOUNT);
@@ -38,21 +109,14 @@ static int mobj_ioctl_refs(struct mobj_ucmd *ucmd, bool referrers)
 			goto out_unlock;
 		}
 	}
-	if (referrers) {
-		i = 0;
-		list_for_each_entry(ref, &obj->referrers, backref) {
-			if (i == n)
-				break;
-			ids[i++] = ref->owner->id;
-		}
-	} else {
-		for (i = 0; i < n; i++)
-			ids[i] = obj->slots[i].target->id;
-	}
+	for (i = 0; i < n; i++)
+		ids[i] = obj->slots[i].target->id;
 out_unlock:
 	mobj_unlock(heap);
-	if (rc)
+	if (rc) {
+		kvfree(ids);
 		return rc;
+	}
 
 	cmd->count = total;
 	if (n)
@@ -125,7 +189,11 @@ int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 	} else {
 		ob = xa_untag_pointer(entry);
 		obj = ob->obj;
-		if (!obj || mobj_gc_doomed(heap, obj))
+		/*
+		 * At refcount zero while alive: saved garbage that the list
+		 * let go of, which the clear under way is about to free.
+		 */
+		if (!obj || !obj->refcount || mobj_gc_doomed(heap, obj))
 			rc = -ESTALE;
 		else
 			rc = mobj_new_strong_handle(client, obj, &cmd->result);

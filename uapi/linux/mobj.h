@@ -243,6 +243,16 @@ struct mobj_dup {
  * @flags: must be 0
  * @handle: a strong or weak handle
  * @__reserved: must be 0
+ *
+ * An object whose refcount reaches zero dies at that moment: its id is
+ * gone, it no longer counts as live, its death notices are queued and weak
+ * handles to it report -ESTALE.  What it held is released in order, slot
+ * after slot, and whatever dies of that dies in turn.  A long cascade (the
+ * head of a million-object chain) is released in bounded steps, the
+ * device's lock going to other clients between them; they see the objects
+ * die one after the other.  The call that started it returns once it is
+ * complete.  The same holds for every command and for close() of the
+ * file.
  */
 struct mobj_close {
 	__u32 size;
@@ -569,7 +579,9 @@ struct mobj_gc_garbage {
  * (gc.get_referents).  MOBJ_REFERRERS: the ids of the objects with a slot
  * referring to it, one entry per such slot (gc.get_referrers), found
  * through reverse edges in time proportional to the in-degree.  Handles
- * are not objects and are not listed.
+ * are not objects and are not listed.  A long list is walked in bounded
+ * steps, other clients running between them: it is then what the walk
+ * found as it went, not a snapshot.
  */
 struct mobj_refs {
 	__u32 size;
@@ -684,8 +696,12 @@ struct mobj_type_name {
 /**
  * DOC: Batches
  *
- * MOBJ_BATCH runs an array of operations in order under one acquisition of
- * the device's lock, like binder's write buffer.  Each entry names a
+ * MOBJ_BATCH runs an array of operations in order, like binder's write
+ * buffer, without a system call per entry.  It is not atomic: entries run
+ * in chunks of bounded work (gc_step_budget, module parameter), each under
+ * one acquisition of the device's lock, and other clients may run between
+ * two chunks; handles made by an entry are usable by other threads of the
+ * caller at once.  Each entry names a
  * command (NEW without payload, DUP, CLOSE, GETREFCOUNT, SLOT_APPEND,
  * SLOT_SET, SLOT_GET, SLOT_POP) and its operands; a handle operand may be
  * MOBJ_BATCH_RESULT(i), the handle made by entry i (< this entry) of the

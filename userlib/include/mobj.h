@@ -143,7 +143,8 @@ int mobj_type_name_set(int fd, __u32 type, const char *name);
 int mobj_type_name_get(int fd, __u32 type, char *name, size_t len);
 
 /*
- * Several operations under one lock acquisition.  Returns 0, or the
+ * Several operations in one call, in chunks of bounded work (not atomic:
+ * other clients may run between chunks).  Returns 0, or the
  * failing entry's -errno; @done (may be NULL) gets the number of entries
  * that completed.
  */
