@@ -529,6 +529,7 @@ enum mobj_limit_id {
 	MOBJ_LIMIT_CLIENT_HANDLES_MAX,
 	MOBJ_LIMIT_EVENTS_MAX,
 	MOBJ_LIMIT_GC_STEP_BUDGET,
+	MOBJ_LIMIT_CLIENT_WATCHES_MAX,
 	MOBJ_NR_LIMITS,
 };
 
@@ -541,6 +542,7 @@ unsigned int mobj_limit(enum mobj_limit_id id);
 #define mobj_client_handles_max()	mobj_limit(MOBJ_LIMIT_CLIENT_HANDLES_MAX)
 #define mobj_events_max()		mobj_limit(MOBJ_LIMIT_EVENTS_MAX)
 #define mobj_gc_step_budget()		mobj_limit(MOBJ_LIMIT_GC_STEP_BUDGET)
+#define mobj_client_watches_max()	mobj_limit(MOBJ_LIMIT_CLIENT_WATCHES_MAX)
 
 /* The heap (mobj_obj.c). */
 void mobj_heap_init(struct mobj_heap *heap);

@@ -133,6 +133,9 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	mobj_lock(heap);
 	obj = mobj_handle_obj(client, cmd->handle);
 	rc = PTR_ERR_OR_ZERO(obj);
+	/* Bounded: an object's death tells all its watchers at once. */
+	if (!rc && client->nwatches >= mobj_client_watches_max())
+		rc = -ENOSPC;
 	if (!rc) {
 		/* Set once, kept until release: another WATCH may have won. */
 		if (!client->events) {

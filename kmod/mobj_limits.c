@@ -52,6 +52,7 @@ static struct mobj_limit mobj_limits[MOBJ_NR_LIMITS] = {
 	[MOBJ_LIMIT_CLIENT_HANDLES_MAX] = { 1U << 22, 1, INT_MAX },
 	[MOBJ_LIMIT_EVENTS_MAX] = { 1024, 1, 65536 },
 	[MOBJ_LIMIT_GC_STEP_BUDGET] = { 4096, 0, UINT_MAX },
+	[MOBJ_LIMIT_CLIENT_WATCHES_MAX] = { 65536, 1, 1U << 24 },
 };
 
 module_param_cb(data_max, &mobj_limit_ops,
@@ -80,6 +81,10 @@ module_param_cb(gc_step_budget, &mobj_limit_ops,
 		&mobj_limits[MOBJ_LIMIT_GC_STEP_BUDGET], 0644);
 MODULE_PARM_DESC(gc_step_budget,
 		 "Objects and slots a collection visits before it lets clients have the lock (default 4096, 0: no pauses)");
+module_param_cb(client_watches_max, &mobj_limit_ops,
+		&mobj_limits[MOBJ_LIMIT_CLIENT_WATCHES_MAX], 0644);
+MODULE_PARM_DESC(client_watches_max,
+		 "Most death notices one open file may ask for (default 65536)");
 
 /* The current value of a limit. */
 unsigned int mobj_limit(enum mobj_limit_id id)

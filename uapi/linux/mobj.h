@@ -45,8 +45,9 @@
  *  EMSGSIZE payload longer than the data_max limit
  *  EFBIG    an object would have more than slots_max slots
  *  EDQUOT   this open file already owns client_objects_max live objects
- *  ENOSPC   the device already has objects_max live objects, or 4096
- *           named types (MOBJ_TYPE_NAME)
+ *  ENOSPC   the device already has objects_max live objects, 4096
+ *           named types (MOBJ_TYPE_NAME), or this open file already
+ *           has client_watches_max death notices asked for (MOBJ_WATCH)
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
  *  EPERM    a command that changes the heap for every client (GC_SET,
@@ -603,7 +604,9 @@ struct mobj_refs {
  * @cookie: returned in the event
  *
  * When the object dies a struct mobj_event can be read() from this file;
- * poll() reports EPOLLIN while events are queued.
+ * poll() reports EPOLLIN while events are queued.  An open file has at
+ * most client_watches_max watches pending (module parameter, default
+ * 65536): one more fails with -ENOSPC.
  */
 struct mobj_watch {
 	__u32 size;
