@@ -224,6 +224,10 @@ struct mobj_gc_cycle {
 	u64 start_ns;
 };
 
+/* Buckets of the lock-wait histogram: [2^(i+9), 2^(i+10)) ns, i.e. 1 us up */
+#define MOBJ_LOCK_WAIT_BUCKETS	24
+#define MOBJ_LOCK_WAIT_SHIFT	10
+
 /**
  * struct mobj_lock_stats - the big lock's figures (debugfs "stats")
  * @acquisitions: times it was taken
@@ -232,8 +236,13 @@ struct mobj_gc_cycle {
  * @wait_max_ns: longest wait
  * @hold_max_ns: longest hold
  * @hold_start: when the current holder took it
+ * @hold_max_ip: where the longest hold ended (debugfs shows the function)
+ * @wait_hist: contended waits by length: bucket 0 is below 1024 ns, bucket
+ *	i counts waits in [2^(i+9), 2^(i+10)) ns, the last one everything
+ *	longer
  *
- * Updated by the holder, under the lock.
+ * Updated by the holder, under the lock; an uncontended acquisition only
+ * counts itself and reads the clock once.
  */
 struct mobj_lock_stats {
 	u64 acquisitions;
@@ -242,6 +251,8 @@ struct mobj_lock_stats {
 	u64 wait_max_ns;
 	u64 hold_max_ns;
 	u64 hold_start;
+	unsigned long hold_max_ip;
+	u64 wait_hist[MOBJ_LOCK_WAIT_BUCKETS];
 };
 
 /**
@@ -397,7 +408,7 @@ struct mobj_client {
 static inline void mobj_lock(struct mobj_heap *heap)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
-	u64 start, now;
+	u64 start, now, wait;
 
 	if (mutex_trylock(&heap->lock)) {
 		now = local_clock();
@@ -408,11 +419,14 @@ static inline void mobj_lock(struct mobj_heap *heap)
 		now = local_clock();
 		if (atomic_dec_and_test(&heap->lock_waiters))
 			wake_up_var(&heap->lock_waiters);
+		wait = now > start ? now - start : 0;
 		st->contended++;
-		if (now > start) {
-			st->wait_ns += now - start;
-			st->wait_max_ns = max(st->wait_max_ns, now - start);
-		}
+		st->wait_ns += wait;
+		st->wait_max_ns = max(st->wait_max_ns, wait);
+		st->wait_hist[min_t(unsigned int,
+				    wait >> MOBJ_LOCK_WAIT_SHIFT ?
+				    fls64(wait >> MOBJ_LOCK_WAIT_SHIFT) : 0,
+				    MOBJ_LOCK_WAIT_BUCKETS - 1)]++;
 	}
 	st->acquisitions++;
 	st->hold_start = now;
@@ -425,8 +439,10 @@ static inline void __mobj_unlock(struct mobj_heap *heap)
 	struct mobj_lock_stats *st = &heap->lockstat;
 	u64 now = local_clock();
 
-	if (now > st->hold_start)
-		st->hold_max_ns = max(st->hold_max_ns, now - st->hold_start);
+	if (now > st->hold_start && now - st->hold_start > st->hold_max_ns) {
+		st->hold_max_ns = now - st->hold_start;
+		st->hold_max_ip = _THIS_IP_;
+	}
 	mutex_unlock(&heap->lock);
 }
 

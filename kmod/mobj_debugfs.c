@@ -105,6 +105,7 @@ static int mobj_stats_show(struct seq_file *m, void *unused)
 		   heap->long_lived_total, heap->long_lived_pending);
 	seq_printf(m, "events_dropped %llu\n", heap->events_dropped);
 	seq_printf(m, "refcount_errors %llu\n", heap->refcount_errors);
+	seq_printf(m, "dying %lu\n", heap->ndying);
 	ls = heap->lockstat;
 	mobj_unlock(heap);
 
@@ -113,9 +114,53 @@ static int mobj_stats_show(struct seq_file *m, void *unused)
 		   "lock_acquisitions %llu\nlock_contended %llu\nlock_wait_ns %llu\nlock_wait_max_ns %llu\nlock_hold_max_ns %llu\n",
 		   ls.acquisitions, ls.contended, ls.wait_ns, ls.wait_max_ns,
 		   ls.hold_max_ns);
+	if (ls.hold_max_ip)
+		seq_printf(m, "lock_hold_max_at %ps\n", (void *)ls.hold_max_ip);
+	/* The histogram of contended waits: bucket i ends at 2^(i+10) ns. */
+	for (i = 0; i + 1 < MOBJ_LOCK_WAIT_BUCKETS; i++)
+		seq_printf(m, "lock_wait_lt_%lluns %llu\n",
+			   1ULL << (i + MOBJ_LOCK_WAIT_SHIFT), ls.wait_hist[i]);
+	seq_printf(m, "lock_wait_ge_%lluns %llu\n",
+		   1ULL << (i - 1 + MOBJ_LOCK_WAIT_SHIFT), ls.wait_hist[i]);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(mobj_stats);
+
+static int mobj_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mobj_stats_show, inode->i_private);
+}
+
+/*
+ * A write of "0" starts the lock's figures afresh (the counts, the
+ * longest wait and hold, the histogram), to measure one run on its own.
+ */
+static ssize_t mobj_stats_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	struct mobj_heap *heap = file_inode(file)->i_private;
+	unsigned int val;
+	int rc;
+
+	rc = kstrtouint_from_user(ubuf, len, 0, &val);
+	if (rc)
+		return rc;
+	if (val)
+		return -EINVAL;
+	mobj_lock(heap);
+	memset(&heap->lockstat, 0, sizeof(heap->lockstat));
+	heap->lockstat.hold_start = local_clock();
+	mobj_unlock(heap);
+	return len;
+}
+
+static const struct file_operations mobj_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = mobj_stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = mobj_stats_write,
+	.release = single_release,
+};
 
 /*
  * objects: the position is the next id to show, so each read() finds its
@@ -357,7 +402,7 @@ void mobj_debugfs_init(struct mobj_heap *heap, const char *name)
 		dir = debugfs_create_dir(name, mobj_debugfs_root);
 	}
 	heap->debugfs = dir;
-	debugfs_create_file("stats", 0400, dir, heap, &mobj_stats_fops);
+	debugfs_create_file("stats", 0600, dir, heap, &mobj_stats_fops);
 	debugfs_create_file("objects", 0400, dir, heap, &mobj_objects_fops);
 	debugfs_create_file("types", 0400, dir, heap, &mobj_types_fops);
 	debugfs_create_file("garbage", 0400, dir, heap, &mobj_garbage_fops);
