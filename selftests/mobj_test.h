@@ -676,7 +676,7 @@ static inline __u64 mobj_keyed(const char *text, const char *key)
 /* One value of the first device's debugfs "stats", ~0 when missing. */
 static inline __u64 mobj_stat(const char *key)
 {
-	char buf[4096];
+	char buf[8192];
 
 	if (mobj_read_text(MOBJ_DEBUGFS "stats", buf, sizeof(buf)) < 0)
 		return ~0ULL;
