@@ -77,7 +77,7 @@ build_module()
 tally()
 {
 	local kernel=$1 out=$MOBJ_TOP/build/vm-$1 line p=0 f=0 s=0
-	local status=none rc=none splats=0 secs='?' key val cpus
+	local status=none rc=none splats=0 secs='?' key val cpus lock
 
 	while IFS='=' read -r key val; do
 		case "$key" in
@@ -100,11 +100,14 @@ tally()
 		f=1
 	fi
 	cpus=$(cat "$out/cpus" 2>/dev/null || echo '?')
+	lock=$(sed -n 's/^run-tests: \(lock_hold_max_ns [0-9]* (in [^)]*)\).*/\1/p' \
+		"$out/guest.log" 2>/dev/null | tail -n 1)
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && [ "$splats" = 0 ] && f=1
 	f=$((f + splats))
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	report+=("$(printf '%-5s kernel: %s passed, %s failed (%s kernel log problems), %s CPUs, VM %s in %ss' \
-		"$kernel" "$p" "$f" "$splats" "$cpus" "$status" "$secs")")
+	report+=("$(printf '%-5s kernel: %s passed, %s failed (%s kernel log problems), %s CPUs, VM %s in %ss%s' \
+		"$kernel" "$p" "$f" "$splats" "$cpus" "$status" "$secs" \
+		"${lock:+, $lock}")")
 }
 
 # Boot kernel $1 and run every test there.

@@ -6,7 +6,8 @@
 # Run every mobj test against a freshly loaded MODULE.ko:
 #   1. insmod MODULE.ko and wait for /dev/mobj;
 #   2. each selftests/mobj_* binary under a timeout (mobj_debug_* only on
-#      the debug kernel, or natively), counting the cases of
+#      the debug kernel, or natively; mobj_install, packaging, only on the
+#      stock kernel, or natively), counting the cases of
 #      its kselftest "# Totals:" line;
 #   3. with KUNIT.ko: insmod it (its suites run at load time), count the
 #      results in /sys/kernel/debug/kunit/<suite>/results, rmmod it;
@@ -203,6 +204,15 @@ run_selftests()
 				continue
 			fi
 			;;
+		mobj_install)
+			# Packaging (make install, pkg-config, dkms.conf, man
+			# pages): the same on both kernels, and 9 minutes of
+			# compilers and kbuild under KASAN and emulation.
+			if [ "$native" = 0 ] && [ "${MOBJ_KERNEL:-}" = debug ]; then
+				say "mobj_install: packaging, run on the stock kernel"
+				continue
+			fi
+			;;
 		esac
 		bins+=("$bin")
 	done
@@ -316,6 +326,20 @@ run_kunit()
 	rmmod "$name" || fail "rmmod $name"
 }
 
+# The big lock's longest hold and wait over the whole run (debugfs stats of
+# the first device): reported, not judged (make bench measures them).
+report_lock()
+{
+	local stats=/sys/kernel/debug/mobj/stats
+
+	[ -r "$stats" ] || return 0
+	say "$(awk '$1 == "lock_hold_max_ns" { h = $2 }
+		$1 == "lock_hold_max_at" { at = $2 }
+		$1 == "lock_wait_max_ns" { w = $2 }
+		END { printf "lock_hold_max_ns %s (in %s), lock_wait_max_ns %s",
+			h, at ? at : "-", w }' "$stats")"
+}
+
 unload_module()
 {
 	local name
@@ -415,6 +439,7 @@ main()
 	if load_module "$ko" "$1"; then
 		run_selftests
 		[ -z "$kunit" ] || run_kunit "$kunit"
+		report_lock
 		unload_module "$ko"
 	fi
 	check_kmemleak
