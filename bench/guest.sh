@@ -23,10 +23,10 @@ failed=0
 
 if [ "${MOBJ_BENCH_QUICK:-0}" = 1 ]; then
 	OPS="1000 3" BATCH="4096 3" TRACE="1000 3" THREADS="100 1"
-	MEM=20000 RINGS="100 20 3" HEAP="100000 3" PYMEM=5000
+	MEM=20000 RINGS="100 20 3" HEAP="100000 3" PYMEM=5000 STALL=100000
 else
 	OPS="1000 15" BATCH="4096 11" TRACE="1000 15" THREADS="300 5"
-	MEM=100000 RINGS="100 20 11" HEAP="1000000 5" PYMEM=20000
+	MEM=100000 RINGS="100 20 11" HEAP="1000000 5" PYMEM=20000 STALL=1000000
 fi
 
 record()
@@ -104,6 +104,7 @@ main()
 		step gc-rings ./mobj_bench_gc rings 1 $RINGS
 		step gc-heap ./mobj_bench_gc heap 3 $HEAP
 		step py-mem /usr/bin/python3 py_baseline.py mem $PYMEM
+		step stall ./mobj_bench_stall 0 $STALL
 	}
 	rmmod mobj || failed=1
 	return "$failed"

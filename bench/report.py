@@ -244,6 +244,51 @@ def row_lockwait(rec, t):
               fmt_ns(v), "", "")
 
 
+STALL = (
+    ("close_chain", "CLOSE frees a %s chain"),
+    ("close_chain_gen2", "CLOSE frees it after a collection (gen 2)"),
+    ("exit_with_handles", "exit of a client holding %s handles"),
+    ("batches_new_close", "50 batches of 4096 NEW / CLOSE"),
+    ("batch_pop_front_65536", "a batch of 4096 POP(0), 65536 slots"),
+    ("gc_garbage_clear", "GC_GARBAGE(CLEAR) of %s saved objects"),
+    ("close_watched", "CLOSE of an object with 65536 watches"),
+    ("gc_freeze", "GC_FREEZE of %s tracked objects"),
+    ("gc_unfreeze", "GC_UNFREEZE of them"),
+    ("referrers_in_degree", "REFERRERS, in-degree %s"),
+    ("full_collection", "full collection of %s live objects"),
+)
+
+
+def row_stall(rec, t):
+    """Issue 14: a second client's waits while another does long work."""
+    sec = "9 stalls: a second client's DUP+CLOSE while another works"
+    floor = rec.get("stall", "idle_floor")
+    if floor is None:
+        t.note(sec, "(not run)", "see guest.log")
+        return
+    n = count(int(rec.value("stall", "objects") or 0))
+    t.add(sec, "idle floor: max / p99.9", floor["value"], None, None, "",
+          None, fmt_ns(floor["value"]), fmt_ns(floor.get("p999_ns")), "")
+    for key, label in STALL:
+        r = rec.get("stall", key)
+        if r is None:
+            continue
+        if "%s" in label:
+            label = label % n
+        hold = r.get("lock_hold_max_ns")
+        worst = max(r["value"], hold or 0)
+        t.add(sec, label + ": max wait", r["value"], r.get("floor_max_ns"),
+              worst / 50e6, "<= 50 ms", worst <= 50e6,
+              fmt_ns(r["value"]), fmt_ns(r.get("floor_max_ns")),
+              "hold %s, %d calls" % (fmt_ns(hold), r.get("calls", 0)))
+        p999 = r.get("p999_ns")
+        t.add(sec, label + ": p99.9 / p99", p999, r.get("floor_p999_ns"),
+              None if p999 is None else p999 / 5e6, "<= 5 ms",
+              p999 is not None and p999 <= 5e6, fmt_ns(p999),
+              fmt_ns(r.get("floor_p999_ns")),
+              "p99 %s" % fmt_ns(r.get("p99_ns")))
+
+
 def row_threads(rec, t):
     sec = "6 threads (ceiling 2x)"
     ceiling = {}
@@ -412,7 +457,7 @@ def main(argv):
     rec = Records(load(argv[1]))
     t = Table()
     for fn in (row_ops, row_batch, row_gc, row_referrers, row_lockwait,
-               row_threads, row_mem, row_trace):
+               row_threads, row_mem, row_trace, row_stall):
         try:
             fn(rec, t)
         except (KeyError, TypeError, ZeroDivisionError) as e:
