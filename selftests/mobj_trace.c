@@ -4,9 +4,11 @@
  *
  *  - debugfs (/sys/kernel/debug/mobj/): stats, objects, types, garbage and
  *    check compared with what the test built, field by field;
- *  - the graph file: every answer parsed by Graphviz itself ("dot -Tjson")
- *    and its nodes and edges compared with the expected graph; depth, max,
- *    chain, bad queries, one query per open file;
+ *  - the graph file: every answer parsed line by line as the fixed format
+ *    kmod/mobj_graph.c writes, any other line an error, and its nodes and
+ *    edges compared with the expected graph; depth, max, chain, bad
+ *    queries, one query per open file; Graphviz's dot run once, on answers
+ *    that hold every form of line;
  *  - a 1,000,000-object heap listed through "objects" in bounded memory;
  *  - the tracepoints of system "mobj", read back from a tracefs instance;
  *  - MOBJ_TYPE_NAME and the names in every output;
@@ -588,7 +590,7 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 {
 	char q[64], nodes[4][48], hl[16], label[96];
-	__u32 r, dummy, m1, m2, t, p[3], u, v;
+	__u32 r, dummy, m1, m2, t, p[3];
 	__u64 idr, idm1, idm2, idt, idu;
 	const struct gnode *n, *me;
 	struct xedge e[3];
@@ -645,12 +647,7 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	EXPECT_EQ(1, g.ne);
 
 	/* A cycle nothing holds: no chain, it is garbage. */
-	u = TNEW(T_GRAPH, NULL, &idu);
-	v = TNEW(T_GRAPH, NULL, NULL);
-	TAPPEND(u, v);
-	TAPPEND(v, u);
-	ASSERT_EQ(0, mobj_handle_close(self->fd, u));
-	ASSERT_EQ(0, mobj_handle_close(self->fd, v));
+	lost_cycle(_metadata, self, T_GRAPH, &idu);
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)idu);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
 	node_name(nodes[0], idu);
@@ -801,10 +798,10 @@ TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 	EXPECT_STRNE(a1, b1);
 
 	/* refs a: a and b, no client; backrefs b: a, b and a client. */
-	ASSERT_EQ(0, dot_parse(a1, &g));
+	ASSERT_EQ(0, g_parse(a1, &g));
 	EXPECT_EQ(2, g.nn);
 	EXPECT_EQ(0, g_count_clients(&g));
-	ASSERT_EQ(0, dot_parse(b1, &g));
+	ASSERT_EQ(0, g_parse(b1, &g));
 	EXPECT_EQ(3, g.nn);
 	EXPECT_EQ(1, g_count_clients(&g));
 
@@ -829,6 +826,79 @@ TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 	close(g2);
 	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
 	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
+}
+
+/*
+ * Graphviz reads every form of line the kernel writes, all but the search
+ * limit and the comments: six answers that hold them, given to one
+ * "dot -Tsvg" (one exec: starting dot takes seconds under emulation).
+ */
+TEST_F_TIMEOUT(trace, graph_dot_reads_every_form, SLOW_TEST_TIMEOUT)
+{
+	static char *const argv[] = { "dot", "-Tsvg", NULL };
+	unsigned int forms = 0, want;
+	char q[6][64], *text[6], *all;
+	struct proc_out po;
+	struct dgraph g;
+	__u64 id[4], idu;
+	__u32 h[4];
+	size_t len = 1;
+	int i, svgs;
+	const char *p;
+
+	/* hub -> l0, hub -> l1, l1 -> l0, l1 -> l2: a handle to hub only. */
+	ASSERT_EQ(0, name_type(self, T_GRAPH, "trace.G"));
+	for (i = 0; i < 4; i++)
+		h[i] = TNEW(i ? T_LEAF : T_GRAPH, NULL, &id[i]);
+	TAPPEND(h[0], h[1]);
+	TAPPEND(h[0], h[2]);
+	TAPPEND(h[2], h[1]);
+	TAPPEND(h[2], h[3]);
+	for (i = 1; i < 4; i++)
+		ASSERT_EQ(0, mobj_handle_close(self->fd, h[i]));
+	lost_cycle(_metadata, self, T_GRAPH, &idu);
+
+	/* More out; more in, client and handles; a cut chain; a chain. */
+	snprintf(q[0], 64, "refs %llu max=1", (unsigned long long)id[0]);
+	snprintf(q[1], 64, "backrefs %llu max=1", (unsigned long long)id[1]);
+	snprintf(q[2], 64, "chain %llu depth=1", (unsigned long long)id[3]);
+	snprintf(q[3], 64, "chain %llu", (unsigned long long)id[3]);
+	/* The cycle: garbage; then saved in gc.garbage, which holds it. */
+	snprintf(q[4], 64, "chain %llu", (unsigned long long)idu);
+	strcpy(q[5], q[4]);
+	for (i = 0; i < 6; i++) {
+		if (i == 5) {
+			ASSERT_EQ(0, mobj_gc_set_debug(self->fd,
+						       MOBJ_GC_DEBUG_SAVEALL));
+			ASSERT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
+		}
+		ASSERT_EQ(0, graph_get(q[i], &g, &text[i]));
+		forms |= g.forms;
+		len += strlen(text[i]);
+	}
+	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, 0));
+	ASSERT_LE(0, mobj_gc_garbage(self->fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR,
+				     NULL));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, h[0]));
+	want = (1U << G_FORMS) - 1;
+	want &= ~(1U << G_UNREACHABLE_LIMIT | 1U << G_STOPPED_NODES |
+		  1U << G_STOPPED_EDGES | 1U << G_MORE_HANDLES);
+	EXPECT_EQ(want, forms);
+
+	all = calloc(1, len);
+	ASSERT_NE(NULL, all);
+	for (i = 0; i < 6; i++) {
+		strcat(all, text[i]);
+		free(text[i]);
+	}
+	ASSERT_EQ(0, run_prog(argv, all, 0, &po));
+	EXPECT_EQ(0, po.status);
+	EXPECT_STREQ("", po.err);
+	for (svgs = 0, p = po.out; (p = strstr(p, "</svg>")); p++)
+		svgs++;
+	EXPECT_EQ(6, svgs);
+	proc_out_free(&po);
+	free(all);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by mobj_trace.c and mobj_ctl.c: files, a small JSON
- * reader, running programs, Graphviz dot as a parser, graph queries,
- * tracefs instances and the common fixture.  Included once per test
+ * reader, running programs, a parser of the graph file's dot, graph
+ * queries, tracefs instances and the common fixture.  Included once per test
  * binary, right after mobj_test.h.
  */
 #ifndef MOBJ_TRACE_UTIL_H
@@ -209,7 +209,7 @@ static inline long long kernel_kb(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* A small JSON reader, for dot -Tjson and mobjctl --json */
+/* A small JSON reader, for mobjctl --json */
 
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
@@ -500,7 +500,7 @@ static inline int run_prog(char *const argv[], const char *in, uid_t uid,
 }
 
 /* ------------------------------------------------------------------ */
-/* Graphs, as Graphviz parsed them */
+/* Graphs, in the fixed dot format of kmod/mobj_graph.c */
 
 #define G_NODES 64
 #define G_EDGES 128
@@ -522,248 +522,123 @@ struct gedge {
 
 struct dgraph {
 	int nn, ne;
+	unsigned int forms;	/* a bit per enum g_form read */
 	struct gnode n[G_NODES];
 	struct gedge e[G_EDGES];
 };
 
-static inline const char *g_name_of(const struct jv *objs, double gvid)
-{
-	int i;
-
-	for (i = 0; objs && i < objs->n; i++)
-		if (jnum(objs->v[i], "_gvid") == gvid)
-			return jstr(objs->v[i], "name");
-	return "?";
-}
-
-static inline int g_from_json(const struct jv *root, struct dgraph *g)
-{
-	const struct jv *objs = jget(root, "objects"), *edges;
-	const struct jv *o;
-	struct gnode *n;
-	struct gedge *e;
-	int i;
-
-	memset(g, 0, sizeof(*g));
-	for (i = 0; objs && i < objs->n && g->nn < G_NODES; i++) {
-		o = objs->v[i];
-		n = &g->n[g->nn++];
-
-		snprintf(n->name, sizeof(n->name), "%s", jstr(o, "name"));
-		snprintf(n->label, sizeof(n->label), "%s", jstr(o, "label"));
-		snprintf(n->fill, sizeof(n->fill), "%s", jstr(o, "fillcolor"));
-		snprintf(n->pen, sizeof(n->pen), "%s", jstr(o, "penwidth"));
-		snprintf(n->shape, sizeof(n->shape), "%s", jstr(o, "shape"));
-	}
-	edges = jget(root, "edges");
-	for (i = 0; edges && i < edges->n && g->ne < G_EDGES; i++) {
-		o = edges->v[i];
-		e = &g->e[g->ne++];
-
-		snprintf(e->tail, sizeof(e->tail), "%s",
-			 g_name_of(objs, jnum(o, "tail")));
-		snprintf(e->head, sizeof(e->head), "%s",
-			 g_name_of(objs, jnum(o, "head")));
-		snprintf(e->label, sizeof(e->label), "%s", jstr(o, "label"));
-		snprintf(e->style, sizeof(e->style), "%s", jstr(o, "style"));
-	}
-	return (objs && objs->n > G_NODES) ||
-	       (edges && edges->n > G_EDGES) ? -E2BIG : 0;
-}
-
-/*
- * Graphviz dot as a parser, started once per test binary: every test
- * process writes its digraph to the same "dot -Tjson" and reads the JSON
- * back.  dot answers each graph as soon as it has read it, so a sync
- * graph ("digraph mobj_sync_<pid>_<n> {}") after each request marks where
- * the answer ends.  Starting dot (dozens of shared libraries over the
- * VM's 9p root, under emulation) costs seconds: paying it once, while the
- * first tests run, keeps the whole binary within its time limit.
- */
-struct dot_server {
-	pid_t pid;
-	int in;		/* dot's standard input */
-	int out;	/* dot's standard output */
-	char buf[1 << 18];
-	size_t len;
+/* The first lines of every answer, in this order. */
+static const char *const g_header[] = {
+	"digraph mobj {",
+	"  node [shape=box, style=filled, fillcolor=white, fontname=\"Helvetica\"];",
+	"  edge [fontname=\"Helvetica\"];",
 };
 
-static struct dot_server dot_srv = { .pid = -1, .in = -1, .out = -1 };
+/*
+ * The lines mobj_graph.c writes between the header and the closing "}",
+ * as its seq_printf() formats write them: "%u" is a number as printf
+ * writes one, "%03u" one of exactly three digits and "%s" a type name as
+ * MOBJ_TYPE_NAME allows (or "type%u").
+ */
+enum g_form {
+	G_OBJ_QUERIED,
+	G_OBJ,
+	G_REF,
+	G_MORE,
+	G_MORE_IN,
+	G_MORE_OUT,
+	G_CLIENT,
+	G_HANDLE,
+	G_UNREACHABLE_LIMIT,
+	G_UNREACHABLE_CUT,
+	G_UNREACHABLE_GARBAGE,
+	G_GARBAGE,
+	G_GARBAGE_REF,
+	G_STOPPED_NODES,
+	G_STOPPED_EDGES,
+	G_MORE_HANDLES,
+	G_FORMS
+};
 
-static inline int dot_start(struct dot_server *d)
-{
-	int in[2], out[2];
+static const struct {
+	const char *pat;
+	bool same;	/* its first two numbers are one id */
+} g_forms[G_FORMS] = {
+	[G_OBJ_QUERIED] = { "  o%u [label=\"%s\\n#%u refcount=%u\", fillcolor=\"0.080 0.700 1.000\", penwidth=3];", true },
+	[G_OBJ] = { "  o%u [label=\"%s\\n#%u refcount=%u\", fillcolor=\"0.600 0.%03u 1.000\"];", true },
+	[G_REF] = { "  o%u -> o%u [label=\"[%u]\"];" },
+	[G_MORE] = { "  o%u_more [label=\"%u more references\", shape=plaintext, style=\"\"];" },
+	[G_MORE_IN] = { "  o%u_more -> o%u [style=dashed];", true },
+	[G_MORE_OUT] = { "  o%u -> o%u_more [style=dashed];", true },
+	[G_CLIENT] = { "  c%u [label=\"client %u\\npid %u\", shape=ellipse, fillcolor=\"0.330 0.300 1.000\"];", true },
+	[G_HANDLE] = { "  c%u -> o%u [label=\"h%u\", style=bold];" },
+	[G_UNREACHABLE_LIMIT] = { "  unreachable [label=\"no handle reaches #%u (search limit)\", shape=plaintext, style=\"\"];" },
+	[G_UNREACHABLE_CUT] = { "  unreachable [label=\"no handle reaches #%u within the depth and max given\", shape=plaintext, style=\"\"];" },
+	[G_UNREACHABLE_GARBAGE] = { "  unreachable [label=\"no handle reaches #%u: it is garbage\", shape=plaintext, style=\"\"];" },
+	[G_GARBAGE] = { "  garbage [label=\"gc.garbage\", shape=ellipse];" },
+	[G_GARBAGE_REF] = { "  garbage -> o%u;" },
+	[G_STOPPED_NODES] = { "  // stopped at %u nodes" },
+	[G_STOPPED_EDGES] = { "  // stopped at %u edges" },
+	[G_MORE_HANDLES] = { "  // more handles not shown" },
+};
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		return -errno;
-	d->pid = fork();
-	if (d->pid < 0)
-		return -errno;
-	if (!d->pid) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execlp("dot", "dot", "-Tjson", (char *)NULL);
-		fprintf(stderr, "# dot: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	d->in = in[1];
-	d->out = out[0];
-	d->len = 0;
-	return 0;
-}
-
-static inline void dot_stop(struct dot_server *d)
-{
-	if (d->in >= 0)
-		close(d->in);
-	if (d->out >= 0)
-		close(d->out);
-	d->in = -1;
-	d->out = -1;
-}
-
-static inline void __attribute__((constructor)) dot_server_init(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	dot_start(&dot_srv);
-}
+#define G_TYPE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+		     "0123456789_.:<>-"
 
 /*
- * Length of the first complete top-level JSON object in @s, or 0.  A '}'
- * closing nothing (the tail of an answer whose reader was killed) sets
- * @skip to the bytes to throw away first.
+ * Does all of @line match @pat, one of g_forms?  Its numbers go to @num, at
+ * most @max of them; a number printf would not write (a sign, a leading
+ * zero, too big) does not match.
  */
-static inline size_t json_object_len(const char *s, size_t len, size_t *skip)
+static inline bool g_match(const char *line, const char *pat,
+			   unsigned long long *num, int max)
 {
-	bool str = false, esc = false;
-	int depth = 0;
-	size_t i;
+	size_t len, width;
+	char *end;
+	int n = 0;
 
-	*skip = 0;
-	for (i = 0; i < len; i++) {
-		if (esc) {
-			esc = false;
-		} else if (str && s[i] == '\\') {
-			esc = true;
-		} else if (s[i] == '"') {
-			str = !str;
-		} else if (!str && s[i] == '{') {
-			depth++;
-		} else if (!str && s[i] == '}') {
-			if (!depth) {
-				*skip = i + 1;
-				return 0;
-			}
-			if (!--depth)
-				return i + 1;
+	while (*pat) {
+		if (!strncmp(pat, "%s", 2)) {
+			len = strspn(line, G_TYPE_CHARS);
+			if (!len || len >= MOBJ_TYPE_NAME_MAX)
+				return false;
+			line += len;
+			pat += 2;
+		} else if (!strncmp(pat, "%u", 2) || !strncmp(pat, "%03u", 4)) {
+			width = pat[1] == '0' ? 3 : 0;
+			len = strspn(line, "0123456789");
+			if (n == max || !len || (width && len != width) ||
+			    (!width && len > 1 && *line == '0'))
+				return false;
+			errno = 0;
+			num[n++] = strtoull(line, &end, 10);
+			if (errno)
+				return false;
+			line = end;
+			pat += width ? 4 : 2;
+		} else if (*line++ != *pat++) {
+			return false;
 		}
 	}
-	return 0;
+	return !*line;
 }
 
-#define DOT_TIMEOUT_MS 240000
-
-/* The next JSON object dot writes; NULL on EOF, timeout or bad JSON. */
-static inline struct jv *dot_next(struct dot_server *d)
+/* Attribute @key of the "[...]" list of @line into @val, if it is there. */
+static inline void g_attr(const char *line, const char *key, char *val,
+			  size_t size)
 {
-	struct pollfd pfd = { .fd = d->out, .events = POLLIN };
-	size_t n, skip;
-	ssize_t r;
-	struct jv *j;
-	char save;
+	const char *p, *end;
+	size_t len = strlen(key);
 
-	for (;;) {
-		n = json_object_len(d->buf, d->len, &skip);
-		if (skip) {
-			memmove(d->buf, d->buf + skip, d->len - skip);
-			d->len -= skip;
+	for (p = strchr(line, '['); p; p = strstr(p, ", ")) {
+		p += *p == '[' ? 1 : 2;
+		if (strncmp(p, key, len) || p[len] != '=')
 			continue;
-		}
-		if (n) {
-			save = d->buf[n];
-			d->buf[n] = '\0';
-			j = json_parse(d->buf);
-			d->buf[n] = save;
-			memmove(d->buf, d->buf + n, d->len - n);
-			d->len -= n;
-			return j;
-		}
-		if (d->len + 1 >= sizeof(d->buf) ||
-		    poll(&pfd, 1, DOT_TIMEOUT_MS) <= 0)
-			return NULL;
-		r = read(d->out, d->buf + d->len, sizeof(d->buf) - d->len - 1);
-		if (r <= 0)
-			return NULL;
-		d->len += r;
+		p += len + 1;
+		end = *p == '"' ? strchr(++p, '"') : p + strcspn(p, ",]");
+		snprintf(val, size, "%.*s", (int)(end - p), p);
+		return;
 	}
-}
-
-static inline int write_full(int fd, const char *s, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EPIPE;
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Send @digraph and a sync graph; the answer is what comes before it. */
-static inline int dot_ask(struct dot_server *d, const char *digraph, struct jv **res)
-{
-	static unsigned int seq;
-	char sync[64];
-	struct jv *j;
-
-	*res = NULL;
-	snprintf(sync, sizeof(sync), "\ndigraph mobj_sync_%d_%u {}\n",
-		 getpid(), ++seq);
-	if (write_full(d->in, digraph, strlen(digraph)) ||
-	    write_full(d->in, sync, strlen(sync)))
-		return -EPIPE;
-	sync[strlen(sync) - 4] = '\0';	/* the name, after "\ndigraph " */
-	while ((j = dot_next(d))) {
-		if (!strcmp(jstr(j, "name"), sync + 9)) {
-			jv_free(j);
-			return *res ? 0 : -EBADMSG;
-		}
-		jv_free(*res);	/* left over from a test that died */
-		*res = j;
-	}
-	jv_free(*res);
-	*res = NULL;
-	return -EPIPE;
-}
-
-/* Parse @digraph with "dot -Tjson" into @g; 0 or -errno. */
-static inline int dot_parse(const char *digraph, struct dgraph *g)
-{
-	struct jv *root;
-	int ret;
-
-	ret = dot_ask(&dot_srv, digraph, &root);
-	if (ret == -EPIPE) {
-		/* dot died (a graph it could not read): a fresh one. */
-		dot_stop(&dot_srv);
-		ret = dot_start(&dot_srv);
-		if (!ret)
-			ret = dot_ask(&dot_srv, digraph, &root);
-	}
-	if (ret) {
-		fprintf(stderr, "# dot could not parse:\n%s", digraph);
-		return ret;
-	}
-	ret = g_from_json(root, g);
-	jv_free(root);
-	return ret;
 }
 
 static inline const struct gnode *g_node(const struct dgraph *g, const char *name)
@@ -774,6 +649,98 @@ static inline const struct gnode *g_node(const struct dgraph *g, const char *nam
 		if (!strcmp(g->n[i].name, name))
 			return &g->n[i];
 	return NULL;
+}
+
+/* One line between the header and the "}": 0 or -errno. */
+static inline int g_line(struct dgraph *g, const char *line)
+{
+	char tail[48], head[48];
+	unsigned long long num[4];
+	struct gnode *n;
+	struct gedge *e;
+	int f;
+
+	for (f = 0; f < G_FORMS; f++)
+		if (g_match(line, g_forms[f].pat, num, 4))
+			break;
+	if (f == G_FORMS || (g_forms[f].same && num[0] != num[1]))
+		return -EBADMSG;
+	g->forms |= 1U << f;
+	if (!strncmp(line, "  //", 4))
+		return 0;
+	if (sscanf(line, "%47s -> %47[^ ;]", tail, head) == 2) {
+		if (g->ne == G_EDGES)
+			return -E2BIG;
+		e = &g->e[g->ne++];
+		strcpy(e->tail, tail);
+		strcpy(e->head, head);
+		g_attr(line, "label", e->label, sizeof(e->label));
+		g_attr(line, "style", e->style, sizeof(e->style));
+		return 0;
+	}
+	if (g_node(g, tail))
+		return -EBADMSG;	/* dot would merge the two */
+	if (g->nn == G_NODES)
+		return -E2BIG;
+	n = &g->n[g->nn++];
+	/* The header's defaults, then the node's own attributes. */
+	*n = (struct gnode){ .fill = "white", .shape = "box" };
+	strcpy(n->name, tail);
+	g_attr(line, "label", n->label, sizeof(n->label));
+	g_attr(line, "fillcolor", n->fill, sizeof(n->fill));
+	g_attr(line, "penwidth", n->pen, sizeof(n->pen));
+	g_attr(line, "shape", n->shape, sizeof(n->shape));
+	return 0;
+}
+
+/*
+ * Parse @text, an answer of the graph file, into @g: 0, or -EBADMSG when
+ * it is not exactly what mobj_graph.c writes: the header, lines of
+ * g_forms, "}" and nothing after; every node drawn once and every edge
+ * between nodes drawn.  -E2BIG past G_NODES or G_EDGES.
+ */
+static inline int g_parse(const char *text, struct dgraph *g)
+{
+	int i, nh = ARRAY_SIZE(g_header), ret = 0, lineno = 0;
+	const char *p = text, *end = NULL;
+	bool closed = false;
+	char line[256];
+
+	memset(g, 0, sizeof(*g));
+	for (; *p; p = end + 1, lineno++) {
+		end = strchr(p, '\n');
+		if (closed || !end || end - p >= (long)sizeof(line)) {
+			ret = -EBADMSG;
+			break;
+		}
+		snprintf(line, sizeof(line), "%.*s", (int)(end - p), p);
+		if (lineno < nh)
+			ret = strcmp(line, g_header[lineno]) ? -EBADMSG : 0;
+		else if (!strcmp(line, "}"))
+			closed = true;
+		else
+			ret = g_line(g, line);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		fprintf(stderr, "# graph line %d: %s: %.*s\n", lineno + 1,
+			strerror(-ret), (int)strcspn(p, "\n"), p);
+		return ret;
+	}
+	if (!closed) {
+		fprintf(stderr, "# graph: no closing \"}\" after line %d\n",
+			lineno);
+		return -EBADMSG;
+	}
+	for (i = 0; i < g->ne; i++) {
+		if (!g_node(g, g->e[i].tail) || !g_node(g, g->e[i].head)) {
+			fprintf(stderr, "# edge %s -> %s to a node not drawn\n",
+				g->e[i].tail, g->e[i].head);
+			return -EBADMSG;
+		}
+	}
+	return 0;
 }
 
 static inline const struct gedge *g_edge(const struct dgraph *g, const char *tail,
@@ -882,7 +849,7 @@ static inline int graph_get(const char *query, struct dgraph *g, char **textp)
 	ret = graph_query(gfd, query);
 	if (!ret) {
 		text = graph_answer(gfd);
-		ret = text ? dot_parse(text, g) : -errno;
+		ret = text ? g_parse(text, g) : -errno;
 	}
 	close(gfd);
 	if (textp)
@@ -1109,7 +1076,7 @@ static inline __u32 new_obj(struct __test_metadata *_metadata, int fd, __u32 typ
 #define TAPPEND(a, b) ASSERT_EQ(0, mobj_slot_append(self->fd, a, b, NULL))
 
 /* ------------------------------------------------------------------ */
-/* graph: every answer parsed by dot */
+/* graph: every answer parsed as the kernel's fixed format */
 
 static inline const struct gedge *g_edge_label(const struct dgraph *g,
 					       const char *tail, const char *head,
@@ -1166,6 +1133,20 @@ static inline void diamond_free(struct __test_metadata *_metadata,
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, mobj_handle_close(self->fd, dm->h[i]));
 	EXPECT_EQ(4, mobj_gc_collect(self->fd, 2, NULL));
+}
+
+/* Two objects of @type that refer to each other and nothing else holds. */
+static inline void lost_cycle(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(trace) *self, __u32 type, __u64 *id)
+{
+	__u32 u, v;
+
+	u = TNEW(type, NULL, id);
+	v = TNEW(type, NULL, NULL);
+	TAPPEND(u, v);
+	TAPPEND(v, u);
+	ASSERT_EQ(0, mobj_handle_close(self->fd, u));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, v));
 }
 
 static inline void diamond_edges(const struct diamond *dm, struct xedge *e)
