@@ -74,7 +74,8 @@ struct mobj_quota {
  * struct mobj_obj - a managed object
  * @id: unique id, never reused while the module is loaded
  * @refcount: handles + slots referring to it (+ handles being created)
- * @gc_refs: the collector's scratch count
+ * @gc_refs: the collector's scratch count; once dead, why it died (for
+ *	the death notices still to send)
  * @type: the user's type tag
  * @gen: which list @gc_node is on (enum mobj_gen_index)
  * @gc_state: enum mobj_gc_mark
@@ -193,6 +194,11 @@ enum mobj_gc_phase {
  * @generation: the generation collected, reported in death notices
  * @to: the list survivors move to
  * @save: MOBJ_GC_DEBUG_SAVEALL: keep the garbage
+ * @unsave: a collection of the saved garbage (del gc.garbage[:]): each
+ *	object taken loses the list's reference
+ * @quota: with @unsave, only the objects of this client's (NULL: all)
+ * @others: with @quota, the other clients' saved objects met by the take,
+ *	put back on the garbage list at the end
  * @stats: whether the generation's statistics count this cycle
  * @from: the lists the set is taken from, one after the other
  * @nfrom: how many
@@ -213,6 +219,9 @@ struct mobj_gc_cycle {
 	unsigned int to;
 	bool save;
 	bool stats;
+	bool unsave;
+	struct mobj_quota *quota;
+	struct list_head others;
 	unsigned int from[MOBJ_GC_GENERATIONS];
 	unsigned int nfrom;
 	unsigned long take;

@@ -107,6 +107,7 @@ void mobj_gc_init(struct mobj_heap *heap)
 	INIT_LIST_HEAD(&heap->cycle.young);
 	INIT_LIST_HEAD(&heap->cycle.unreachable);
 	INIT_LIST_HEAD(&heap->cycle.cursor);
+	INIT_LIST_HEAD(&heap->cycle.others);
 }
 
 int mobj_gc_wq_init(void)
@@ -183,11 +184,17 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 			if (--*budget < 0)
 				return false;
 			obj = list_first_entry(from, struct mobj_obj, gc_node);
+			c->take--;
+			if (c->quota && obj->quota != c->quota) {
+				list_move_tail(&obj->gc_node, &c->others);
+				continue;
+			}
+			if (c->unsave)
+				WRITE_ONCE(obj->refcount, obj->refcount - 1);
 			list_move_tail(&obj->gc_node, &c->young);
 			obj->gc_refs = obj->refcount;
 			obj->gc_state = MOBJ_GC_IN_SET;
 			c->res.examined++;
-			c->take--;
 		}
 		c->nfrom--;
 		memmove(c->from, c->from + 1, c->nfrom * sizeof(c->from[0]));
@@ -378,6 +385,7 @@ static void mobj_gc_cycle_end(struct mobj_heap *heap)
 	struct mobj_gc_gen_stats *stats = &heap->gen[c->generation].stats;
 
 	list_del_init(&c->cursor);
+	list_splice_tail_init(&c->others, &heap->lists[MOBJ_GEN_GARBAGE]);
 	c->phase = MOBJ_GC_PHASE_IDLE;
 	c->res.duration_ns = ktime_get_ns() - c->start_ns;
 	trace_gc_end(c->generation, c->res.collected, c->res.uncollectable,
@@ -433,6 +441,8 @@ static void mobj_gc_cycle_init(struct mobj_heap *heap, const unsigned int *from,
 	c->to = to;
 	c->save = stats && heap->gc_debug & MOBJ_GC_DEBUG_SAVEALL;
 	c->stats = stats;
+	c->unsave = false;
+	c->quota = NULL;
 	memcpy(c->from, from, nfrom * sizeof(*from));
 	c->nfrom = nfrom;
 	c->take = heap->list_count[from[0]];
@@ -641,42 +651,24 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_gc_unfreeze);
  * handle to are unreachable again and are freed now, by a collection of
  * the garbage list alone; the others join generation 2.  With @quota, only
  * the objects made through that client.  No other collection may be under
- * way (the caller holds gc_mutex, or owns the heap).  @incremental: in
- * steps, the lock dropped between them, like any collection; the objects
- * the list let go of are then alive at refcount zero, which only a weak
- * handle could see (MOBJ_WEAKREF_GET says -ESTALE).
+ * way (the caller holds gc_mutex, or owns the heap).  The take pass drops
+ * the list's references one object at a time, and moves the other
+ * clients' objects aside until the end.  @incremental: in steps, the lock
+ * dropped between them, like any collection; the objects the list let go
+ * of are then alive at refcount zero, which only a weak handle could see
+ * (MOBJ_WEAKREF_GET says -ESTALE).
  */
 void mobj_gc_garbage_clear(struct mobj_heap *heap, struct mobj_quota *quota,
 			   bool incremental)
 {
 	static const unsigned int garbage[] = { MOBJ_GEN_GARBAGE };
-	struct list_head *saved = &heap->lists[MOBJ_GEN_GARBAGE];
-	struct mobj_obj *obj, *next;
-	unsigned long others_count = 0;
-	LIST_HEAD(others);
 
 	lockdep_assert_held(&heap->lock);
 
-	/*
-	 * Only @quota's objects (all with NULL): the others wait on a list of
-	 * our own meanwhile.  Nothing else takes them off it: the list holds
-	 * a reference to each, and gc_mutex keeps the checker away.
-	 */
-	if (quota) {
-		list_for_each_entry_safe(obj, next, saved, gc_node) {
-			if (obj->quota == quota)
-				continue;
-			list_move_tail(&obj->gc_node, &others);
-			others_count++;
-		}
-		heap->list_count[MOBJ_GEN_GARBAGE] -= others_count;
-	}
-	list_for_each_entry(obj, saved, gc_node)
-		WRITE_ONCE(obj->refcount, obj->refcount - 1);
 	mobj_gc_cycle_init(heap, garbage, 1, MOBJ_GEN2, MOBJ_GEN2, false);
+	heap->cycle.unsave = true;
+	heap->cycle.quota = quota;
 	mobj_gc_run(heap, incremental, NULL);
-	list_splice_tail(&others, saved);
-	heap->list_count[MOBJ_GEN_GARBAGE] += others_count;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_garbage_clear);
 

@@ -23,7 +23,6 @@ static struct kmem_cache *mobj_obj_cache;
 /* Slots released between two cond_resched() when the lock is kept. */
 #define MOBJ_DRAIN_LOCKED_BUDGET 1024
 
-
 int mobj_obj_cache_init(void)
 {
 	mobj_obj_cache = KMEM_CACHE(mobj_obj,
@@ -203,37 +202,57 @@ void mobj_obj_get(struct mobj_heap *heap, struct mobj_obj *obj)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
 
-/* Tell weak references and watchers that @obj is dying. */
-static void mobj_obj_notify(struct mobj_obj *obj, u32 reason, u32 generation)
+/*
+ * Death notices sent at the moment of death; an object with more weak
+ * references and watchers has the others told as its release goes on.
+ */
+#define MOBJ_NOTIFY_AT_DEATH 64
+
+/* Once dead, gc_refs keeps why and in which collection, for the notices. */
+#define MOBJ_DEATH(reason, generation) ((long)(generation) << 16 | (reason))
+#define MOBJ_DEATH_REASON(death) ((u32)((death) & 0xffff))
+#define MOBJ_DEATH_GENERATION(death) ((u32)((death) >> 16))
+
+/*
+ * Tell up to @budget of the weak references and watchers of dead @obj
+ * that it died.  Returns how many were told.
+ */
+static long mobj_obj_notify(struct mobj_obj *obj, long budget)
 {
 	struct mobj_observer *ob, *next;
 	struct mobj_watcher *watch;
+	long n = 0;
 
 	list_for_each_entry_safe(ob, next, &obj->observers, node) {
+		if (n++ == budget)
+			return budget;
 		list_del_init(&ob->node);
 		ob->obj = NULL;
 		if (ob->kind != MOBJ_OBSERVER_WATCH)
 			continue;
-		obj->nwatchers--;
+		WRITE_ONCE(obj->nwatchers, obj->nwatchers - 1);
 		watch = container_of(ob, struct mobj_watcher, observer);
 		mobj_client_post(watch->client, &(struct mobj_event) {
 			.cookie = watch->cookie,
 			.id = obj->id,
 			.type = obj->type,
-			.reason = reason,
-			.generation = generation,
+			.reason = MOBJ_DEATH_REASON(obj->gc_refs),
+			.generation = MOBJ_DEATH_GENERATION(obj->gc_refs),
 		});
 		list_del(&watch->client_node);
 		watch->client->nwatches--;
 		kfree(watch);
 	}
+	return n;
 }
 
 /*
  * @obj's refcount reached zero (or the collector found it garbage): it is
- * dead from now on.  Its watchers are told, its id goes, it no longer
- * counts as live or against its creator's quota.  What it still holds is
- * released later, by mobj_heap_drain_step().
+ * dead from now on.  Its weak references see it dead (MOBJ_WEAKREF_GET
+ * checks the refcount), its watchers are told (the first
+ * MOBJ_NOTIFY_AT_DEATH now), its id goes, it no longer counts as live or
+ * against its creator's quota.  What it still holds, and the rest of its
+ * notices, go later, by mobj_heap_drain_step().
  */
 void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		  u32 generation)
@@ -242,7 +261,9 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 	WARN_ON_ONCE(obj->refcount);
 
 	trace_obj_free(obj->id, obj->type, reason);
-	mobj_obj_notify(obj, reason, generation);
+	obj->gc_refs = MOBJ_DEATH(reason, generation);
+	obj->gc_state = MOBJ_GC_DEAD;
+	mobj_obj_notify(obj, MOBJ_NOTIFY_AT_DEATH);
 	xa_erase(&heap->objects, obj->id);
 	obj->quota->objects--;
 	mobj_quota_put(obj->quota);
@@ -250,7 +271,6 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 	heap->live_objects--;
 	if (heap->gen[0].count)
 		heap->gen[0].count--;
-	obj->gc_state = MOBJ_GC_DEAD;
 }
 
 /* The memory of a dead object with no slot left. */
@@ -270,8 +290,8 @@ static void mobj_dying_add(struct mobj_heap *heap, struct mobj_obj *obj)
 }
 
 /*
- * Release what dead objects hold, oldest first: up to @budget slots (each
- * a put, which may add its target to the queue) and objects.  Objects with
+ * Release what dead objects hold, oldest first: up to @budget notices,
+ * slots (each a put, which may add its target to the queue) and objects.  Objects with
  * nothing left move to @reap, to be freed once the lock is dropped.
  * Returns true when the queue is empty.
  */
@@ -285,6 +305,9 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 
 	while (*budget > 0 && !list_empty(&heap->dying)) {
 		obj = list_first_entry(&heap->dying, struct mobj_obj, gc_node);
+		*budget -= mobj_obj_notify(obj, *budget);
+		if (!list_empty(&obj->observers))
+			break;
 		while (obj->nslots && *budget > 0) {
 			ref = &obj->slots[obj->nslots - 1];
 			target = ref->target;
