@@ -59,7 +59,7 @@ err_free:
  * object or slot visited): about what a whole command does; moving slots
  * down after a SLOT_POP costs one more per slot moved.
  */
-#define MOBJ_BATCH_ENTRY_COST 16
+#define MOBJ_BATCH_ENTRY_COST 64
 
 /* The commands a batch entry may name. */
 static bool mobj_batch_cmd_ok(u32 cmd)

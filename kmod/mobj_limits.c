@@ -51,7 +51,7 @@ static struct mobj_limit mobj_limits[MOBJ_NR_LIMITS] = {
 	[MOBJ_LIMIT_CLIENT_OBJECTS_MAX] = { 1U << 22, 1, UINT_MAX },
 	[MOBJ_LIMIT_CLIENT_HANDLES_MAX] = { 1U << 22, 1, INT_MAX },
 	[MOBJ_LIMIT_EVENTS_MAX] = { 1024, 1, 65536 },
-	[MOBJ_LIMIT_GC_STEP_BUDGET] = { 4096, 0, UINT_MAX },
+	[MOBJ_LIMIT_GC_STEP_BUDGET] = { 1024, 0, UINT_MAX },
 	[MOBJ_LIMIT_CLIENT_WATCHES_MAX] = { 65536, 1, 1U << 24 },
 };
 
@@ -80,7 +80,7 @@ MODULE_PARM_DESC(events_max,
 module_param_cb(gc_step_budget, &mobj_limit_ops,
 		&mobj_limits[MOBJ_LIMIT_GC_STEP_BUDGET], 0644);
 MODULE_PARM_DESC(gc_step_budget,
-		 "Objects and slots a collection visits before it lets clients have the lock (default 4096, 0: no pauses)");
+		 "Work (objects and slots visited) done under the lock before waiting clients have it (default 1024, 0: no pauses)");
 module_param_cb(client_watches_max, &mobj_limit_ops,
 		&mobj_limits[MOBJ_LIMIT_CLIENT_WATCHES_MAX], 0644);
 MODULE_PARM_DESC(client_watches_max,
