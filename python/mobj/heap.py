@@ -49,6 +49,7 @@ CollectResult = collections.namedtuple(
 
 _READ_BATCH = 32
 _U32_MAX = 0xFFFFFFFF
+_INT_MAX = 0x7FFFFFFF
 
 
 def _u32(value, what):
@@ -61,6 +62,22 @@ def _u32(value, what):
         raise OverflowError("%s %d is out of range 0..%d"
                             % (what, value, _U32_MAX))
     return value
+
+
+def _fd_arg(fd):
+    """``fd`` as a C int file descriptor, never truncated: TypeError for a
+    non-int, ValueError when negative, OverflowError past INT_MAX (as
+    CPython's own file descriptor arguments)."""
+    if not isinstance(fd, int) or isinstance(fd, bool):
+        raise TypeError("file descriptor must be an int, not %s"
+                        % type(fd).__name__)
+    if fd < 0:
+        raise ValueError("file descriptor cannot be a negative integer "
+                         "(%d)" % fd)
+    if fd > _INT_MAX:
+        raise OverflowError("file descriptor %d is greater than maximum"
+                            % fd)
+    return fd
 
 
 def _unraisable(exc, what, obj):
@@ -123,6 +140,9 @@ class Object(_Handle):
     __slots__ = ("_heap", "_handle", "_id", "__weakref__")
 
     def __init__(self, heap, handle, id=None):
+        """Wrap handle number ``handle`` of ``heap`` (which this Object now
+        owns and closes)."""
+        handle = _u32(handle, "handle")
         self._heap = heap
         self._handle = handle
         self._id = id
@@ -337,6 +357,9 @@ class WeakRef(_Handle):
     __slots__ = ("_heap", "_handle", "id", "__weakref__")
 
     def __init__(self, heap, handle, id=None):
+        """Wrap weak handle number ``handle`` of ``heap`` (owned and closed
+        by this WeakRef)."""
+        handle = _u32(handle, "handle")
         self._heap = heap
         self._handle = handle
         self.id = id
@@ -609,7 +632,11 @@ class Heap(_Closable):
 
     def import_(self, fd):
         """A new handle in this heap for the object that file descriptor
-        ``fd`` (made by ``Object.export()``) holds.  ``fd`` stays open."""
+        ``fd`` (made by ``Object.export()``) holds.  ``fd`` stays open.
+
+        ``fd`` is an int file descriptor: TypeError otherwise, ValueError
+        when negative, OverflowError past INT_MAX (never truncated)."""
+        fd = _fd_arg(fd)
         handle = u32()
         call("mobj_import", self.fileno(), fd, ctypes.byref(handle))
         return Object(self, handle.value)
@@ -640,17 +667,33 @@ class Heap(_Closable):
                            q.live_handles, q.client_objects, q.client_handles)
 
     def supports(self, cmd):
-        """Does the loaded module know command number ``cmd``?"""
-        return bool(self.query().commands & (1 << cmd))
+        """Does the loaded module know command number ``cmd``?
+
+        False for any number past the command bitmap; ValueError when
+        negative, TypeError for a non-int (as ``x >> cmd`` would say)."""
+        if not isinstance(cmd, int):
+            raise TypeError("command must be an int, not %s"
+                            % type(cmd).__name__)
+        if cmd < 0:
+            raise ValueError("negative command number %d" % cmd)
+        # A right shift: 1 << cmd would build a huge int for a huge cmd.
+        return bool((self.query().commands >> cmd) & 1)
 
     # Type names.
 
     def set_type_name(self, tag, name):
-        """Name type tag ``tag`` for debugfs and tracing ("" removes it)."""
+        """Name type tag ``tag`` for debugfs and tracing ("" removes it).
+
+        ``tag`` is a __u32 (OverflowError outside 0..2**32-1, never
+        truncated)."""
+        _u32(tag, "tag")
         call("mobj_type_name_set", self.fileno(), tag, name.encode("ascii"))
 
     def get_type_name(self, tag):
-        """The name of type tag ``tag``, "" when it has none."""
+        """The name of type tag ``tag``, "" when it has none.
+
+        ``tag`` is a __u32, range-checked as in set_type_name()."""
+        _u32(tag, "tag")
         buf = ctypes.create_string_buffer(_lib.TYPE_NAME_MAX)
         call("mobj_type_name_get", self.fileno(), tag, buf, len(buf))
         return buf.value.decode("ascii")

@@ -56,6 +56,45 @@ class TestRanges(HeapTest):
         a.close()
         b.close()
 
+    def test_type_tag_fd_and_command_never_truncated(self):
+        # A type tag was passed to ctypes as __u32: 2**32+4243 named 4243.
+        self.heap.set_type_name(4243, "py.tag")
+        try:
+            for tag in (2 ** 32 + 4243, -1):
+                with self.assertRaises(OverflowError):
+                    self.heap.set_type_name(tag, "py.wrong")
+                with self.assertRaises(OverflowError):
+                    self.heap.get_type_name(tag)
+            with self.assertRaises(TypeError):
+                self.heap.get_type_name(4243.0)
+            self.assertEqual(self.heap.get_type_name(4243), "py.tag")
+        finally:
+            self.heap.set_type_name(4243, "")
+        # An fd was passed as a C int: 2**32+fd imported fd.
+        a = self.heap.new(b"i")
+        fd = a.export()
+        try:
+            with self.assertRaises(OverflowError):
+                self.heap.import_(2 ** 32 + fd)
+            with self.assertRaises(ValueError):
+                self.heap.import_(-2 ** 32 + fd)
+            with self.assertRaises(TypeError):
+                self.heap.import_(float(fd))
+            self.assertEqual(a.refcount, 2)     # only the exported fd's
+        finally:
+            os.close(fd)
+        # A handle number given to the constructors.
+        with self.assertRaises(OverflowError):
+            mobj.Object(self.heap, 2 ** 32 + a.handle)
+        with self.assertRaises(OverflowError):
+            mobj.WeakRef(self.heap, -1)
+        # supports(): no huge 1 << cmd, no negative shift.
+        self.assertFalse(self.heap.supports(2 ** 62))
+        self.assertTrue(self.heap.supports(0))
+        with self.assertRaises(ValueError):
+            self.heap.supports(-1)
+        a.close()
+
 
 class TestLifetime(HeapTest):
 
