@@ -117,11 +117,14 @@ class _Handle(_Closable):
     def close(self):
         """Drop this handle and its reference (DECREF).  Idempotent.
 
-        In a process forked after the handle was made, this only forgets
-        it: the handle is the parent's (the open file is shared).
+        Only the process that made the handle closes it: in a process
+        forked after the handle was made, this only forgets it (the handle
+        is the parent's, in the open file both share).  A handle the child
+        made itself, even on an inherited Heap, is closed as usual.
         """
         handle, self._handle = self._handle, 0
-        if handle and not self._heap.closed and self._heap._mine():
+        if (handle and self._pid == os.getpid()
+                and not self._heap.closed):
             call("mobj_handle_close", self._heap._fd, handle)
 
     def __reduce__(self):
@@ -137,15 +140,16 @@ class Object(_Handle):
     Handles compare equal when they name the same object.
     """
 
-    __slots__ = ("_heap", "_handle", "_id", "__weakref__")
+    __slots__ = ("_heap", "_handle", "_id", "_pid", "__weakref__")
 
     def __init__(self, heap, handle, id=None):
         """Wrap handle number ``handle`` of ``heap`` (which this Object now
-        owns and closes)."""
+        owns and closes); the process creating it is the one that will."""
         handle = _u32(handle, "handle")
         self._heap = heap
         self._handle = handle
         self._id = id
+        self._pid = os.getpid()
 
     # The handle's life.
 
@@ -354,15 +358,16 @@ class Object(_Handle):
 class WeakRef(_Handle):
     """A weak handle: calling it gives a new Object, or None once dead."""
 
-    __slots__ = ("_heap", "_handle", "id", "__weakref__")
+    __slots__ = ("_heap", "_handle", "id", "_pid", "__weakref__")
 
     def __init__(self, heap, handle, id=None):
         """Wrap weak handle number ``handle`` of ``heap`` (owned and closed
-        by this WeakRef)."""
+        by this WeakRef, in the process creating it)."""
         handle = _u32(handle, "handle")
         self._heap = heap
         self._handle = handle
         self.id = id
+        self._pid = os.getpid()
 
     def __call__(self):
         if not self._handle:

@@ -149,6 +149,30 @@ class TestLifetime(HeapTest):
         self.assertEqual(a.data, b"p")
         a.close()
 
+    def test_forked_child_closes_its_own_handles(self):
+        # The child shares the parent's open file: what it makes there it
+        # must close there, or the handles stay until the parent closes.
+        a = self.heap.new(b"p")
+        before = self.live()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                b = self.heap.new(b"child")
+                c = copy.copy(a)
+                w = a.weakref()
+                for h in (b, c, w):
+                    h.close()
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(self.live(), before)
+        self.assertEqual(a.refcount, 1)
+        self.assertEqual(self.heap.query().client_handles, 1)
+        a.close()
+
 
 class TestNotices(HeapTest):
 
