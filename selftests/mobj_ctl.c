@@ -442,6 +442,14 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	EXPECT_CTL_ERROR(&po, 1, "/sys/kernel/debug/mobj/mobj7");
 	CTL(&po, "stats", "--device", "/dev/null");
 	EXPECT_CTL_ERROR(&po, 1, "not a mobj device");
+	/* --version names the error, not a made-up EIO. */
+	CTL(&po, "--device", "/dev/null", "--version");
+	EXPECT_EQ(0, po.status);
+	EXPECT_EQ(0, strncmp(po.out, "mobjctl ", 8)) TH_LOG("%s", po.out);
+	EXPECT_EQ(NULL, strstr(po.out, "Input/output error"))
+		TH_LOG("%s", po.out);
+	EXPECT_NE(NULL, strstr(po.out, strerror(ENOTTY))) TH_LOG("%s", po.out);
+	proc_out_free(&po);
 
 	/* Not root. */
 	CTL_NOBODY(&po, "stats");
@@ -460,6 +468,7 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 		EXPECT_EQ(NULL, strstr(po.out, "not loaded")) TH_LOG("%s", po.out);
 		EXPECT_NE(NULL, strstr(po.out, "Permission denied"))
 			TH_LOG("%s", po.out);
+		EXPECT_EQ(0, strncmp(po.out, "mobjctl ", 8)) TH_LOG("%s", po.out);
 		proc_out_free(&po);
 	}
 	if (!strncmp(mobjctl_nobody_path(), "/tmp/", 5))

@@ -177,24 +177,32 @@ static bool module_version(char *buf, size_t len)
 	return ok && buf[0];
 }
 
-/* mobjctl is built with libmobj: one release for both, and the module's. */
+/*
+ * mobjctl is built with libmobj: one release for both, and the module's.
+ * The tool's own release is always printed.  When the device cannot be
+ * asked, say why with the error that stopped us (EACCES: "Permission
+ * denied", ENOTTY: not a mobj device...): "module not loaded" only when the
+ * device is not there and neither is the module.
+ */
 static void print_version(struct mobjctl *ctl)
 {
 	struct mobj_query q;
 	char ver[32];
-	int fd;
+	int fd, err;
 
 	print_release("mobjctl", mobj_version());
 	print_release(", libmobj", mobj_version());
 	fd = mobj_dev_open_path(ctl->device);
-	if (fd >= 0 && !mobj_query(fd, &q))
+	err = fd < 0 ? -fd : -mobj_query(fd, &q);
+	if (!err)
 		print_release(", module", q.version);
 	else if (module_version(ver, sizeof(ver)))
-		/* Loaded, but this user may not open the device. */
-		printf(", module %s (%s: %s)", ver, ctl->device,
-		       strerror(fd < 0 ? -fd : EIO));
-	else
+		/* Loaded, but this device may not be asked (by this user). */
+		printf(", module %s (%s: %s)", ver, ctl->device, strerror(err));
+	else if (err == ENOENT || err == ENODEV || err == ENXIO)
 		printf(", module not loaded");
+	else
+		printf(", module unknown (%s: %s)", ctl->device, strerror(err));
 	if (fd >= 0)
 		mobj_dev_close(fd);
 	printf("\n");
