@@ -270,23 +270,37 @@ static int mobj_type_count_cmp(const void *a, const void *b)
  */
 static int mobj_types_show(struct seq_file *m, void *unused)
 {
+	unsigned int step = mobj_gc_step_budget(), work = 0;
 	struct mobj_type_count *counts = NULL;
 	struct mobj_heap *heap = m->private;
-	unsigned long type, n = 0, i;
+	unsigned long type, n = 0, i, id = 0;
 	struct mobj_obj *obj;
 	struct xarray hist;
 	void *entry;
 	int rc = 0;
 
+	/*
+	 * One object at a time in id order, the lock handed over every
+	 * gc_step_budget objects: on a changing heap the counts are what
+	 * the walk found as it went.
+	 */
 	xa_init(&hist);
 	mobj_lock(heap);
-	xa_for_each(&heap->objects, type, obj) {
+	obj = xa_find(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
+	while (obj) {
 		entry = xa_load(&hist, obj->type);
 		n += !entry;
 		entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);
 		rc = xa_err(xa_store(&hist, obj->type, entry, GFP_KERNEL));
 		if (rc)
 			goto out_unlock;
+		if (step && ++work == step) {
+			mobj_unlock(heap);
+			mobj_lock_handoff(heap);
+			mobj_lock(heap);
+			work = 0;
+		}
+		obj = xa_find_after(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
 	}
 	counts = kvmalloc_array(n ?: 1, sizeof(*counts), GFP_KERNEL);
 	if (!counts) {
