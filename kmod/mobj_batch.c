@@ -198,6 +198,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	unsigned int step = mobj_gc_step_budget();
 	struct mobj_batch_op *ops = NULL;
 	void __user *uops;
+	LIST_HEAD(reap);
 	long budget;
 	size_t bytes;
 	int rc = 0;
@@ -230,6 +231,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 		if (budget <= 0) {
 			/* Not atomic: let the others have the lock. */
 			mobj_unlock(heap);
+			mobj_heap_reap(&reap);
 			mobj_lock_handoff(heap);
 			mobj_lock(heap);
 			budget = step;
@@ -238,8 +240,17 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 		ops[i].error = rc;
 		if (rc)
 			break;
+		/*
+		 * What the entry made die is released before the next entry
+		 * looks (within this step, or by the unlock above): each entry
+		 * sees the ones before it complete, as separate calls would.
+		 */
+		if (heap->drain_owed &&
+		    mobj_heap_drain_step(heap, &budget, &reap))
+			heap->drain_owed = false;
 	}
 	mobj_unlock(heap);
+	mobj_heap_reap(&reap);
 
 	cmd->done = i;
 	if (mobj_copy_to_user(heap, uops, ops,
