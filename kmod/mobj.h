@@ -245,7 +245,8 @@ struct mobj_gc_cycle {
  * @wait_max_ns: longest wait
  * @hold_max_ns: longest hold
  * @hold_start: when the current holder took it
- * @hold_max_ip: where the longest hold ended (debugfs shows the function)
+ * @hold_max_ip: where the longest hold ended (debugfs shows the function;
+ *	the lock helpers are always inlined so that it is the caller's)
  * @wait_hist: contended waits by length: bucket 0 is below 1024 ns, bucket
  *	i counts waits in [2^(i+9), 2^(i+10)) ns, the last one everything
  *	longer
@@ -414,7 +415,7 @@ struct mobj_client {
 #define MOBJ_TYPE_NAMES_MAX 4096
 
 /* Take the big lock, keeping its figures for debugfs. */
-static inline void mobj_lock(struct mobj_heap *heap)
+static __always_inline void mobj_lock(struct mobj_heap *heap)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
 	u64 start, now, wait;
@@ -443,7 +444,7 @@ static inline void mobj_lock(struct mobj_heap *heap)
 }
 
 /* Let go of the big lock, as it is. */
-static inline void __mobj_unlock(struct mobj_heap *heap)
+static __always_inline void __mobj_unlock(struct mobj_heap *heap)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
 	u64 now = local_clock();
@@ -463,7 +464,7 @@ void mobj_heap_drain(struct mobj_heap *heap);
  * between them (mobj_heap_drain()): the caller's call returns once the
  * deaths it caused are complete, and nobody else waits long meanwhile.
  */
-static inline void mobj_unlock(struct mobj_heap *heap)
+static __always_inline void mobj_unlock(struct mobj_heap *heap)
 {
 	if (unlikely(heap->drain_owed))
 		mobj_heap_drain(heap);
