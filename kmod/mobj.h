@@ -487,6 +487,18 @@ static inline void mobj_lock_handoff(struct mobj_heap *heap)
 	cond_resched();
 }
 
+/*
+ * The boundary between two steps of a long job: let go of the lock (what
+ * the step made die is released first), let the waiting clients have it,
+ * take it again.
+ */
+static __always_inline void mobj_lock_yield(struct mobj_heap *heap)
+{
+	mobj_unlock(heap);
+	mobj_lock_handoff(heap);
+	mobj_lock(heap);
+}
+
 void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
 
 /* Found garbage by the collection under way: dead to everyone else. */

@@ -295,9 +295,7 @@ static int mobj_types_show(struct seq_file *m, void *unused)
 		if (rc)
 			goto out_unlock;
 		if (step && ++work == step) {
-			mobj_unlock(heap);
-			mobj_lock_handoff(heap);
-			mobj_lock(heap);
+			mobj_lock_yield(heap);
 			work = 0;
 		}
 		obj = xa_find_after(&heap->objects, &id, ULONG_MAX, XA_PRESENT);

@@ -519,9 +519,7 @@ static void mobj_gc_run(struct mobj_heap *heap, bool incremental,
 			cond_resched();
 			continue;
 		}
-		mobj_unlock(heap);
-		mobj_lock_handoff(heap);
-		mobj_lock(heap);
+		mobj_lock_yield(heap);
 	}
 	if (res)
 		*res = heap->cycle.res;
@@ -603,9 +601,7 @@ static unsigned long mobj_gc_move_all(struct mobj_heap *heap,
 
 	while (moved < n && !list_empty(&heap->lists[from])) {
 		if (step && ++work > step) {
-			mobj_unlock(heap);
-			mobj_lock_handoff(heap);
-			mobj_lock(heap);
+			mobj_lock_yield(heap);
 			work = 0;
 			continue;
 		}

@@ -332,9 +332,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 		       mobj_client_drop_handles(client, budget);
 		if (done)
 			break;
-		mobj_unlock(heap);
-		mobj_lock_handoff(heap);
-		mobj_lock(heap);
+		mobj_lock_yield(heap);
 	}
 	list_del(&client->node);
 	client->quota->orphan = true;

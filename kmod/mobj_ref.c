@@ -65,9 +65,7 @@ static int mobj_referrers_walk(struct mobj_heap *heap, struct mobj_obj *obj,
 		}
 		if (rc || marker.backref.next == &obj->referrers)
 			break;
-		mobj_unlock(heap);
-		mobj_lock_handoff(heap);
-		mobj_lock(heap);
+		mobj_lock_yield(heap);
 		if (obj->gc_state == MOBJ_GC_DEAD)
 			break;
 	}
