@@ -275,6 +275,9 @@ def row_stall(rec, t):
             continue
         if "%s" in label:
             label = label % n
+        if not r.get("calls"):
+            t.note(sec, label, "no call of the second client recorded")
+            continue
         hold = r.get("lock_hold_max_ns")
         worst = max(r["value"], hold or 0)
         t.add(sec, label + ": max wait", r["value"], r.get("floor_max_ns"),
