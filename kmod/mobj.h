@@ -35,10 +35,10 @@ enum mobj_gen_index {
 
 /* obj->gc_state: where an object stands in the collection under way */
 enum mobj_gc_mark {
-	MOBJ_GC_IDLE,		/* not in the set being collected */
+	MOBJ_GC_IDLE,		/* not in the set, or found reachable */
 	MOBJ_GC_IN_SET,		/* in the set, gc_refs being computed */
 	MOBJ_GC_TOUCHED,	/* in the set, changed since: live this time */
-	MOBJ_GC_REACHABLE,	/* in the set, reachable */
+	MOBJ_GC_REACHABLE,	/* in the set, reachable, not scanned yet */
 	MOBJ_GC_UNREACHABLE,	/* in the set, garbage so far (or for good) */
 	MOBJ_GC_DEAD,		/* dead, its slots being released */
 };
@@ -179,10 +179,10 @@ struct mobj_gc_gen {
 /* The passes of a collection, in order (mobj_gc.c). */
 enum mobj_gc_phase {
 	MOBJ_GC_PHASE_IDLE,
-	MOBJ_GC_PHASE_TAKE,		/* objects join the set */
+	MOBJ_GC_PHASE_TAKE,		/* the generations join the set */
+	MOBJ_GC_PHASE_UPDATE,		/* gc_refs = refcount */
 	MOBJ_GC_PHASE_SUBTRACT,		/* internal references subtracted */
-	MOBJ_GC_PHASE_PARTITION,	/* gc_refs == 0: tentatively garbage */
-	MOBJ_GC_PHASE_PROPAGATE,	/* what reachable objects reach */
+	MOBJ_GC_PHASE_SCAN,		/* reachable or (so far) garbage */
 	MOBJ_GC_PHASE_PROMOTE,		/* survivors to the next generation */
 	MOBJ_GC_PHASE_CLEAR,		/* garbage drops its slots, or is saved */
 	MOBJ_GC_PHASE_DESTROY,		/* garbage freed */
@@ -202,10 +202,11 @@ enum mobj_gc_phase {
  * @stats: whether the generation's statistics count this cycle
  * @from: the lists the set is taken from, one after the other
  * @nfrom: how many
- * @take: objects still to take from @from[0]
+ * @take: with @quota, objects still to take from @from[0]
  * @young: the set; survivors at the end
  * @unreachable: garbage so far
- * @cursor: where the current pass is, a marker on @young or @unreachable
+ * @cursor: where the current pass resumes, a marker on @young or
+ *	@unreachable, moved only where a step ends
  * @survivors: objects that stayed tracked
  * @res: what is reported
  * @start_ns: when it started
@@ -505,7 +506,7 @@ void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
 static inline bool mobj_gc_doomed(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	return obj->gc_state == MOBJ_GC_UNREACHABLE &&
-	       heap->cycle.phase > MOBJ_GC_PHASE_PROPAGATE && !heap->cycle.save;
+	       heap->cycle.phase > MOBJ_GC_PHASE_SCAN && !heap->cycle.save;
 }
 
 /*

@@ -6,14 +6,20 @@
  * cycle (a.append(b); b.append(a)) keeps itself alive.  The collector finds
  * such garbage among the tracked objects (those that have had a slot):
  *
- *  1. copy each refcount of the set being collected into gc_refs;
- *  2. subtract every reference that comes from a slot of an object in the
- *     set: what is left counts references from outside (handles, older
- *     generations, handles being created);
- *  3. objects left above zero are reachable, and so is everything they
- *     reach through slots; the rest is garbage;
- *  4. promote the survivors, drop the garbage's slots, then free it.
+ *  1. the lists of the generations collected are spliced into one set;
+ *  2. each refcount is copied into gc_refs;
+ *  3. every reference that comes from a slot of an object in the set is
+ *     subtracted: what is left counts references from outside (handles,
+ *     older generations, handles being created);
+ *  4. one scan, CPython's move_unreachable(): objects left above zero are
+ *     reachable, and so is everything they reach through slots; the rest
+ *     moves to the unreachable list, and back if a reachable object met
+ *     later refers to it;
+ *  5. the survivors are spliced onto the next generation, the garbage drops
+ *     its slots, then it is freed.
  *
+ * Objects are marked in place and lists are spliced whole: only garbage
+ * moves, and the few objects found reachable after the scan passed them.
  * No recursion and no memory allocation: the lists and the scratch count
  * live in the objects.  Automatic collections run from a work item, never
  * in the ioctl that crossed the threshold.
@@ -24,11 +30,11 @@
  * the heap size.  Clients may then change the set while it is examined.
  * Every refcount change of an object in the set "touches" it (see
  * mobj_refcount_inc()), and a touched object is live for this collection;
- * one found unreachable so far goes back to the reachable list, where the
- * propagation pass will reach it and what it refers to.  An object whose
- * refcount and slots did not change keeps a valid gc_refs; one whose slots
- * changed touched their targets.  So what is still unreachable at the end
- * of the propagation is garbage, exactly as a stop-the-world collection at
+ * one found unreachable so far goes back to the set's list, where the scan
+ * meets it again, and what it refers to with it.  An object whose refcount
+ * and slots did not change keeps a valid gc_refs; one whose slots changed
+ * touched their targets.  So what is still unreachable at the end of the
+ * scan is garbage, exactly as a stop-the-world collection at
  * that moment would find, minus objects touched during the collection,
  * which the next one collects.  From then on nothing can reach the garbage
  * (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further steps.
@@ -138,7 +144,7 @@ void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj)
 
 	lockdep_assert_held(&heap->lock);
 
-	if (c->phase > MOBJ_GC_PHASE_PROPAGATE)
+	if (c->phase > MOBJ_GC_PHASE_SCAN)
 		return;
 	switch (obj->gc_state) {
 	case MOBJ_GC_IN_SET:
@@ -153,16 +159,15 @@ void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_touch);
 
-/* The object after the cursor, which moves past it; NULL at the end. */
-static struct mobj_obj *mobj_gc_next(struct mobj_gc_cycle *c,
-				     struct list_head *head)
+/*
+ * A pass walks its list from the cursor with a plain pointer, and parks the
+ * cursor only where a step ends (before @pos, where the next step resumes):
+ * visiting an object writes nothing but the object.
+ */
+static bool mobj_gc_pause(struct mobj_gc_cycle *c, struct list_head *pos)
 {
-	struct list_head *pos = c->cursor.next;
-
-	if (pos == head)
-		return NULL;
-	list_move(&c->cursor, pos);
-	return list_entry(pos, struct mobj_obj, gc_node);
+	list_move_tail(&c->cursor, pos);
+	return false;
 }
 
 static void mobj_gc_next_phase(struct mobj_gc_cycle *c, struct list_head *head)
@@ -171,7 +176,11 @@ static void mobj_gc_next_phase(struct mobj_gc_cycle *c, struct list_head *head)
 	list_move(&c->cursor, head);
 }
 
-/* Pass 1: objects join the set with gc_refs = refcount. */
+/*
+ * Pass 1: the generations collected join the set, each list spliced whole.
+ * A clear of the saved garbage for one client takes that client's objects
+ * one at a time and moves the others aside.
+ */
 static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
@@ -180,21 +189,17 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 
 	while (c->nfrom) {
 		from = &heap->lists[c->from[0]];
+		if (!c->quota) {
+			--*budget;
+			list_splice_tail_init(from, &c->young);
+		}
 		while (c->take && !list_empty(from)) {
 			if (--*budget < 0)
 				return false;
 			obj = list_first_entry(from, struct mobj_obj, gc_node);
 			c->take--;
-			if (c->quota && obj->quota != c->quota) {
-				list_move_tail(&obj->gc_node, &c->others);
-				continue;
-			}
-			if (c->unsave)
-				WRITE_ONCE(obj->refcount, obj->refcount - 1);
-			list_move_tail(&obj->gc_node, &c->young);
-			obj->gc_refs = obj->refcount;
-			obj->gc_state = MOBJ_GC_IN_SET;
-			c->res.examined++;
+			list_move_tail(&obj->gc_node, obj->quota == c->quota ?
+				       &c->young : &c->others);
 		}
 		c->nfrom--;
 		memmove(c->from, c->from + 1, c->nfrom * sizeof(c->from[0]));
@@ -205,19 +210,39 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 	return true;
 }
 
-/* Pass 2: subtract the references coming from inside the set. */
+/* Pass 2: gc_refs = refcount (the saved garbage loses the list's first). */
+static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+	struct list_head *pos;
+	struct mobj_obj *obj;
+
+	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
+		if (--*budget < 0)
+			return mobj_gc_pause(c, pos);
+		obj = list_entry(pos, struct mobj_obj, gc_node);
+		if (c->unsave)
+			WRITE_ONCE(obj->refcount, obj->refcount - 1);
+		obj->gc_refs = obj->refcount;
+		obj->gc_state = MOBJ_GC_IN_SET;
+		c->res.examined++;
+	}
+	mobj_gc_next_phase(c, &c->young);
+	return true;
+}
+
+/* Pass 3: subtract the references coming from inside the set. */
 static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
+	struct list_head *pos;
 	struct mobj_obj *obj, *t;
 	u32 i;
 
-	for (;;) {
+	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
 		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->young);
-		if (!obj)
-			break;
+			return mobj_gc_pause(c, pos);
+		obj = list_entry(pos, struct mobj_obj, gc_node);
 		*budget -= 1 + obj->nslots;
 		for (i = 0; i < obj->nslots; i++) {
 			t = obj->slots[i].target;
@@ -230,111 +255,108 @@ static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 	return true;
 }
 
-/* Pass 3: what no outside reference holds is garbage, for now. */
-static bool mobj_gc_partition(struct mobj_heap *heap, long *budget)
-{
-	struct mobj_gc_cycle *c = &heap->cycle;
-	struct mobj_obj *obj;
-
-	for (;;) {
-		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->young);
-		if (!obj)
-			break;
-		--*budget;
-		/*
-		 * Touched, or already found reachable: one this pass moved to
-		 * the garbage and a touch brought back comes round again.
-		 */
-		if (obj->gc_state != MOBJ_GC_IN_SET || obj->gc_refs > 0) {
-			obj->gc_state = MOBJ_GC_REACHABLE;
-			continue;
-		}
-		WARN_ON_ONCE(obj->gc_refs < 0);
-		obj->gc_state = MOBJ_GC_UNREACHABLE;
-		list_move_tail(&obj->gc_node, &c->unreachable);
-		c->res.collected++;
-	}
-	mobj_gc_next_phase(c, &c->young);
-	return true;
-}
-
 /*
- * Objects that died during the collection may still hold references into
- * the set that the subtraction did not count: release them before the
- * garbage is final.  A released reference touches its target, which then
- * goes back to the reachable list (what it refers to with it).
+ * What a reachable object refers to is reachable: one not scanned yet will
+ * be scanned as such, one the scan found unreachable so far goes back to
+ * the tail of the set, where the scan meets it again.
  */
-static void mobj_gc_drain(struct mobj_heap *heap, long *budget)
+static void mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
 {
-	LIST_HEAD(reap);
-
-	mobj_heap_drain_step(heap, budget, &reap);
-	mobj_heap_reap(&reap);
-}
-
-/*
- * Pass 4: whatever a reachable object refers to is reachable; it goes to
- * the tail of the list, where this pass reaches it in turn.  It ends when
- * no object that died meanwhile holds anything.
- */
-static bool mobj_gc_propagate(struct mobj_heap *heap, long *budget)
-{
-	struct mobj_gc_cycle *c = &heap->cycle;
-	struct mobj_obj *obj, *t;
+	struct mobj_obj *t;
 	u32 i;
 
-	for (;;) {
-		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->young);
-		if (!obj) {
-			if (list_empty(&heap->dying))
-				break;
-			mobj_gc_drain(heap, budget);
-			continue;
-		}
-		*budget -= 1 + obj->nslots;
-		for (i = 0; i < obj->nslots; i++) {
-			t = obj->slots[i].target;
-			if (t->gc_state != MOBJ_GC_UNREACHABLE)
-				continue;
+	for (i = 0; i < obj->nslots; i++) {
+		t = obj->slots[i].target;
+		if (t->gc_state == MOBJ_GC_IN_SET) {
+			t->gc_state = MOBJ_GC_REACHABLE;
+		} else if (t->gc_state == MOBJ_GC_UNREACHABLE) {
 			t->gc_state = MOBJ_GC_REACHABLE;
 			list_move_tail(&t->gc_node, &c->young);
 			c->res.collected--;
 		}
 	}
+}
+
+/*
+ * A scanned reachable object is done with: it belongs to the next
+ * generation now, though it stays on the set's list until the promotion
+ * splices the list (or leaves the collector's lists at once when it has no
+ * slot: it can never be in a cycle again until it gets one, like an
+ * untracked tuple in CPython).
+ */
+static void mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+	unsigned int to = c->to;
+
+	obj->gc_state = MOBJ_GC_IDLE;
+	if (!obj->nslots) {
+		to = MOBJ_GEN_UNTRACKED;
+		list_move_tail(&obj->gc_node, &heap->lists[to]);
+	} else {
+		c->survivors++;
+	}
+	heap->list_count[obj->gen]--;
+	heap->list_count[to]++;
+	WRITE_ONCE(obj->gen, to);
+}
+
+/*
+ * Pass 4, CPython's move_unreachable(): an object with references from
+ * outside the set (or touched) is reachable, and so is what it refers to;
+ * one with none is garbage unless a reachable object met later refers to
+ * it.  Only the latter moves, to @unreachable and maybe back.  The pass
+ * ends when no object that died meanwhile holds anything: a dead object's
+ * references into the set were not subtracted, and releasing one touches
+ * its target.
+ */
+static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+	struct list_head *pos = c->cursor.next;
+	struct mobj_obj *obj;
+	LIST_HEAD(reap);
+
+	for (;;) {
+		if (*budget <= 0)
+			return mobj_gc_pause(c, pos);
+		if (pos == &c->young) {
+			if (list_empty(&heap->dying))
+				break;
+			mobj_gc_pause(c, pos);
+			mobj_heap_drain_step(heap, budget, &reap);
+			mobj_heap_reap(&reap);
+			pos = c->cursor.next;
+			continue;
+		}
+		obj = list_entry(pos, struct mobj_obj, gc_node);
+		if (obj->gc_state == MOBJ_GC_IN_SET && obj->gc_refs <= 0) {
+			WARN_ON_ONCE(obj->gc_refs < 0);
+			--*budget;
+			pos = pos->next;
+			obj->gc_state = MOBJ_GC_UNREACHABLE;
+			list_move_tail(&obj->gc_node, &c->unreachable);
+			c->res.collected++;
+			continue;
+		}
+		*budget -= 1 + obj->nslots;
+		mobj_gc_reach(c, obj);
+		pos = pos->next;
+		mobj_gc_survive(heap, obj);
+	}
 	mobj_gc_next_phase(c, &c->young);
 	return true;
 }
 
-/*
- * Pass 5: survivors move to the next generation.  One without slots can
- * never be in a cycle again until it gets a slot, so it leaves the
- * collector's lists, like an untracked tuple in CPython.
- */
+/* Pass 5: the survivors join the next generation, in one splice. */
 static bool mobj_gc_promote(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
-	struct mobj_obj *obj;
 
-	for (;;) {
-		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->young);
-		if (!obj)
-			break;
-		--*budget;
-		obj->gc_state = MOBJ_GC_IDLE;
-		if (!obj->nslots) {
-			mobj_list_move(heap, obj, MOBJ_GEN_UNTRACKED);
-			continue;
-		}
-		mobj_list_move(heap, obj, c->to);
-		c->survivors++;
-	}
-	mobj_gc_next_phase(c, &c->unreachable);
+	list_del(&c->cursor);
+	list_splice_tail_init(&c->young, &heap->lists[c->to]);
+	list_add(&c->cursor, &c->unreachable);
+	c->phase++;
 	return true;
 }
 
@@ -348,15 +370,15 @@ static bool mobj_gc_promote(struct mobj_heap *heap, long *budget)
 static bool mobj_gc_clear(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
+	struct list_head *pos, *next;
 	struct mobj_obj *obj, *t;
 	struct mobj_ref *ref;
 
-	for (;;) {
+	for (pos = c->cursor.next; pos != &c->unreachable; pos = next) {
 		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->unreachable);
-		if (!obj)
-			break;
+			return mobj_gc_pause(c, pos);
+		next = pos->next;
+		obj = list_entry(pos, struct mobj_obj, gc_node);
 		*budget -= 1 + obj->nslots;
 		if (c->save) {
 			obj->gc_state = MOBJ_GC_IDLE;
@@ -407,15 +429,14 @@ static void mobj_gc_cycle_end(struct mobj_heap *heap)
 static bool mobj_gc_destroy(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
+	struct list_head *pos, *next;
 	struct mobj_obj *obj;
 
-	for (;;) {
-		if (*budget <= 0)
-			return false;
-		obj = mobj_gc_next(c, &c->unreachable);
-		if (!obj)
-			break;
-		--*budget;
+	for (pos = c->cursor.next; pos != &c->unreachable; pos = next) {
+		if (--*budget < 0)
+			return mobj_gc_pause(c, pos);
+		next = pos->next;
+		obj = list_entry(pos, struct mobj_obj, gc_node);
 		list_del_init(&obj->gc_node);
 		heap->list_count[obj->gen]--;
 		mobj_obj_die(heap, obj, MOBJ_EVENT_CYCLE, c->generation);
@@ -481,9 +502,9 @@ bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget)
 {
 	static bool (*const passes[])(struct mobj_heap *heap, long *budget) = {
 		[MOBJ_GC_PHASE_TAKE] = mobj_gc_take,
+		[MOBJ_GC_PHASE_UPDATE] = mobj_gc_update,
 		[MOBJ_GC_PHASE_SUBTRACT] = mobj_gc_subtract,
-		[MOBJ_GC_PHASE_PARTITION] = mobj_gc_partition,
-		[MOBJ_GC_PHASE_PROPAGATE] = mobj_gc_propagate,
+		[MOBJ_GC_PHASE_SCAN] = mobj_gc_scan,
 		[MOBJ_GC_PHASE_PROMOTE] = mobj_gc_promote,
 		[MOBJ_GC_PHASE_CLEAR] = mobj_gc_clear,
 		[MOBJ_GC_PHASE_DESTROY] = mobj_gc_destroy,

@@ -894,12 +894,12 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 			mobj_test_put(test, t, o[i]);
 
 	mobj_gc_cycle_begin(heap, 2);
-	for (i = 0; i < 20; i++)
+	/* Six objects taken, counted, subtracted; the scan found o0 garbage. */
+	while (o[0]->gc_state != MOBJ_GC_UNREACHABLE)
 		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(heap, 1));
-	/* Six objects taken, subtracted, partitioned: now propagating. */
 	KUNIT_EXPECT_EQ(test, heap->cycle.phase,
-			(unsigned int)MOBJ_GC_PHASE_PROPAGATE);
-	KUNIT_EXPECT_EQ(test, o[0]->gc_state, (u8)MOBJ_GC_UNREACHABLE);
+			(unsigned int)MOBJ_GC_PHASE_SCAN);
+	KUNIT_EXPECT_EQ(test, o[2]->gc_state, (u8)MOBJ_GC_IN_SET);
 	/* A new reference to o0 (a weak reference resolved, say)... */
 	mobj_test_get(test, t, o[0]);
 	/* ...and o2's handle closed: neither pair is collected this time. */
@@ -917,9 +917,9 @@ static void mobj_gc_incremental_touch(struct kunit *test)
 }
 
 /*
- * Touched after the partition pass moved it to the garbage: it goes back
- * to the tail of the reachable list, where the same pass meets it again
- * and must leave it reachable.
+ * Touched after the scan moved it to the garbage: it goes back to the tail
+ * of the set, where the same scan meets it again and must leave it
+ * reachable, with what it refers to.
  */
 static void mobj_gc_incremental_touch_partition(struct kunit *test)
 {
@@ -939,7 +939,7 @@ static void mobj_gc_incremental_touch_partition(struct kunit *test)
 	while (a->gc_state != MOBJ_GC_UNREACHABLE)
 		MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(heap, 1));
 	KUNIT_EXPECT_EQ(test, heap->cycle.phase,
-			(unsigned int)MOBJ_GC_PHASE_PARTITION);
+			(unsigned int)MOBJ_GC_PHASE_SCAN);
 	mobj_test_get(test, t, a);
 	KUNIT_EXPECT_EQ(test, a->gc_state, (u8)MOBJ_GC_REACHABLE);
 	while (!mobj_gc_cycle_step(heap, 1))
