@@ -62,7 +62,7 @@ MAN4_PAGES := $(wildcard $(TOP)/man/man4/*.4)
 MAN8_PAGES := $(wildcard $(TOP)/man/man8/*.8)
 MOBJCTL_DIR := $(TOP)/tools/mobjctl
 MOBJCTL := $(MOBJCTL_DIR)/mobjctl
-PY_FILES := $(wildcard $(TOP)/python/mobj/*.py)
+PY_FILES := $(wildcard $(TOP)/python/mobj/*.py) $(TOP)/python/mobj/py.typed
 
 # The module's sources as DKMS builds them: Kbuild, kmod/, the uapi header.
 DKMS_NAME := mobj
@@ -131,14 +131,15 @@ ifeq ($(DESTDIR),)
 	-udevadm control --reload 2>/dev/null
 endif
 
-# The installed package finds libmobj.so.1 in LIBDIR even when the
-# dynamic linker's cache does not list it (mobj/_paths.py).
+# The package needs no library (it calls ioctl() itself); it learns its
+# version from mobj/_version.py, as in a wheel.  In a venv, prefer
+# "pip install ./python" (python/README.md).
 install-python:
 	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)/mobj
 	$(INSTALL_DATA) $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/mobj/
-	printf '# Written by "make install".\nLIBDIR = "%s"\nVERSION = "%s"\n' \
-		'$(LIBDIR)' '$(MOBJ_VERSION)' >$(DESTDIR)$(PYTHONDIR)/mobj/_paths.py
-	chmod 0644 $(DESTDIR)$(PYTHONDIR)/mobj/_paths.py
+	printf '# Written by "make install".\nVERSION = "%s"\n' \
+		'$(MOBJ_VERSION)' >$(DESTDIR)$(PYTHONDIR)/mobj/_version.py
+	chmod 0644 $(DESTDIR)$(PYTHONDIR)/mobj/_version.py
 
 install-module:
 	@test -e $(MODDIR)/mobj.ko || \

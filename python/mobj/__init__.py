@@ -12,8 +12,9 @@
         a.close(); b.close()            # del a, b: the cycle leaks...
         heap.collect()                  # ...until the collector frees it: 2
 
-Errors are OSError subclasses carrying the errno (mobj.errors).  The
-library used is libmobj.so.1 (set MOBJ_LIBRARY to choose another one).
+Pure Python, standard library only: every command is an ioctl() on a
+ctypes copy of its <linux/mobj.h> struct (no libmobj.so is loaded).
+Errors are OSError subclasses carrying the errno (mobj.errors).
 """
 
 from ._lib import (EVENT_CYCLE, EVENT_LOST, EVENT_REFCOUNT,
@@ -25,22 +26,29 @@ from .errors import (InvalidArgument, LimitExceeded, MobjError, NameTaken,
 from .heap import (DEV_PATH, GC, CollectResult, Event, Heap, Object,
                    ObjectInfo, QueryResult, WeakRef)
 
-try:
-    from ._paths import VERSION as __version__
-except ImportError:
-    import os as _os
+
+def _version() -> str:
+    try:            # written by the build backend, or by "make install"
+        from ._version import VERSION  # type: ignore[import]
+        return str(VERSION)
+    except ImportError:
+        pass
+    import os                       # the source tree: ../../VERSION
     try:
-        with open(_os.path.join(_os.path.dirname(__file__), "..", "..",
-                                "VERSION")) as _f:
-            __version__ = _f.read().strip()
+        with open(os.path.join(os.path.dirname(__file__), "..", "..",
+                               "VERSION")) as f:
+            return f.read().strip()
     except OSError:
-        __version__ = "unknown"
+        return "unknown"
+
+
+__version__ = _version()
 
 __all__ = [
-    "Heap", "Object", "WeakRef", "GC", "Event", "ObjectInfo", "QueryResult",
-    "CollectResult", "DEV_PATH", "DEBUG_SAVEALL", "EVENT_REFCOUNT",
-    "EVENT_CYCLE", "EVENT_LOST", "MobjError", "NoSuchHandle",
-    "InvalidArgument", "SlotIndexError", "PayloadTooLarge", "TooManySlots",
-    "LimitExceeded", "StaleHandle", "ObjectDead", "NotSupported",
-    "NotPermitted", "NameTaken",
+    "Heap", "Object", "WeakRef", "GC", "Event", "ObjectInfo", "QueryResult", "CollectResult",
+    "DEV_PATH", "DEBUG_SAVEALL", "EVENT_REFCOUNT", "EVENT_CYCLE",
+    "EVENT_LOST", "MobjError", "NoSuchHandle", "InvalidArgument",
+    "SlotIndexError", "PayloadTooLarge", "TooManySlots", "LimitExceeded",
+    "StaleHandle", "ObjectDead", "NotSupported", "NotPermitted",
+    "NameTaken",
 ]

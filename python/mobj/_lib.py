@@ -1,31 +1,30 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
-"""ctypes bindings of libmobj.so.1 and of the <linux/mobj.h> structs.
+"""The /dev/mobj commands, as ioctl()s on ctypes copies of <linux/mobj.h>.
 
-Every libmobj function returns 0 or a non-negative value on success and
--errno on failure; call() turns the failure into an exception from
-mobj.errors.  The structs mirror the uapi header field for field
-(tests/test_abi.py checks each size and offset against a C compiler).
-
-The library is looked up, in order:
-  1. $MOBJ_LIBRARY, a path to libmobj.so.1;
-  2. the source tree's userlib/libmobj.so.1, when this package is run
-     from python/ beside it;
-  3. LIBDIR/libmobj.so.1, LIBDIR being where "make install" put it;
-  4. "libmobj.so.1" through the dynamic linker's search path.
+No C library is loaded: every command is ``fcntl.ioctl()`` on a ctypes
+Structure that mirrors the uapi struct field for field (tests/test_abi.py
+checks each size, offset, command number and ioctl request number against
+a C compiler's view of the header).  Each function here takes the open
+file's descriptor, fills the struct's ``size`` with the struct's size, and
+either returns the command's output or raises the OSError subclass of
+mobj.errors for the errno, naming the command in ``filename`` (e.g.
+``'MOBJ_SLOT_GET'``).
 """
 
 import ctypes
+import errno as _errno
+import fcntl
 import os
+from typing import List, Optional, Tuple
 
 from .errors import error_from_errno
-
-SONAME = "libmobj.so.1"
 
 u32 = ctypes.c_uint32
 u64 = ctypes.c_uint64
 s32 = ctypes.c_int32
 
 # <linux/mobj.h> constants.
+IOCTL_TYPE = 0xD6
 ABI_VERSION = 1
 GC_GENERATIONS = 3
 
@@ -54,6 +53,31 @@ CMD_WATCH = 0x15
 CMD_WEAKREF = 0x16
 CMD_WEAKREF_GET = 0x17
 CMD_TYPE_NAME = 0x18
+CMD_BATCH = 0x19
+CMD_EXPORT = 0x1A
+CMD_IMPORT = 0x1B
+
+#: The command names, by number ("MOBJ_" + name is the ioctl's name).
+COMMAND_NAMES = {
+    CMD_QUERY: "QUERY", CMD_NOP: "NOP", CMD_NEW: "NEW", CMD_DUP: "DUP",
+    CMD_CLOSE: "CLOSE", CMD_GETREFCOUNT: "GETREFCOUNT", CMD_INFO: "INFO",
+    CMD_DATA_READ: "DATA_READ", CMD_DATA_WRITE: "DATA_WRITE",
+    CMD_SLOT_APPEND: "SLOT_APPEND", CMD_SLOT_SET: "SLOT_SET",
+    CMD_SLOT_GET: "SLOT_GET", CMD_SLOT_POP: "SLOT_POP",
+    CMD_GC_COLLECT: "GC_COLLECT", CMD_GC_GET: "GC_GET", CMD_GC_SET: "GC_SET",
+    CMD_GC_STATS: "GC_STATS", CMD_GC_FREEZE: "GC_FREEZE",
+    CMD_GC_GARBAGE: "GC_GARBAGE", CMD_REFERENTS: "REFERENTS",
+    CMD_REFERRERS: "REFERRERS", CMD_WATCH: "WATCH", CMD_WEAKREF: "WEAKREF",
+    CMD_WEAKREF_GET: "WEAKREF_GET", CMD_TYPE_NAME: "TYPE_NAME",
+    CMD_BATCH: "BATCH", CMD_EXPORT: "EXPORT", CMD_IMPORT: "IMPORT",
+}
+
+
+def IO(nr: int) -> int:
+    """The ioctl request number _IO(MOBJ_TYPE, nr): no direction, no size
+    (the struct's first member carries its size)."""
+    return (IOCTL_TYPE << 8) | nr
+
 
 STATE_TRACKED = 1 << 0
 STATE_FROZEN = 1 << 1
@@ -62,6 +86,10 @@ STATE_WATCHED = 1 << 3
 
 GC_DEBUG_SAVEALL = 1 << 0
 GC_GARBAGE_CLEAR = 1 << 0
+GC_SET_ENABLED = 1 << 0
+GC_SET_THRESHOLD = 1 << 1
+GC_SET_DEBUG = 1 << 2
+GC_UNFREEZE = 1 << 0
 
 EVENT_REFCOUNT = 1
 EVENT_CYCLE = 2
@@ -69,6 +97,15 @@ EVENT_LOST = 3
 
 TYPE_NAME_MAX = 32
 TYPE_NAME_GET = 1 << 0
+
+BATCH_MAX = 4096
+BATCH_RESULT_FLAG = 0x80000000
+
+
+def BATCH_RESULT(i: int) -> int:
+    """MOBJ_BATCH_RESULT(i): the handle made by entry ``i`` of a batch."""
+    return BATCH_RESULT_FLAG | i
+
 
 class Query(ctypes.Structure):
     _fields_ = [
@@ -83,12 +120,54 @@ class Query(ctypes.Structure):
     ]
 
 
+class Nop(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32)]
+
+
+class New(ctypes.Structure):
+    _fields_ = [
+        ("size", u32), ("flags", u32), ("type", u32), ("data_len", u32),
+        ("data", u64), ("handle", u32), ("__reserved", u32), ("id", u64),
+    ]
+
+
+class Dup(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("new_handle", u32)]
+
+
+class Close(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("__reserved", u32)]
+
+
+class GetRefcount(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("__reserved", u32), ("refcount", u64)]
+
+
 class Info(ctypes.Structure):
     _fields_ = [
         ("size", u32), ("flags", u32), ("handle", u32), ("type", u32),
         ("id", u64), ("refcount", u64), ("data_len", u32), ("nslots", u32),
         ("generation", u32), ("state", u32),
     ]
+
+
+class DataRead(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("offset", u32), ("len", u32), ("data_len", u32),
+                ("data", u64)]
+
+
+class DataWrite(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("len", u32), ("data", u64)]
+
+
+class Slot(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("index", u32), ("value", u32), ("__reserved", u32)]
 
 
 class GcCollect(ctypes.Structure):
@@ -108,6 +187,13 @@ class GcState(ctypes.Structure):
     ]
 
 
+class GcSet(ctypes.Structure):
+    _fields_ = [
+        ("size", u32), ("flags", u32), ("enabled", u32), ("debug", u32),
+        ("threshold", u32 * GC_GENERATIONS), ("__reserved", u32),
+    ]
+
+
 class GcGenStats(ctypes.Structure):
     _fields_ = [
         ("collections", u64), ("collected", u64), ("uncollectable", u64),
@@ -121,11 +207,35 @@ class GcStats(ctypes.Structure):
     ]
 
 
+class GcFreeze(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("moved", u64)]
+
+
+class GcGarbage(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("count", u32),
+                ("filled", u32), ("handles", u64)]
+
+
+class Refs(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("count", u32), ("ids", u64)]
+
+
+class Watch(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("__reserved", u32), ("cookie", u64)]
+
+
 class Event(ctypes.Structure):
     _fields_ = [
         ("cookie", u64), ("id", u64), ("type", u32), ("reason", u32),
         ("generation", u32), ("__reserved", u32), ("lost", u64),
     ]
+
+
+class WeakRef(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
+                ("result", u32)]
 
 
 class TypeName(ctypes.Structure):
@@ -135,158 +245,264 @@ class TypeName(ctypes.Structure):
     ]
 
 
+class BatchOp(ctypes.Structure):
+    _fields_ = [("cmd", u32), ("flags", u32), ("handle", u32),
+                ("index", u32), ("value", u32), ("error", s32),
+                ("result", u64)]
+
+
+class Batch(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("count", u32),
+                ("done", u32), ("ops", u64)]
+
+
+class Export(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("handle", u32), ("fd", s32)]
+
+
+class Import(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("fd", s32), ("handle", u32)]
+
+
 # The structs the tests compare with the C compiler's view, by C name.
 UAPI_STRUCTS = {
     "mobj_query": Query,
+    "mobj_nop": Nop,
+    "mobj_new": New,
+    "mobj_dup": Dup,
+    "mobj_close": Close,
+    "mobj_getrefcount": GetRefcount,
     "mobj_info": Info,
+    "mobj_data_read": DataRead,
+    "mobj_data_write": DataWrite,
+    "mobj_slot": Slot,
     "mobj_gc_collect": GcCollect,
     "mobj_gc_state": GcState,
+    "mobj_gc_set": GcSet,
     "mobj_gc_gen_stats": GcGenStats,
     "mobj_gc_stats": GcStats,
+    "mobj_gc_freeze": GcFreeze,
+    "mobj_gc_garbage": GcGarbage,
+    "mobj_refs": Refs,
+    "mobj_watch": Watch,
     "mobj_event": Event,
+    "mobj_weakref": WeakRef,
     "mobj_type_name": TypeName,
+    "mobj_batch_op": BatchOp,
+    "mobj_batch": Batch,
+    "mobj_export": Export,
+    "mobj_import": Import,
 }
 
-P = ctypes.POINTER
-_PROTOTYPES = {
-    "mobj_dev_open_path": [ctypes.c_char_p],
-    "mobj_dev_close": [ctypes.c_int],
-    "mobj_query_sized": [ctypes.c_int, P(Query), ctypes.c_size_t],
-    "mobj_new": [ctypes.c_int, u32, ctypes.c_void_p, u32, P(u32), P(u64)],
-    "mobj_dup": [ctypes.c_int, u32, P(u32)],
-    "mobj_handle_close": [ctypes.c_int, u32],
-    "mobj_getrefcount": [ctypes.c_int, u32, P(u64)],
-    "mobj_info_sized": [ctypes.c_int, u32, P(Info), ctypes.c_size_t],
-    "mobj_data_read": [ctypes.c_int, u32, u32, ctypes.c_void_p, u32, P(u32)],
-    "mobj_data_write": [ctypes.c_int, u32, ctypes.c_void_p, u32],
-    "mobj_slot_append": [ctypes.c_int, u32, u32, P(u32)],
-    "mobj_slot_set": [ctypes.c_int, u32, u32, u32],
-    "mobj_slot_get": [ctypes.c_int, u32, u32, P(u32)],
-    "mobj_slot_pop": [ctypes.c_int, u32, u32],
-    "mobj_gc_collect_sized": [ctypes.c_int, u32, P(GcCollect), ctypes.c_size_t],
-    "mobj_gc_get_sized": [ctypes.c_int, P(GcState), ctypes.c_size_t],
-    "mobj_gc_enable": [ctypes.c_int],
-    "mobj_gc_disable": [ctypes.c_int],
-    "mobj_gc_isenabled": [ctypes.c_int],
-    "mobj_gc_set_threshold": [ctypes.c_int, u32, u32, u32],
-    "mobj_gc_set_debug": [ctypes.c_int, u32],
-    "mobj_gc_get_stats_sized": [ctypes.c_int, P(GcStats), ctypes.c_size_t],
-    "mobj_gc_freeze": [ctypes.c_int, P(u64)],
-    "mobj_gc_unfreeze": [ctypes.c_int, P(u64)],
-    "mobj_gc_garbage": [ctypes.c_int, P(u32), u32, u32, P(u32)],
-    "mobj_get_referents": [ctypes.c_int, u32, P(u64), u32],
-    "mobj_get_referrers": [ctypes.c_int, u32, P(u64), u32],
-    "mobj_watch": [ctypes.c_int, u32, u64],
-    "mobj_read_events": [ctypes.c_int, P(Event), ctypes.c_size_t],
-    "mobj_weakref": [ctypes.c_int, u32, P(u32)],
-    "mobj_weakref_get": [ctypes.c_int, u32, P(u32)],
-    "mobj_type_name_set": [ctypes.c_int, u32, ctypes.c_char_p],
-    "mobj_type_name_get": [ctypes.c_int, u32, ctypes.c_char_p, ctypes.c_size_t],
-    "mobj_export": [ctypes.c_int, u32, P(ctypes.c_int)],
-    "mobj_import": [ctypes.c_int, ctypes.c_int, P(u32)],
-}
-
-# The name each libmobj function's failure is reported under.
-_COMMAND = {
-    "mobj_dev_open_path": "open",
-    "mobj_dev_close": "close",
-    "mobj_query": "MOBJ_QUERY",
-    "mobj_new": "MOBJ_NEW",
-    "mobj_dup": "MOBJ_DUP",
-    "mobj_handle_close": "MOBJ_CLOSE",
-    "mobj_getrefcount": "MOBJ_GETREFCOUNT",
-    "mobj_info": "MOBJ_INFO",
-    "mobj_data_read": "MOBJ_DATA_READ",
-    "mobj_data_write": "MOBJ_DATA_WRITE",
-    "mobj_slot_append": "MOBJ_SLOT_APPEND",
-    "mobj_slot_set": "MOBJ_SLOT_SET",
-    "mobj_slot_get": "MOBJ_SLOT_GET",
-    "mobj_slot_pop": "MOBJ_SLOT_POP",
-    "mobj_gc_collect": "MOBJ_GC_COLLECT",
-    "mobj_gc_get": "MOBJ_GC_GET",
-    "mobj_gc_enable": "MOBJ_GC_SET",
-    "mobj_gc_disable": "MOBJ_GC_SET",
-    "mobj_gc_isenabled": "MOBJ_GC_GET",
-    "mobj_gc_set_threshold": "MOBJ_GC_SET",
-    "mobj_gc_set_debug": "MOBJ_GC_SET",
-    "mobj_gc_get_stats": "MOBJ_GC_STATS",
-    "mobj_gc_freeze": "MOBJ_GC_FREEZE",
-    "mobj_gc_unfreeze": "MOBJ_GC_FREEZE",
-    "mobj_gc_garbage": "MOBJ_GC_GARBAGE",
-    "mobj_get_referents": "MOBJ_REFERENTS",
-    "mobj_get_referrers": "MOBJ_REFERRERS",
-    "mobj_watch": "MOBJ_WATCH",
-    "mobj_read_events": "read",
-    "mobj_weakref": "MOBJ_WEAKREF",
-    "mobj_weakref_get": "MOBJ_WEAKREF_GET",
-    "mobj_type_name_set": "MOBJ_TYPE_NAME",
-    "mobj_type_name_get": "MOBJ_TYPE_NAME",
-    "mobj_export": "MOBJ_EXPORT",
-    "mobj_import": "MOBJ_IMPORT",
+# The ioctl request of each command, by its name in <linux/mobj.h>.
+IOCTLS = {
+    "MOBJ_" + name: IO(nr) for nr, name in COMMAND_NAMES.items()
 }
 
 
-def _candidates():
-    env = os.environ.get("MOBJ_LIBRARY")
-    if env:
-        return [env]
-    here = os.path.dirname(os.path.abspath(__file__))
-    paths = [os.path.join(here, "..", "..", "userlib", SONAME)]
+def _addr(buf: Optional[ctypes.Array]) -> int:  # type: ignore[type-arg]
+    """The address of a ctypes buffer, for a struct's __u64 pointer."""
+    return ctypes.addressof(buf) if buf is not None else 0
+
+
+def ioctl(fd: int, cmd: int, arg: ctypes.Structure) -> None:
+    """Run command number ``cmd`` on ``arg`` (its ``size`` is set here);
+    raise the mobj.errors exception for a failure."""
+    arg.size = ctypes.sizeof(arg)
     try:
-        from . import _paths  # written by "make install"
-        paths.append(os.path.join(_paths.LIBDIR, SONAME))
-    except ImportError:
-        pass
-    return [os.path.normpath(p) for p in paths if os.path.exists(p)] + [SONAME]
+        # A ctypes struct is a writable buffer: the kernel's output lands
+        # in it (fcntl copies it in and back, with its pointers intact).
+        fcntl.ioctl(fd, IO(cmd), arg, True)
+    except OSError as e:
+        raise error_from_errno(e.errno, "MOBJ_" + COMMAND_NAMES[cmd]) \
+            from None
 
 
-def _load():
-    errors = []
-    for path in _candidates():
-        try:
-            lib = ctypes.CDLL(path, use_errno=True)
-        except OSError as e:
-            errors.append(str(e))
-            continue
-        for name, argtypes in _PROTOTYPES.items():
-            fn = getattr(lib, name)
-            fn.argtypes = argtypes
-            fn.restype = ctypes.c_int
-        lib.path = path
-        return lib
-    raise ImportError("mobj: cannot load %s (set MOBJ_LIBRARY to its path): %s"
-                      % (SONAME, "; ".join(errors)))
+def dev_open(path: str) -> int:
+    """open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK): a new client."""
+    return os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
 
 
-_lib = None
+def query(fd: int) -> Query:
+    q = Query()
+    ioctl(fd, CMD_QUERY, q)
+    return q
 
 
-def lib():
-    """libmobj, loaded on first use."""
-    global _lib
-    if _lib is None:
-        _lib = _load()
-    return _lib
+def new(fd: int, type: int, data: bytes) -> Tuple[int, int]:
+    """MOBJ_NEW: (handle, id)."""
+    buf = ctypes.create_string_buffer(data, len(data)) if data else None
+    cmd = New(type=type, data_len=len(data), data=_addr(buf))
+    ioctl(fd, CMD_NEW, cmd)
+    return cmd.handle, cmd.id
 
 
-# libmobj's functions on structs that may grow are inline wrappers in C
-# that pass the caller's sizeof to a _sized twin: do the same here.
-_SIZED = {
-    "mobj_query": Query,
-    "mobj_info": Info,
-    "mobj_gc_collect": GcCollect,
-    "mobj_gc_get": GcState,
-    "mobj_gc_get_stats": GcStats,
-}
+def dup(fd: int, handle: int) -> int:
+    cmd = Dup(handle=handle)
+    ioctl(fd, CMD_DUP, cmd)
+    return cmd.new_handle
 
 
-def call(name, *args):
-    """Call libmobj function ``name``; raise on a negative return."""
-    if name in _SIZED:
-        ret = getattr(lib(), name + "_sized")(
-            *args, ctypes.sizeof(_SIZED[name]))
-    else:
-        ret = getattr(lib(), name)(*args)
-    if ret < 0:
-        raise error_from_errno(-ret, _COMMAND.get(name, name))
-    return ret
+def close(fd: int, handle: int) -> None:
+    ioctl(fd, CMD_CLOSE, Close(handle=handle))
+
+
+def getrefcount(fd: int, handle: int) -> int:
+    cmd = GetRefcount(handle=handle)
+    ioctl(fd, CMD_GETREFCOUNT, cmd)
+    return cmd.refcount
+
+
+def info(fd: int, handle: int) -> Info:
+    cmd = Info(handle=handle)
+    ioctl(fd, CMD_INFO, cmd)
+    return cmd
+
+
+def data_read(fd: int, handle: int, offset: int, size: int
+              ) -> Tuple[bytes, int]:
+    """MOBJ_DATA_READ into a buffer of exactly ``size`` bytes: (the bytes
+    copied, the payload's whole length)."""
+    buf = ctypes.create_string_buffer(max(size, 1))
+    cmd = DataRead(handle=handle, offset=offset, len=size,
+                   data=_addr(buf))
+    ioctl(fd, CMD_DATA_READ, cmd)
+    return buf.raw[:min(cmd.len, size)], cmd.data_len
+
+
+def data_write(fd: int, handle: int, data: bytes) -> None:
+    buf = ctypes.create_string_buffer(data, len(data)) if data else None
+    ioctl(fd, CMD_DATA_WRITE, DataWrite(handle=handle, len=len(data),
+                                        data=_addr(buf)))
+
+
+def slot(fd: int, cmd: int, handle: int, index: int = 0,
+         value: int = 0) -> Slot:
+    """One of the four slot commands; the struct, with its outputs."""
+    arg = Slot(handle=handle, index=index, value=value)
+    ioctl(fd, cmd, arg)
+    return arg
+
+
+def gc_collect(fd: int, generation: int) -> GcCollect:
+    cmd = GcCollect(generation=generation)
+    ioctl(fd, CMD_GC_COLLECT, cmd)
+    return cmd
+
+
+def gc_get(fd: int) -> GcState:
+    cmd = GcState()
+    ioctl(fd, CMD_GC_GET, cmd)
+    return cmd
+
+
+def gc_set(fd: int, flags: int, enabled: int = 0, debug: int = 0,
+           threshold: Tuple[int, int, int] = (0, 0, 0)) -> None:
+    cmd = GcSet(flags=flags, enabled=enabled, debug=debug)
+    cmd.threshold[:] = threshold
+    ioctl(fd, CMD_GC_SET, cmd)
+
+
+def gc_stats(fd: int) -> GcStats:
+    cmd = GcStats()
+    ioctl(fd, CMD_GC_STATS, cmd)
+    return cmd
+
+
+def gc_freeze(fd: int, flags: int) -> int:
+    cmd = GcFreeze(flags=flags)
+    ioctl(fd, CMD_GC_FREEZE, cmd)
+    return cmd.moved
+
+
+def gc_garbage(fd: int, count: int, flags: int) -> List[int]:
+    """MOBJ_GC_GARBAGE: new handles to the first ``count`` saved objects."""
+    handles = (u32 * max(count, 1))()
+    cmd = GcGarbage(flags=flags, count=count, handles=_addr(handles))
+    ioctl(fd, CMD_GC_GARBAGE, cmd)
+    return list(handles[:cmd.filled])
+
+
+def refs(fd: int, cmd: int, handle: int, room: int) -> Tuple[int, List[int]]:
+    """MOBJ_REFERENTS or MOBJ_REFERRERS: (total, the first ``room`` ids)."""
+    ids = (u64 * max(room, 1))()
+    arg = Refs(handle=handle, count=room, ids=_addr(ids))
+    ioctl(fd, cmd, arg)
+    return arg.count, list(ids[:min(arg.count, room)])
+
+
+def watch(fd: int, handle: int, cookie: int) -> None:
+    ioctl(fd, CMD_WATCH, Watch(handle=handle, cookie=cookie))
+
+
+def read_events(fd: int, count: int, stride: int) -> List[Event]:
+    """Up to ``count`` records read() at once, each ``stride`` bytes long
+    (the module's event_size; a later module's longer records are cut to
+    the part this package knows).  [] when none is queued."""
+    stride = max(stride, ctypes.sizeof(Event))
+    try:
+        raw = os.read(fd, count * stride)
+    except BlockingIOError:
+        return []
+    except OSError as e:
+        raise error_from_errno(e.errno, "read") from None
+    size = ctypes.sizeof(Event)
+    return [Event.from_buffer_copy(raw, off)
+            for off in range(0, len(raw) - size + 1, stride)]
+
+
+def weakref(fd: int, handle: int) -> int:
+    cmd = WeakRef(handle=handle)
+    ioctl(fd, CMD_WEAKREF, cmd)
+    return cmd.result
+
+
+def weakref_get(fd: int, weak: int) -> int:
+    """A new strong handle from weak handle ``weak`` (ESTALE once dead)."""
+    cmd = WeakRef(handle=weak)
+    ioctl(fd, CMD_WEAKREF_GET, cmd)
+    return cmd.result
+
+
+def type_name_set(fd: int, type: int, name: bytes) -> None:
+    if len(name) >= TYPE_NAME_MAX:
+        raise error_from_errno(_errno.EINVAL, "MOBJ_TYPE_NAME")
+    ioctl(fd, CMD_TYPE_NAME, TypeName(type=type, name=name))
+
+
+def type_name_get(fd: int, type: int) -> bytes:
+    cmd = TypeName(type=type, flags=TYPE_NAME_GET)
+    ioctl(fd, CMD_TYPE_NAME, cmd)
+    return cmd.name
+
+
+def batch(fd: int, ops: "ctypes.Array[ctypes.c_char]", count: int
+          ) -> Tuple[int, int]:
+    """MOBJ_BATCH over ``count`` entries of ``ops`` (an array whose stride
+    is the module's batch_op_size): (0 or the failing entry's errno,
+    entries done).  Raises only for a failure before any entry ran."""
+    cmd = Batch(count=count, ops=_addr(ops))
+    cmd.size = ctypes.sizeof(cmd)
+    try:
+        fcntl.ioctl(fd, IO(CMD_BATCH), cmd, True)
+    except OSError as e:
+        return e.errno, cmd.done
+    return 0, cmd.done
+
+
+def export(fd: int, handle: int) -> int:
+    cmd = Export(handle=handle)
+    ioctl(fd, CMD_EXPORT, cmd)
+    return cmd.fd
+
+
+def import_(fd: int, objfd: int) -> int:
+    cmd = Import(fd=objfd)
+    ioctl(fd, CMD_IMPORT, cmd)
+    return cmd.handle
+
+
+def errno_name(err: int) -> str:
+    """'ENOENT' for errno.ENOENT (the number as a string when unknown)."""
+    return _errno.errorcode.get(err, str(err))
+

@@ -8,6 +8,7 @@ Each exception carries ``errno`` and ``strerror`` like any OSError, and
 
 import errno as _errno
 import os as _os
+from typing import Dict, Optional, Type
 
 __all__ = [
     "MobjError", "NoSuchHandle", "InvalidArgument", "SlotIndexError",
@@ -66,7 +67,7 @@ class NameTaken(MobjError, FileExistsError):
     """EEXIST: another type tag already has this name."""
 
 
-_BY_ERRNO = {
+_BY_ERRNO: Dict[int, Type[MobjError]] = {
     _errno.ENOENT: NoSuchHandle,
     _errno.EINVAL: InvalidArgument,
     _errno.ERANGE: SlotIndexError,
@@ -82,7 +83,7 @@ _BY_ERRNO = {
 }
 
 
-def error_from_errno(err, what=None):
+def error_from_errno(err: int, what: Optional[str] = None) -> MobjError:
     """The exception for positive errno ``err`` raised by command ``what``."""
     cls = _BY_ERRNO.get(err, MobjError)
     if what is None:

@@ -7,52 +7,89 @@ of a ``with`` block, or the Python object going away) drops the reference,
 as ``del`` drops a name in Python.
 """
 
-import collections
-import ctypes
+from __future__ import annotations
+
 import errno
-import fcntl
 import os
 import select
 import sys
 import types
 import warnings
 import weakref
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator,
+                    List, NamedTuple, Optional, Tuple, Union)
 
 from . import _lib
-from ._lib import call, u32, u64
 from .errors import StaleHandle
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Heap", "Object", "WeakRef", "GC", "Event", "ObjectInfo",
            "QueryResult", "CollectResult", "DEV_PATH"]
 
 DEV_PATH = "/dev/mobj"
 
-#: One death notice read from the heap (struct mobj_event).
-Event = collections.namedtuple(
-    "Event", "cookie id type reason generation lost")
 
-#: MOBJ_INFO's answer; ``tracked``, ``frozen``, ``garbage`` and ``watched``
-#: are the MOBJ_STATE_* bits of ``state``.
-ObjectInfo = collections.namedtuple(
-    "ObjectInfo", "id type refcount data_len nslots generation state "
-    "tracked frozen garbage watched")
+class Event(NamedTuple):
+    """One death notice read from the heap (struct mobj_event)."""
 
-#: MOBJ_QUERY's answer: the ABI, the limits and the counters.
-QueryResult = collections.namedtuple(
-    "QueryResult", "abi_version commands data_max slots_max objects_max "
-    "client_objects_max client_handles_max live_objects live_handles "
-    "client_objects client_handles")
+    cookie: int
+    id: int
+    type: int
+    reason: int
+    generation: int
+    lost: int
 
-#: What one collection did (MOBJ_GC_COLLECT).
-CollectResult = collections.namedtuple(
-    "CollectResult", "collected uncollectable examined duration_ns")
+
+class ObjectInfo(NamedTuple):
+    """MOBJ_INFO's answer; ``tracked``, ``frozen``, ``garbage`` and
+    ``watched`` are the MOBJ_STATE_* bits of ``state``."""
+
+    id: int
+    type: int
+    refcount: int
+    data_len: int
+    nslots: int
+    generation: int
+    state: int
+    tracked: bool
+    frozen: bool
+    garbage: bool
+    watched: bool
+
+
+class QueryResult(NamedTuple):
+    """MOBJ_QUERY's answer: the ABI, the limits and the counters."""
+
+    abi_version: int
+    commands: int
+    data_max: int
+    slots_max: int
+    objects_max: int
+    client_objects_max: int
+    client_handles_max: int
+    live_objects: int
+    live_handles: int
+    client_objects: int
+    client_handles: int
+
+
+class CollectResult(NamedTuple):
+    """What one collection did (MOBJ_GC_COLLECT)."""
+
+    collected: int
+    uncollectable: int
+    examined: int
+    duration_ns: int
+
 
 _READ_BATCH = 32
 _U32_MAX = 0xFFFFFFFF
 _INT_MAX = 0x7FFFFFFF
 
 
-def _u32(value, what):
+def _u32(value: Any, what: str) -> int:
     """``value`` as a C __u32, never truncated: TypeError for a non-int,
     OverflowError outside 0..2**32-1 (as CPython's own C conversions)."""
     if not isinstance(value, int) or isinstance(value, bool):
@@ -64,7 +101,7 @@ def _u32(value, what):
     return value
 
 
-def _fd_arg(fd):
+def _fd_arg(fd: Any) -> int:
     """``fd`` as a C int file descriptor, never truncated: TypeError for a
     non-int, ValueError when negative, OverflowError past INT_MAX (as
     CPython's own file descriptor arguments)."""
@@ -80,9 +117,9 @@ def _fd_arg(fd):
     return fd
 
 
-def _unraisable(exc, what, obj):
+def _unraisable(exc: BaseException, what: str, obj: Any) -> None:
     """Report an exception nobody can catch, as Python does for __del__."""
-    sys.unraisablehook(types.SimpleNamespace(
+    sys.unraisablehook(types.SimpleNamespace(  # type: ignore[arg-type]
         exc_type=type(exc), exc_value=exc, exc_traceback=exc.__traceback__,
         err_msg="Exception ignored in " + what, object=obj))
 
@@ -92,29 +129,36 @@ class _Closable:
 
     __slots__ = ()
 
-    def __del__(self):
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:
             pass
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
 
 class _Handle(_Closable):
     """What a strong and a weak handle share: closing, once."""
 
-    __slots__ = ()
+    __slots__ = ("_heap", "_handle", "_pid", "__weakref__")
+    _heap: Heap
+    _handle: int
+    _pid: int
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """Is the handle (or its heap) closed?"""
         return not self._handle or self._heap.closed
 
-    def close(self):
+    def close(self) -> None:
         """Drop this handle and its reference (DECREF).  Idempotent.
 
         Only the process that made the handle closes it: in a process
@@ -125,9 +169,9 @@ class _Handle(_Closable):
         handle, self._handle = self._handle, 0
         if (handle and self._pid == os.getpid()
                 and not self._heap.closed):
-            call("mobj_handle_close", self._heap._fd, handle)
+            _lib.close(self._heap._fd, handle)
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         raise TypeError("cannot pickle %s: a handle means something only "
                         "in its own open file" % type(self).__name__)
 
@@ -140,9 +184,9 @@ class Object(_Handle):
     Handles compare equal when they name the same object.
     """
 
-    __slots__ = ("_heap", "_handle", "_id", "_pid", "__weakref__")
+    __slots__ = ("_id",)
 
-    def __init__(self, heap, handle, id=None):
+    def __init__(self, heap: Heap, handle: int, id: Optional[int] = None):
         """Wrap handle number ``handle`` of ``heap`` (which this Object now
         owns and closes); the process creating it is the one that will."""
         handle = _u32(handle, "handle")
@@ -154,52 +198,50 @@ class Object(_Handle):
     # The handle's life.
 
     @property
-    def heap(self):
+    def heap(self) -> Heap:
+        """The Heap (open file) this handle belongs to."""
         return self._heap
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         """The handle number, meaningful only in this heap's open file."""
         return self._h()
 
-    def _h(self):
+    def _h(self) -> int:
         if not self._handle:
             raise ValueError("operation on a closed mobj handle")
         self._heap._check_open()
         return self._handle
 
-    def dup(self):
+    def dup(self) -> Object:
         """A second handle to the same object (INCREF)."""
-        new = u32()
-        call("mobj_dup", self._heap._fd, self._h(), ctypes.byref(new))
-        return Object(self._heap, new.value, self._id)
+        return Object(self._heap, _lib.dup(self._heap._fd, self._h()),
+                      self._id)
 
-    def __copy__(self):
+    def __copy__(self) -> Object:
         """copy.copy(): a second handle (dup()), closed on its own."""
         return self.dup()
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Any) -> Object:
+        """copy.deepcopy(): as copy.copy(), a second handle."""
         return self.dup()
 
-    def weakref(self):
+    def weakref(self) -> WeakRef:
         """A weak reference to this object (see Heap.weakref)."""
         return self._heap.weakref(self)
 
-    def export(self):
+    def export(self) -> int:
         """A new file descriptor (close-on-exec) that holds one reference
         to this object, for another process: pass it with
         ``socket.send_fds()`` and close it; the receiver calls
         ``Heap.import_(fd)``."""
-        fd = ctypes.c_int()
-        call("mobj_export", self._heap._fd, self._h(), ctypes.byref(fd))
-        return fd.value
+        return _lib.export(self._heap._fd, self._h())
 
     # What the object is.
 
-    def info(self):
+    def info(self) -> ObjectInfo:
         """Everything about the object (MOBJ_INFO), as an ObjectInfo."""
-        info = _lib.Info()
-        call("mobj_info", self._heap._fd, self._h(), ctypes.byref(info))
+        info = _lib.info(self._heap._fd, self._h())
         self._id = info.id
         st = info.state
         return ObjectInfo(info.id, info.type, info.refcount, info.data_len,
@@ -210,26 +252,28 @@ class Object(_Handle):
                           bool(st & _lib.STATE_WATCHED))
 
     @property
-    def id(self):
+    def id(self) -> int:
         """The object's id: unique while the module is loaded."""
         if self._id is None:
             self.info()
+        assert self._id is not None
         return self._id
 
     @property
-    def type(self):
+    def type(self) -> int:
         """The object's type tag."""
         return self.info().type
 
     @property
-    def refcount(self):
+    def refcount(self) -> int:
         """Handles in every client plus slots referring to the object."""
         return self._heap.getrefcount(self)
 
     # The payload.
 
-    def read(self, offset=0, size=None):
-        """Up to ``size`` bytes of the payload from ``offset`` (all when None)."""
+    def read(self, offset: int = 0, size: Optional[int] = None) -> bytes:
+        """Up to ``size`` bytes of the payload from ``offset`` (all when
+        None).  Both are __u32s, range-checked, never truncated."""
         _u32(offset, "offset")
         if size is not None:
             _u32(size, "size")
@@ -240,31 +284,27 @@ class Object(_Handle):
             # Never more room than the payload has: no huge buffers.
             want = min(size, max(self.info().data_len - offset, 0))
         while True:
-            buf = ctypes.create_string_buffer(max(want, 1))
-            total = u32()
-            n = call("mobj_data_read", fd, h, offset, buf, want,
-                     ctypes.byref(total))
-            if size is not None or offset + n >= total.value:
-                return buf.raw[:n]
-            want = total.value - offset     # longer than guessed: again
+            data, total = _lib.data_read(fd, h, offset, want)
+            if size is not None or offset + len(data) >= total:
+                return data
+            want = total - offset           # longer than guessed: again
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         """Replace the payload with ``data`` (bytes-like)."""
-        data = bytes(data)
-        call("mobj_data_write", self._heap._fd, self._h(), data, len(data))
+        _lib.data_write(self._heap._fd, self._h(), bytes(data))
 
     @property
-    def data(self):
+    def data(self) -> bytes:
         """The whole payload as bytes; assign to replace it."""
         return self.read()
 
     @data.setter
-    def data(self, value):
+    def data(self, value: bytes) -> None:
         self.write(value)
 
     # The slots, as a list.
 
-    def _value(self, value):
+    def _value(self, value: Any) -> int:
         if not isinstance(value, Object):
             raise TypeError("mobj slots hold mobj.Object, not %s"
                             % type(value).__name__)
@@ -272,7 +312,7 @@ class Object(_Handle):
             raise ValueError("the object belongs to another mobj.Heap")
         return value._h()
 
-    def _index(self, index):
+    def _index(self, index: Any) -> int:
         if not isinstance(index, int):
             raise TypeError("mobj slot indices must be integers, not %s"
                             % type(index).__name__)
@@ -284,41 +324,48 @@ class Object(_Handle):
             raise IndexError("mobj slot index out of range")
         return index
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """len(a): the number of slots."""
         return self.info().nslots
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         # A handle is a reference, not a container to test for emptiness.
         return True
 
-    def append(self, value):
+    def append(self, value: Object) -> None:
         """a.append(b): a new last slot referring to ``value``."""
-        call("mobj_slot_append", self._heap._fd, self._h(), self._value(value),
-             None)
+        _lib.slot(self._heap._fd, _lib.CMD_SLOT_APPEND, self._h(),
+                  value=self._value(value))
 
-    def extend(self, values):
+    def extend(self, values: Iterable[Object]) -> None:
+        """a.extend(values): append each of ``values`` in turn."""
         for value in values:
             self.append(value)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Union[int, slice]) -> Any:
+        """a[i]: a new handle to what slot ``i`` refers to (a list of new
+        handles for a slice)."""
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        new = u32()
-        call("mobj_slot_get", self._heap._fd, self._h(), self._index(index),
-             ctypes.byref(new))
-        return Object(self._heap, new.value)
+        out = _lib.slot(self._heap._fd, _lib.CMD_SLOT_GET, self._h(),
+                        self._index(index))
+        return Object(self._heap, out.value)
 
-    def __setitem__(self, index, value):
-        call("mobj_slot_set", self._heap._fd, self._h(), self._index(index),
-             self._value(value))
+    def __setitem__(self, index: int, value: Object) -> None:
+        """a[i] = b: slot ``i`` refers to ``value``; the old one is
+        dropped."""
+        _lib.slot(self._heap._fd, _lib.CMD_SLOT_SET, self._h(),
+                  self._index(index), self._value(value))
 
-    def __delitem__(self, index):
-        call("mobj_slot_pop", self._heap._fd, self._h(), self._index(index))
+    def __delitem__(self, index: int) -> None:
+        """del a[i]: drop slot ``i``; the later slots move down."""
+        _lib.slot(self._heap._fd, _lib.CMD_SLOT_POP, self._h(),
+                  self._index(index))
 
-    def pop(self, index=-1):
+    def pop(self, index: int = -1) -> Object:
         """Remove slot ``index`` and return a handle to what it held."""
         index = self._index(index)
-        item = self[index]
+        item: Object = self[index]
         try:
             del self[index]
         except BaseException:
@@ -326,29 +373,30 @@ class Object(_Handle):
             raise
         return item
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Object]:
+        """A new handle to each slot's object, in slot order."""
         for i in range(len(self)):
             yield self[i]
 
-    def referents(self):
+    def referents(self) -> List[int]:
         """The ids in this object's slots (gc.get_referents)."""
         return self._heap.gc.get_referents(self)
 
-    def referrers(self):
+    def referrers(self) -> List[int]:
         """The ids of the objects with a slot referring here."""
         return self._heap.gc.get_referrers(self)
 
     # Identity.
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Object):
             return NotImplemented
         return self._heap is other._heap and self.id == other.id
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((id(self._heap), self.id))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<mobj.Object (closed)>"
         return "<mobj.Object handle=%d id=%s>" % (
@@ -358,9 +406,9 @@ class Object(_Handle):
 class WeakRef(_Handle):
     """A weak handle: calling it gives a new Object, or None once dead."""
 
-    __slots__ = ("_heap", "_handle", "id", "_pid", "__weakref__")
+    __slots__ = ("id",)
 
-    def __init__(self, heap, handle, id=None):
+    def __init__(self, heap: Heap, handle: int, id: Optional[int] = None):
         """Wrap weak handle number ``handle`` of ``heap`` (owned and closed
         by this WeakRef, in the process creating it)."""
         handle = _u32(handle, "handle")
@@ -369,19 +417,18 @@ class WeakRef(_Handle):
         self.id = id
         self._pid = os.getpid()
 
-    def __call__(self):
+    def __call__(self) -> Optional[Object]:
+        """A new strong handle to the object, or None once it has died."""
         if not self._handle:
             raise ValueError("operation on a closed mobj weak reference")
         self._heap._check_open()
-        new = u32()
         try:
-            call("mobj_weakref_get", self._heap._fd, self._handle,
-                 ctypes.byref(new))
+            new = _lib.weakref_get(self._heap._fd, self._handle)
         except StaleHandle:
             return None
-        return Object(self._heap, new.value, self.id)
+        return Object(self._heap, new, self.id)
 
-    def __copy__(self):
+    def __copy__(self) -> WeakRef:
         """copy.copy(): a second weak reference to the same object (the
         kernel duplicates strong handles only): None-calling once dead."""
         obj = self()
@@ -392,11 +439,12 @@ class WeakRef(_Handle):
         finally:
             obj.close()
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Any) -> WeakRef:
+        """copy.deepcopy(): as copy.copy()."""
         return self.__copy__()
 
     @property
-    def alive(self):
+    def alive(self) -> bool:
         """Is the object still alive?"""
         obj = self()
         if obj is None:
@@ -404,7 +452,7 @@ class WeakRef(_Handle):
         obj.close()
         return True
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<mobj.WeakRef handle=%d id=%s>" % (self._handle, self.id)
 
 
@@ -417,63 +465,65 @@ class GC:
 
     DEBUG_SAVEALL = _lib.GC_DEBUG_SAVEALL
 
-    def __init__(self, heap):
+    def __init__(self, heap: Heap):
+        """The collector of ``heap``'s device, reached through ``heap``."""
         # Weak: the heap holds its GC, and must not need Python's cycle
         # collector to be closed once dropped.
         self._heap_ref = weakref.ref(heap)
 
     @property
-    def _heap(self):
+    def _heap(self) -> Heap:
         heap = self._heap_ref()
         if heap is None:
             raise ValueError("operation on a closed mobj.Heap")
         return heap
 
     @property
-    def _fd(self):
+    def _fd(self) -> int:
         heap = self._heap
         heap._check_open()
         return heap._fd
 
     @staticmethod
-    def _generation(generation):
+    def _generation(generation: Any) -> int:
         if not isinstance(generation, int) or isinstance(generation, bool):
             raise TypeError("generation must be an int")
         if not 0 <= generation < _lib.GC_GENERATIONS:
             raise ValueError("invalid generation")
         return generation
 
-    def collect(self, generation=2):
+    def collect(self, generation: int = 2) -> int:
         """Collect generations 0..generation; return the objects freed."""
-        return call("mobj_gc_collect", self._fd, self._generation(generation),
-                    None)
+        return self.collect_info(generation).collected
 
-    def collect_info(self, generation=2):
+    def collect_info(self, generation: int = 2) -> CollectResult:
         """As collect(), with the whole CollectResult."""
-        out = _lib.GcCollect()
-        call("mobj_gc_collect", self._fd, self._generation(generation),
-             ctypes.byref(out))
+        out = _lib.gc_collect(self._fd, self._generation(generation))
         return CollectResult(out.collected, out.uncollectable, out.examined,
                              out.duration_ns)
 
-    def _state(self):
-        state = _lib.GcState()
-        call("mobj_gc_get", self._fd, ctypes.byref(state))
-        return state
+    def _state(self) -> _lib.GcState:
+        return _lib.gc_get(self._fd)
 
-    def enable(self):
-        call("mobj_gc_enable", self._fd)
+    def enable(self) -> None:
+        """gc.enable(): automatic collection on (needs CAP_SYS_ADMIN)."""
+        _lib.gc_set(self._fd, _lib.GC_SET_ENABLED, enabled=1)
 
-    def disable(self):
-        call("mobj_gc_disable", self._fd)
+    def disable(self) -> None:
+        """gc.disable(): automatic collection off (needs CAP_SYS_ADMIN)."""
+        _lib.gc_set(self._fd, _lib.GC_SET_ENABLED, enabled=0)
 
-    def isenabled(self):
-        return bool(call("mobj_gc_isenabled", self._fd))
+    def isenabled(self) -> bool:
+        """gc.isenabled(): is automatic collection on?"""
+        return bool(self._state().enabled)
 
-    def get_threshold(self):
+    def get_threshold(self) -> Tuple[int, ...]:
+        """gc.get_threshold(): the three generations' thresholds."""
         return tuple(self._state().threshold)
 
-    def set_threshold(self, threshold0, threshold1=None, threshold2=None):
+    def set_threshold(self, threshold0: int,
+                      threshold1: Optional[int] = None,
+                      threshold2: Optional[int] = None) -> None:
         """As gc.set_threshold(): omitted thresholds keep their value."""
         t = list(self._state().threshold)
         t[0] = _u32(threshold0, "threshold0")
@@ -481,74 +531,73 @@ class GC:
             t[1] = _u32(threshold1, "threshold1")
         if threshold2 is not None:
             t[2] = _u32(threshold2, "threshold2")
-        call("mobj_gc_set_threshold", self._fd, *t)
+        _lib.gc_set(self._fd, _lib.GC_SET_THRESHOLD,
+                    threshold=(t[0], t[1], t[2]))
 
-    def get_count(self):
+    def get_count(self) -> Tuple[int, ...]:
+        """gc.get_count(): the three generations' counts."""
         return tuple(self._state().count)
 
-    def get_debug(self):
+    def get_debug(self) -> int:
+        """gc.get_debug(): the DEBUG_* flags."""
         return self._state().debug
 
-    def set_debug(self, flags):
-        call("mobj_gc_set_debug", self._fd, _u32(flags, "flags"))
+    def set_debug(self, flags: int) -> None:
+        """gc.set_debug(flags), e.g. mobj.DEBUG_SAVEALL."""
+        _lib.gc_set(self._fd, _lib.GC_SET_DEBUG, debug=_u32(flags, "flags"))
 
-    def get_stats(self):
+    def get_stats(self) -> List[Dict[str, int]]:
         """One dict per generation, as gc.get_stats(), plus total_ns."""
-        stats = _lib.GcStats()
-        call("mobj_gc_get_stats", self._fd, ctypes.byref(stats))
+        stats = _lib.gc_stats(self._fd)
         return [{"collections": g.collections, "collected": g.collected,
                  "uncollectable": g.uncollectable, "total_ns": g.total_ns}
                 for g in stats.gen]
 
-    def freeze(self):
+    def freeze(self) -> int:
         """Move every tracked object to the permanent generation."""
-        moved = u64()
-        call("mobj_gc_freeze", self._fd, ctypes.byref(moved))
-        return moved.value
+        return _lib.gc_freeze(self._fd, 0)
 
-    def unfreeze(self):
-        moved = u64()
-        call("mobj_gc_unfreeze", self._fd, ctypes.byref(moved))
-        return moved.value
+    def unfreeze(self) -> int:
+        """Move the permanent generation back into generation 2."""
+        return _lib.gc_freeze(self._fd, _lib.GC_UNFREEZE)
 
-    def get_freeze_count(self):
+    def get_freeze_count(self) -> int:
+        """gc.get_freeze_count(): objects in the permanent generation."""
         return self._state().freeze_count
 
-    def is_tracked(self, obj):
+    def is_tracked(self, obj: Object) -> bool:
+        """gc.is_tracked(obj): does the collector see ``obj``?"""
         return obj.info().tracked
 
-    def _refs(self, fn, obj):
+    def _refs(self, cmd: int, obj: Object) -> List[int]:
         fd, h = self._fd, obj._h()
         room = 16
         while True:
-            ids = (u64 * room)()
-            total = call(fn, fd, h, ids, room)
+            total, ids = _lib.refs(fd, cmd, h, room)
             if total <= room:
-                return list(ids[:total])
+                return ids
             room = total
 
-    def get_referents(self, obj):
+    def get_referents(self, obj: Object) -> List[int]:
         """The ids in ``obj``'s slots, in slot order."""
-        return self._refs("mobj_get_referents", obj)
+        return self._refs(_lib.CMD_REFERENTS, obj)
 
-    def get_referrers(self, obj):
+    def get_referrers(self, obj: Object) -> List[int]:
         """The ids of the objects with a slot referring to ``obj``."""
-        return self._refs("mobj_get_referrers", obj)
+        return self._refs(_lib.CMD_REFERRERS, obj)
 
-    def _garbage(self, flags):
+    def _garbage(self, flags: int) -> List[Object]:
         fd = self._fd
         count = self._state().garbage_count
-        handles = (u32 * max(count, 1))()
-        filled = u32()
-        call("mobj_gc_garbage", fd, handles, count, flags, ctypes.byref(filled))
-        return [Object(self._heap, handles[i]) for i in range(filled.value)]
+        handles = _lib.gc_garbage(fd, count, flags)
+        return [Object(self._heap, h) for h in handles]
 
     @property
-    def garbage(self):
+    def garbage(self) -> List[Object]:
         """New handles to the objects DEBUG_SAVEALL kept (gc.garbage)."""
         return self._garbage(0)
 
-    def clear_garbage(self):
+    def clear_garbage(self) -> None:
         """del gc.garbage[:]: drop the list's references."""
         for obj in self._garbage(_lib.GC_GARBAGE_CLEAR):
             obj.close()
@@ -560,55 +609,68 @@ class Heap(_Closable):
     Use it as a context manager; closing it drops every handle it holds.
     """
 
-    def __init__(self, path=DEV_PATH):
+    def __init__(self, path: Union[str, "os.PathLike[str]"] = DEV_PATH):
+        """Open the device at ``path`` (O_RDWR, close-on-exec,
+        non-blocking): FileNotFoundError when it is missing (is mobj.ko
+        loaded?), PermissionError when its mode forbids it."""
         self._fd = -1
-        fd = _lib.lib().mobj_dev_open_path(os.fsencode(path))
-        if fd < 0:
+        try:
+            fd = _lib.dev_open(os.fspath(path))
+        except OSError as e:
             # FileNotFoundError, PermissionError...: as open() would say.
-            raise OSError(-fd, os.strerror(-fd) + (
-                " (is mobj.ko loaded?)" if -fd == errno.ENOENT else ""), path)
+            raise OSError(e.errno, os.strerror(e.errno) + (
+                " (is mobj.ko loaded?)" if e.errno == errno.ENOENT else ""),
+                os.fspath(path)) from None
         self._fd = fd
         self._pid = os.getpid()
-        # Events are read only when poll() says so: never block in read().
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL)
-                    | os.O_NONBLOCK)
-        self.path = path
+        self.path = os.fspath(path)
         self.gc = GC(self)
-        self._watchers = {}
+        self._watchers: Dict[int, Tuple[str, Any, Tuple[int, int]]] = {}
         self._next_cookie = 1
-        self._loop = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         #: Death notices dropped because the kernel's queue was full.
         self.events_lost = 0
+        try:
+            q = _lib.query(fd)
+        except BaseException:
+            self.close()        # not a mobj device, or worse
+            raise
+        # The record sizes of this module (0 from a module too old to say).
+        self._event_size: int = q.event_size
+        self._batch_op_size: int = q.batch_op_size
 
     # The open file.
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """Is the device closed?"""
         return self._fd < 0
 
-    def _check_open(self):
+    def _check_open(self) -> None:
         if self._fd < 0:
             raise ValueError("operation on a closed mobj.Heap")
 
-    def _mine(self):
+    def _mine(self) -> bool:
         """Was this heap opened by this process (not inherited by fork)?"""
         return self._pid == os.getpid()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         raise TypeError("cannot pickle mobj.Heap: an open file")
 
-    def __copy__(self):
+    def __copy__(self) -> Heap:
         raise TypeError("cannot copy mobj.Heap: open the device again")
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: Any) -> Heap:
         raise TypeError("cannot copy mobj.Heap: open the device again")
 
-    def fileno(self):
+    def fileno(self) -> int:
+        """The device's file descriptor (for select, poll, add_reader)."""
         self._check_open()
         return self._fd
 
-    def close(self):
-        """Close the device: every handle and watch of this heap goes."""
+    def close(self) -> None:
+        """Close the device: every handle and watch of this heap goes;
+        pending futures are cancelled."""
         if self._fd < 0:
             return
         self._detach_loop()
@@ -617,61 +679,52 @@ class Heap(_Closable):
             if kind == "future" and not target.done():
                 target.cancel()
         self._watchers.clear()
-        call("mobj_dev_close", fd)
+        os.close(fd)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<mobj.Heap %s%s>" % (self.path, " (closed)"
                                       if self.closed else "")
 
     # Objects.
 
-    def new(self, data=b"", type=0):
+    def new(self, data: bytes = b"", type: int = 0) -> Object:
         """A new object with payload ``data``; its only reference is the
         returned handle."""
         _u32(type, "type")
-        data = bytes(data)
-        handle, oid = u32(), u64()
-        call("mobj_new", self.fileno(), type, data or None, len(data),
-             ctypes.byref(handle), ctypes.byref(oid))
-        return Object(self, handle.value, oid.value)
+        handle, oid = _lib.new(self.fileno(), type, bytes(data))
+        return Object(self, handle, oid)
 
-    def import_(self, fd):
+    def import_(self, fd: int) -> Object:
         """A new handle in this heap for the object that file descriptor
         ``fd`` (made by ``Object.export()``) holds.  ``fd`` stays open.
 
         ``fd`` is an int file descriptor: TypeError otherwise, ValueError
         when negative, OverflowError past INT_MAX (never truncated)."""
         fd = _fd_arg(fd)
-        handle = u32()
-        call("mobj_import", self.fileno(), fd, ctypes.byref(handle))
-        return Object(self, handle.value)
+        return Object(self, _lib.import_(self.fileno(), fd))
 
-    def getrefcount(self, obj):
+    def getrefcount(self, obj: Object) -> int:
         """sys.getrefcount(): handles in every client plus slots."""
-        rc = u64()
-        call("mobj_getrefcount", self.fileno(), obj._h(), ctypes.byref(rc))
-        return rc.value
+        return _lib.getrefcount(self.fileno(), obj._h())
 
-    def weakref(self, obj):
+    def weakref(self, obj: Object) -> WeakRef:
         """A WeakRef to ``obj``: it does not keep the object alive."""
-        weak = u32()
-        call("mobj_weakref", self.fileno(), obj._h(), ctypes.byref(weak))
-        return WeakRef(self, weak.value, obj._id)
+        weak = _lib.weakref(self.fileno(), obj._h())
+        return WeakRef(self, weak, obj._id)
 
-    def collect(self, gen=2):
+    def collect(self, gen: int = 2) -> int:
         """gc.collect(gen): the number of objects freed."""
         return self.gc.collect(gen)
 
-    def query(self):
+    def query(self) -> QueryResult:
         """The ABI, the limits and the counters (MOBJ_QUERY)."""
-        q = _lib.Query()
-        call("mobj_query", self.fileno(), ctypes.byref(q))
+        q = _lib.query(self.fileno())
         return QueryResult(q.abi_version, q.commands, q.data_max,
                            q.slots_max, q.objects_max, q.client_objects_max,
                            q.client_handles_max, q.live_objects,
                            q.live_handles, q.client_objects, q.client_handles)
 
-    def supports(self, cmd):
+    def supports(self, cmd: int) -> bool:
         """Does the loaded module know command number ``cmd``?
 
         False for any number past the command bitmap; ValueError when
@@ -686,26 +739,26 @@ class Heap(_Closable):
 
     # Type names.
 
-    def set_type_name(self, tag, name):
+    def set_type_name(self, tag: int, name: str) -> None:
         """Name type tag ``tag`` for debugfs and tracing ("" removes it).
 
         ``tag`` is a __u32 (OverflowError outside 0..2**32-1, never
         truncated)."""
         _u32(tag, "tag")
-        call("mobj_type_name_set", self.fileno(), tag, name.encode("ascii"))
+        _lib.type_name_set(self.fileno(), tag, name.encode("ascii"))
 
-    def get_type_name(self, tag):
+    def get_type_name(self, tag: int) -> str:
         """The name of type tag ``tag``, "" when it has none.
 
         ``tag`` is a __u32, range-checked as in set_type_name()."""
         _u32(tag, "tag")
-        buf = ctypes.create_string_buffer(_lib.TYPE_NAME_MAX)
-        call("mobj_type_name_get", self.fileno(), tag, buf, len(buf))
-        return buf.value.decode("ascii")
+        return _lib.type_name_get(self.fileno(), tag).decode("ascii")
 
     # Death notices.
 
-    def watch(self, obj, callback=None, *, loop=None):
+    def watch(self, obj: Object,
+              callback: Optional[Callable[[Event], Any]] = None, *,
+              loop: Optional[asyncio.AbstractEventLoop] = None) -> Any:
         """Ask to be told when ``obj`` dies.
 
         With ``callback``, ``callback(event)`` is called with an Event once
@@ -722,6 +775,8 @@ class Heap(_Closable):
                 loop = sys.modules["asyncio"].get_running_loop()
             except RuntimeError:
                 loop = None
+        kind: str
+        target: Any
         if callback is None:
             if loop is None:
                 raise RuntimeError("watch() without a callback needs an "
@@ -732,52 +787,47 @@ class Heap(_Closable):
         cookie = self._next_cookie
         # A weak handle tells, should notices be lost, whether it died.
         # Kept as a number: a WeakRef would refer back to this heap.
-        weak = u32()
-        call("mobj_weakref", self._fd, obj._h(), ctypes.byref(weak))
+        weak = _lib.weakref(self._fd, obj._h())
         try:
-            call("mobj_watch", self._fd, obj._h(), cookie)
+            _lib.watch(self._fd, obj._h(), cookie)
         except BaseException:
-            call("mobj_handle_close", self._fd, weak.value)
+            _lib.close(self._fd, weak)
             raise
         self._next_cookie += 1
-        self._watchers[cookie] = (kind, target, (weak.value, obj.id))
+        self._watchers[cookie] = (kind, target, (weak, obj.id))
         if loop is not None:
             self._attach_loop(loop)
         return cookie if callback is not None else target
 
-    def _attach_loop(self, loop):
+    def _attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._loop is loop:
             return
         self._detach_loop()
         loop.add_reader(self._fd, self.dispatch_events)
         self._loop = loop
 
-    def _detach_loop(self):
+    def _detach_loop(self) -> None:
         if self._loop is not None:
             if not self._loop.is_closed():
                 self._loop.remove_reader(self._fd)
             self._loop = None
 
-    def read_events(self):
+    def read_events(self) -> List[Event]:
         """The death notices queued now (without blocking), as Events."""
         self._check_open()
-        out = []
-        events = (_lib.Event * _READ_BATCH)()
+        out: List[Event] = []
         while True:
-            try:
-                n = call("mobj_read_events", self._fd, events, _READ_BATCH)
-            except OSError as e:
-                if e.errno == errno.EAGAIN:
-                    break
-                raise
-            out.extend(Event(e.cookie, e.id, e.type, e.reason, e.generation,
-                             e.lost) for e in events[:n])
-            if n < _READ_BATCH:
+            records = _lib.read_events(self._fd, _READ_BATCH,
+                                       self._event_size)
+            out.extend(Event(e.cookie, e.id, e.type, e.reason,
+                             e.generation, e.lost) for e in records)
+            if len(records) < _READ_BATCH:
                 break
         return out
 
-    def dispatch_events(self):
-        """Read the queued events and run their callbacks; return how many."""
+    def dispatch_events(self) -> int:
+        """Read the queued events, run their callbacks and complete their
+        futures; return how many were read."""
         if self._fd < 0:
             return 0
         events = self.read_events()
@@ -794,13 +844,15 @@ class Heap(_Closable):
             self._detach_loop()
         return len(events)
 
-    def _deliver(self, ev):
+    def _deliver(self, ev: Event) -> None:
         """Complete one watch; a callback's exception is reported (the
         loop's exception handler, else sys.unraisablehook) and does not
         keep the other notices from being delivered."""
-        kind, target, weak = self._watchers.pop(ev.cookie, (None, None, None))
-        if weak is not None:
-            call("mobj_handle_close", self._fd, weak[0])
+        entry = self._watchers.pop(ev.cookie, None)
+        if entry is None:
+            return
+        kind, target, weak = entry
+        _lib.close(self._fd, weak[0])
         if kind == "future":
             if not target.done():
                 target.set_result(ev)
@@ -816,22 +868,20 @@ class Heap(_Closable):
                     _unraisable(exc, "mobj death-notice callback %r"
                                 % (target,), target)
 
-    def _settle_lost(self):
+    def _settle_lost(self) -> None:
         """Notices were dropped: every watch whose object is dead now gets
         a notice with reason EVENT_LOST (its own was among them), so that
         no future waits for ever."""
         for cookie, (kind, target, weak) in list(self._watchers.items()):
-            strong = u32()
             try:
-                call("mobj_weakref_get", self._fd, weak[0],
-                     ctypes.byref(strong))
+                strong = _lib.weakref_get(self._fd, weak[0])
             except StaleHandle:
                 self._deliver(Event(cookie, weak[1], 0, _lib.EVENT_LOST, 0,
                                     0))
                 continue
-            call("mobj_handle_close", self._fd, strong.value)
+            _lib.close(self._fd, strong)
 
-    def wait_events(self, timeout=None):
+    def wait_events(self, timeout: Optional[float] = None) -> int:
         """Wait up to ``timeout`` seconds for events, then dispatch them."""
         self._check_open()
         p = select.poll()

@@ -185,8 +185,7 @@ class TestObjects(HeapTest):
         self.assertFalse(w.alive)
         # The raw ESTALE, as ObjectDead (StaleHandle).
         with self.assertRaises(mobj.ObjectDead) as cm:
-            mobj._lib.call("mobj_weakref_get", self.heap.fileno(), w._handle,
-                           mobj._lib.ctypes.byref(mobj._lib.u32()))
+            mobj._lib.weakref_get(self.heap.fileno(), w._handle)
         self.assertEqual(cm.exception.errno, errno.ESTALE)
         self.assertIs(mobj.ObjectDead, mobj.StaleHandle)
         with w:
