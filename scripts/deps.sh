@@ -10,7 +10,8 @@ PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
 	linux-headers-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static
-	sparse graphviz python3 dkms pkg-config groff-base
+	sparse graphviz python3 python3-venv python3-pip dkms pkg-config
+	groff-base
 )
 
 missing=()

@@ -15,6 +15,7 @@
 Pure Python, standard library only: every command is an ioctl() on a
 ctypes copy of its <linux/mobj.h> struct (no libmobj.so is loaded).
 Errors are OSError subclasses carrying the errno (mobj.errors).
+``python -m mobj`` prints the version and whether the device can be used.
 """
 
 from ._lib import (EVENT_CYCLE, EVENT_LOST, EVENT_REFCOUNT,

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-"""What every mobj Python test shares: a fresh Heap and a leak check."""
+"""What every mobj Python test shares: a fresh Heap and a leak check.
+
+The tests import the INSTALLED package (selftests/mobj_python pip-installs
+python/ into a venv and runs them from outside the source tree): nothing
+here puts the source tree on sys.path.  test_package.py checks that the
+mobj imported is the venv's.
+"""
 
 import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                ".."))
-import mobj  # noqa: E402
+import mobj
 
 DEV = os.environ.get("MOBJ_DEV", mobj.DEV_PATH)
 

@@ -11,6 +11,10 @@ traceback as "# " lines).  The last line is
 scripts/run-tests.sh counts.  Exit status: 0 when nothing failed, 4
 (KSFT_SKIP) when everything was skipped, 1 otherwise.  PATTERNs select
 the tests whose id contains one of them.
+
+The package tested is the one "import mobj" finds: run this with the
+python of a venv the package was pip-installed into (selftests/mobj_python
+does), not with the source tree on sys.path.
 """
 
 import os
@@ -72,7 +76,6 @@ def comment(text):
 def main(argv):
     verbose = "-v" in argv
     patterns = [a for a in argv if a != "-v"]
-    sys.path.insert(0, os.path.join(HERE, ".."))
     loader = unittest.TestLoader()
     suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     tests = [t for t in iter_tests(suite)
