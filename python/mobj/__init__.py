@@ -24,8 +24,8 @@ from .errors import (InvalidArgument, LimitExceeded, MobjError, NameTaken,
                      NoSuchHandle, NotPermitted, NotSupported, ObjectDead,
                      PayloadTooLarge, SlotIndexError, StaleHandle,
                      TooManySlots)
-from .heap import (DEV_PATH, GC, CollectResult, Event, Heap, Object,
-                   ObjectInfo, QueryResult, WeakRef)
+from .heap import (DEV_PATH, GC, CollectResult, Event, EventStream, Heap,
+                   Object, ObjectInfo, QueryResult, Reason, WeakRef)
 
 
 def _version() -> str:
@@ -46,7 +46,8 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
-    "Heap", "Object", "WeakRef", "GC", "Event", "ObjectInfo", "QueryResult", "CollectResult",
+    "Heap", "Object", "WeakRef", "GC", "Event", "EventStream", "Reason",
+    "ObjectInfo", "QueryResult", "CollectResult",
     "DEV_PATH", "DEBUG_SAVEALL", "EVENT_REFCOUNT", "EVENT_CYCLE",
     "EVENT_LOST", "MobjError", "NoSuchHandle", "InvalidArgument",
     "SlotIndexError", "PayloadTooLarge", "TooManySlots", "LimitExceeded",

@@ -9,6 +9,8 @@ as ``del`` drops a name in Python.
 
 from __future__ import annotations
 
+import collections
+import enum
 import errno
 import os
 import select
@@ -16,8 +18,8 @@ import sys
 import types
 import warnings
 import weakref
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator,
-                    List, NamedTuple, Optional, Tuple, Union)
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable,
+                    Iterator, List, NamedTuple, Optional, Tuple, Union)
 
 from . import _lib
 from .errors import StaleHandle
@@ -25,10 +27,32 @@ from .errors import StaleHandle
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Heap", "Object", "WeakRef", "GC", "Event", "ObjectInfo",
-           "QueryResult", "CollectResult", "DEV_PATH"]
+__all__ = ["Heap", "Object", "WeakRef", "GC", "Event", "EventStream",
+           "Reason", "ObjectInfo", "QueryResult", "CollectResult",
+           "DEV_PATH"]
 
 DEV_PATH = "/dev/mobj"
+
+
+class Reason(enum.IntEnum):
+    """Why an object died: struct mobj_event's ``reason`` (MOBJ_EVENT_*)."""
+
+    #: Its refcount reached zero.
+    REFCOUNT = _lib.EVENT_REFCOUNT
+    #: The cycle collector freed it.
+    CYCLE = _lib.EVENT_CYCLE
+    #: Notices were dropped (the events_max queue was full): the raw record
+    #: carries how many in ``lost``; a watched object found dead afterwards
+    #: gets a notice with this reason instead of its own.
+    LOST = _lib.EVENT_LOST
+
+
+def _reason(value: int) -> Union[Reason, int]:
+    """``value`` as a Reason; a reason a later module added stays an int."""
+    try:
+        return Reason(value)
+    except ValueError:
+        return value
 
 
 class Event(NamedTuple):
@@ -37,7 +61,7 @@ class Event(NamedTuple):
     cookie: int
     id: int
     type: int
-    reason: int
+    reason: Union[Reason, int]
     generation: int
     lost: int
 
@@ -603,6 +627,87 @@ class GC:
             obj.close()
 
 
+class EventStream:
+    """``async for event in heap.events():`` the heap's death notices, in
+    the order they are read, as Events.
+
+    Every notice delivered to a watch (a callback's, a future's) is also
+    given to every open stream; so is each raw EVENT_LOST record (cookie
+    0, ``lost`` dropped notices).  The heap's descriptor is read through
+    ``loop.add_reader()`` while watches are pending.  The stream ends
+    (StopAsyncIteration) when the heap is closed or the stream's close()
+    (or ``aclose()``, or the end of an ``async with`` block) is called;
+    until then it waits for the next notice.  A stream made before the
+    notices it should see were read: make it before closing the objects.
+    """
+
+    def __init__(self, heap: Heap):
+        """A stream of ``heap``'s notices from now on (see Heap.events)."""
+        heap._check_open()
+        self._heap: Optional[Heap] = heap
+        self._queue: Deque[Event] = collections.deque()
+        self._waiter: Optional[asyncio.Future[None]] = None
+        heap._streams.add(self)
+
+    def _push(self, ev: Event) -> None:
+        self._queue.append(ev)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    @property
+    def closed(self) -> bool:
+        """Has the stream ended (closed, or its heap closed)?"""
+        return self._heap is None
+
+    def close(self) -> None:
+        """Stop streaming: notices already queued are still returned, then
+        the iteration ends."""
+        heap, self._heap = self._heap, None
+        if heap is not None:
+            heap._streams.discard(self)
+        self._wake()
+
+    async def aclose(self) -> None:
+        """As close(), for ``contextlib.aclosing()``."""
+        self.close()
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        """The next notice; waits for one while the stream is open."""
+        import asyncio
+        while not self._queue:
+            heap = self._heap
+            if heap is None or heap.closed:
+                self.close()
+                raise StopAsyncIteration
+            loop = asyncio.get_running_loop()
+            if heap._watchers:
+                heap._attach_loop(loop)
+            # Notices read before we attached: dispatch them now.
+            heap.dispatch_events()
+            if self._queue:
+                break
+            self._waiter = loop.create_future()
+            await self._waiter
+        return self._queue.popleft()
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.close()
+
+    def get_nowait(self) -> Optional[Event]:
+        """The next notice already queued, or None (never waits)."""
+        return self._queue.popleft() if self._queue else None
+
+
 class Heap(_Closable):
     """An open /dev/mobj: one client, with its own handles and events.
 
@@ -626,6 +731,7 @@ class Heap(_Closable):
         self.path = os.fspath(path)
         self.gc = GC(self)
         self._watchers: Dict[int, Tuple[str, Any, Tuple[int, int]]] = {}
+        self._streams: "weakref.WeakSet[EventStream]" = weakref.WeakSet()
         self._next_cookie = 1
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         #: Death notices dropped because the kernel's queue was full.
@@ -670,7 +776,7 @@ class Heap(_Closable):
 
     def close(self) -> None:
         """Close the device: every handle and watch of this heap goes;
-        pending futures are cancelled."""
+        pending futures are cancelled and event streams end."""
         if self._fd < 0:
             return
         self._detach_loop()
@@ -679,6 +785,8 @@ class Heap(_Closable):
             if kind == "future" and not target.done():
                 target.cancel()
         self._watchers.clear()
+        for stream in list(self._streams):
+            stream.close()
         os.close(fd)
 
     def __repr__(self) -> str:
@@ -763,7 +871,8 @@ class Heap(_Closable):
 
         With ``callback``, ``callback(event)`` is called with an Event once
         the object has died, and the cookie is returned.  Without one, an
-        asyncio Future is returned that completes with the Event.
+        asyncio Future is returned that completes with the Event.  Either
+        way the Event also goes to every stream of events().
 
         Events are read through ``loop.add_reader()`` on the heap's file
         descriptor: ``loop``, else the running event loop.  With neither,
@@ -799,6 +908,39 @@ class Heap(_Closable):
             self._attach_loop(loop)
         return cookie if callback is not None else target
 
+    def unwatch(self, watch: Any) -> bool:
+        """Forget a watch: ``watch`` is the cookie watch() returned for a
+        callback, or the future it returned.  The callback is not called,
+        the future is cancelled, streams do not see the notice.  False
+        when no such watch is pending (already delivered or forgotten).
+
+        <linux/mobj.h> has no command to cancel a death notice: the
+        kernel's watch stays (it counts in client_watches_max) until the
+        object dies, when its notice is read and dropped, or the heap is
+        closed.
+        """
+        if isinstance(watch, int) and not isinstance(watch, bool):
+            cookie: Optional[int] = watch
+        else:
+            cookie = next((c for c, (kind, target, _)
+                           in self._watchers.items()
+                           if kind == "future" and target is watch), None)
+        entry = self._watchers.pop(cookie, None) \
+            if cookie is not None else None
+        if entry is None:
+            return False
+        kind, target, weak = entry
+        if not self.closed:
+            _lib.close(self._fd, weak[0])
+        if kind == "future" and not target.done():
+            target.cancel()
+        return True
+
+    def events(self) -> EventStream:
+        """``async for event in heap.events():`` every death notice read
+        from now on, as it is read (see EventStream)."""
+        return EventStream(self)
+
     def _attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._loop is loop:
             return
@@ -819,21 +961,23 @@ class Heap(_Closable):
         while True:
             records = _lib.read_events(self._fd, _READ_BATCH,
                                        self._event_size)
-            out.extend(Event(e.cookie, e.id, e.type, e.reason,
+            out.extend(Event(e.cookie, e.id, e.type, _reason(e.reason),
                              e.generation, e.lost) for e in records)
             if len(records) < _READ_BATCH:
                 break
         return out
 
     def dispatch_events(self) -> int:
-        """Read the queued events, run their callbacks and complete their
-        futures; return how many were read."""
+        """Read the queued events, run their callbacks, complete their
+        futures and feed the streams; return how many were read."""
         if self._fd < 0:
             return 0
         events = self.read_events()
         for ev in events:
             if ev.reason == _lib.EVENT_LOST:
                 self.events_lost += ev.lost
+                for stream in list(self._streams):
+                    stream._push(ev)
                 warnings.warn("mobj: %d death notices were dropped (the "
                               "events_max queue was full)" % ev.lost,
                               RuntimeWarning, stacklevel=2)
@@ -850,9 +994,11 @@ class Heap(_Closable):
         keep the other notices from being delivered."""
         entry = self._watchers.pop(ev.cookie, None)
         if entry is None:
-            return
+            return              # unwatched: nobody wants it
         kind, target, weak = entry
         _lib.close(self._fd, weak[0])
+        for stream in list(self._streams):
+            stream._push(ev)
         if kind == "future":
             if not target.done():
                 target.set_result(ev)
@@ -876,8 +1022,7 @@ class Heap(_Closable):
             try:
                 strong = _lib.weakref_get(self._fd, weak[0])
             except StaleHandle:
-                self._deliver(Event(cookie, weak[1], 0, _lib.EVENT_LOST, 0,
-                                    0))
+                self._deliver(Event(cookie, weak[1], 0, Reason.LOST, 0, 0))
                 continue
             _lib.close(self._fd, strong)
 

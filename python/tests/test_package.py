@@ -73,7 +73,8 @@ class TestInstalled(unittest.TestCase):
 
     def test_every_public_method_annotated(self):
         missing = []
-        for cls in (mobj.Heap, mobj.Object, mobj.WeakRef, mobj.GC):
+        for cls in (mobj.Heap, mobj.Object, mobj.WeakRef, mobj.GC,
+                    mobj.EventStream):
             for attr, value in vars(cls).items():
                 if attr.startswith("_") and attr != "__init__":
                     continue
