@@ -20,6 +20,7 @@ Errors are OSError subclasses carrying the errno (mobj.errors).
 
 from ._lib import (EVENT_CYCLE, EVENT_LOST, EVENT_REFCOUNT,
                    GC_DEBUG_SAVEALL as DEBUG_SAVEALL)
+from .batch import Batch, BatchEntry
 from .errors import (InvalidArgument, LimitExceeded, MobjError, NameTaken,
                      NoSuchHandle, NotPermitted, NotSupported, ObjectDead,
                      PayloadTooLarge, SlotIndexError, StaleHandle,
@@ -47,7 +48,7 @@ __version__ = _version()
 
 __all__ = [
     "Heap", "Object", "WeakRef", "GC", "Event", "EventStream", "Reason",
-    "ObjectInfo", "QueryResult", "CollectResult",
+    "Batch", "BatchEntry", "ObjectInfo", "QueryResult", "CollectResult",
     "DEV_PATH", "DEBUG_SAVEALL", "EVENT_REFCOUNT", "EVENT_CYCLE",
     "EVENT_LOST", "MobjError", "NoSuchHandle", "InvalidArgument",
     "SlotIndexError", "PayloadTooLarge", "TooManySlots", "LimitExceeded",

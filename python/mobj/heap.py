@@ -27,6 +27,8 @@ from .errors import StaleHandle
 if TYPE_CHECKING:
     import asyncio
 
+    from .batch import Batch
+
 __all__ = ["Heap", "Object", "WeakRef", "GC", "Event", "EventStream",
            "Reason", "ObjectInfo", "QueryResult", "CollectResult",
            "DEV_PATH"]
@@ -844,6 +846,12 @@ class Heap(_Closable):
             raise ValueError("negative command number %d" % cmd)
         # A right shift: 1 << cmd would build a huge int for a huge cmd.
         return bool((self.query().commands >> cmd) & 1)
+
+    def batch(self, *, check: bool = True) -> Batch:
+        """A Batch: ``with heap.batch() as b:`` queues operations and runs
+        them in one MOBJ_BATCH when the block ends (see mobj.Batch)."""
+        from .batch import Batch
+        return Batch(self, check=check)
 
     # Type names.
 

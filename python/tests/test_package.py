@@ -40,8 +40,8 @@ class TestInstalled(unittest.TestCase):
         self.assertEqual(mobj.__version__, version)
         self.assertEqual(importlib.metadata.version("mobj"), version)
         files = {str(p) for p in importlib.metadata.files("mobj")}
-        for name in ("__init__.py", "__main__.py", "_lib.py", "errors.py",
-                     "heap.py", "py.typed", "_version.py"):
+        for name in ("__init__.py", "__main__.py", "_lib.py", "batch.py",
+                     "errors.py", "heap.py", "py.typed", "_version.py"):
             self.assertIn("mobj/" + name, files)
         self.assertTrue(os.path.exists(os.path.join(
             os.path.dirname(mobj.__file__), "py.typed")))
@@ -74,7 +74,7 @@ class TestInstalled(unittest.TestCase):
     def test_every_public_method_annotated(self):
         missing = []
         for cls in (mobj.Heap, mobj.Object, mobj.WeakRef, mobj.GC,
-                    mobj.EventStream):
+                    mobj.EventStream, mobj.Batch, mobj.BatchEntry):
             for attr, value in vars(cls).items():
                 if attr.startswith("_") and attr != "__init__":
                     continue
