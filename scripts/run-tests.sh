@@ -29,7 +29,8 @@
 #
 # Environment: MOBJ_OUT (where to keep each suite's output; a temporary
 # directory otherwise), MOBJ_TEST_TIMEOUT (seconds per selftest binary,
-# default 300).
+# default 300; twice that for mobj_python, which first makes a venv and
+# pip-installs the package into it: minutes of Python under emulation).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,11 +153,13 @@ count_tap()
 run_selftest()
 {
 	local bin=$1 name log start rc=0 secs totals p=0 f=0 s=0 e=0 verdict=PASS
+	local limit=$TEST_TIMEOUT
 
 	name=$(basename "$bin")
 	log=$OUTDIR/$name.log
+	[ "$name" = mobj_python ] && limit=$((TEST_TIMEOUT * 2))
 	start=$(now_ns)
-	(cd "$(dirname "$bin")" && timeout -k 5 "$TEST_TIMEOUT" "./$name") \
+	(cd "$(dirname "$bin")" && timeout -k 5 "$limit" "./$name") \
 		>"$log" 2>&1 </dev/null || rc=$?
 	secs=$(seconds_since "$start")
 	totals=$(parse_totals "$log")
@@ -165,7 +168,7 @@ run_selftest()
 	f=$((f + e))
 
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		f=$((f + 1)) verdict="FAIL (timed out after ${TEST_TIMEOUT}s)"
+		f=$((f + 1)) verdict="FAIL (timed out after ${limit}s)"
 	elif [ -z "$totals" ]; then
 		f=$((f + 1)) verdict="FAIL (exit $rc, no '# Totals' line: crashed?)"
 	elif [ "$f" -gt 0 ]; then
