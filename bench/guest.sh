@@ -13,6 +13,8 @@
 # scripts out; the figures then mean little).
 set -uo pipefail
 
+# shellcheck disable=SC1091 # sourced from our own tree
+. "$MOBJ_TOP/scripts/guest-lib.sh"
 cd "$MOBJ_TOP/bench" || exit 1
 raw=$MOBJ_OUT/raw.jsonl
 : >"$raw"
@@ -85,14 +87,13 @@ tracepoints()
 
 main()
 {
-	if ! insmod "$ko" devices=4; then
+	local rc=0
+
+	mobj_insmod "$ko" /dev/mobj3 devices=4 || rc=$?
+	if [ $rc = 1 ]; then
 		echo "bench: insmod $ko devices=4 failed" >&2
 		exit 1
 	fi
-	for _ in $(seq 100); do
-		[ -c /dev/mobj3 ] && break
-		sleep 0.1
-	done
 	machine
 	# shellcheck disable=SC2086 # sizes are lists of words
 	{

@@ -8,14 +8,15 @@ set -euo pipefail
 
 example=userlib/examples/seed_cycle
 
-if ! insmod "$MOBJ_BUILD/mobj.ko"; then
+# shellcheck disable=SC1091 # sourced from our own directory
+. "$MOBJ_TOP/scripts/guest-lib.sh"
+
+rc=0
+mobj_insmod "$MOBJ_BUILD/mobj.ko" /dev/mobj || rc=$?
+if [ $rc = 1 ]; then
 	echo "demo: mobj.ko does not load" >&2
 	exit 1
 fi
-for _ in $(seq 100); do
-	[ -c /dev/mobj ] && break
-	sleep 0.1
-done
 echo "\$ insmod mobj.ko           # /dev/mobj is ready"
 echo "\$ $example"
 rc=0

@@ -34,6 +34,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC1091 # sourced from our own directory
+. "$TOP/scripts/guest-lib.sh"
 KMEMLEAK=/sys/kernel/debug/kmemleak
 KUNIT_DIR=/sys/kernel/debug/kunit
 TEST_TIMEOUT=${MOBJ_TEST_TIMEOUT:-300}
@@ -103,7 +105,7 @@ prepare_debug_knobs()
 
 load_module()
 {
-	local ko=$1 name
+	local ko=$1 name rc=0
 
 	name=$(basename "$ko" .ko)
 	if grep -q "^$name " /proc/modules 2>/dev/null; then
@@ -111,15 +113,12 @@ load_module()
 		return 1
 	fi
 	# Two devices: the sharing tests import across them (EXDEV).
-	if ! insmod "$ko" devices=2; then
-		fail "insmod $ko devices=2"
-		return 1
-	fi
-	for _ in $(seq 100); do
-		[ -c /dev/mobj ] && { say "loaded $name ($2)"; return 0; }
-		sleep 0.1
-	done
-	fail "/dev/mobj did not appear after insmod $ko"
+	mobj_insmod "$ko" /dev/mobj devices=2 || rc=$?
+	case $rc in
+	0) say "loaded $name ($2)"; return 0 ;;
+	1) fail "insmod $ko devices=2" ;;
+	*) fail "/dev/mobj did not appear after insmod $ko" ;;
+	esac
 	return 1
 }
 
