@@ -1100,7 +1100,7 @@ TEST_F(trace, tracepoints_collector)
 	EXPECT_EQ(0, trace_end(&self->tr));
 	ASSERT_EQ(0, trace_begin(&self->tr));
 	snprintf(path, sizeof(path), "%s/events/mobj/enable", self->tr.dir);
-	ASSERT_EQ(0, write_str(path, "0"));
+	ASSERT_EQ(0, mobj_write_text(path, "0"));
 	p = TNEW(T_EV, NULL, &idp);
 	ASSERT_EQ(0, mobj_handle_close(self->fd, p));
 	t = trace_text(&self->tr);

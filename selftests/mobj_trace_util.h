@@ -104,19 +104,6 @@ static inline char *dbg_read(const char *file)
 	return slurp(path);
 }
 
-static inline int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 /* Does @text hold @line as a whole line? */
 static inline bool has_line(const char *text, const char *line)
 {
@@ -245,6 +232,21 @@ static inline void j_ws(const char **p)
 		(*p)++;
 }
 
+/* The character a backslash and @c stand for in a JSON string. */
+static inline char j_unescape(char c)
+{
+	static const char esc[][2] = {
+		{ 'n', '\n' }, { 't', '\t' }, { 'r', '\r' },
+		{ 'b', '\b' }, { 'f', '\f' },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(esc); i++)
+		if (esc[i][0] == c)
+			return esc[i][1];
+	return c;	/* \" \\ \/ stand for themselves */
+}
+
 static inline char *j_string(const char **p)
 {
 	size_t cap = strlen(*p) + 1, n = 0;
@@ -259,34 +261,16 @@ static inline char *j_string(const char **p)
 			continue;
 		}
 		(*p)++;
-		switch (**p) {
-		case 'n':
-			s[n++] = '\n';
-			break;
-		case 't':
-			s[n++] = '\t';
-			break;
-		case 'r':
-			s[n++] = '\r';
-			break;
-		case 'b':
-			s[n++] = '\b';
-			break;
-		case 'f':
-			s[n++] = '\f';
-			break;
-		case 'u':
-			if (sscanf(*p + 1, "%4x", &u) != 1)
-				goto err;
-			s[n++] = u < 0x80 ? (char)u : '?';
-			*p += 4;
-			break;
-		case '\0':
+		if (!**p)
 			goto err;
-		default:
-			s[n++] = **p;
-			break;
+		if (**p != 'u') {
+			s[n++] = j_unescape(**p);
+			continue;
 		}
+		if (sscanf(*p + 1, "%4x", &u) != 1)
+			goto err;
+		s[n++] = u < 0x80 ? (char)u : '?';
+		*p += 4;
 	}
 	if (**p != '"')
 		goto err;
@@ -924,7 +908,7 @@ static inline int trace_begin(struct tinst *t)
 	if (mkdir(t->dir, 0700))
 		return -errno;
 	snprintf(path, sizeof(path), "%s/events/mobj/enable", t->dir);
-	return write_str(path, "1");
+	return mobj_write_text(path, "1");
 }
 
 static inline char *trace_text(struct tinst *t)
@@ -942,7 +926,7 @@ static inline int trace_end(struct tinst *t)
 	if (!t->dir[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/events/mobj/enable", t->dir);
-	write_str(path, "0");
+	mobj_write_text(path, "0");
 	if (rmdir(t->dir))
 		return -errno;
 	t->dir[0] = '\0';
