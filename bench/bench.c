@@ -96,3 +96,8 @@ long long bench_read_key(const char *path, const char *key)
 	fclose(f);
 	return v;
 }
+
+unsigned int bench_arg(int argc, char **argv, int i, unsigned int def)
+{
+	return argc > i ? (unsigned int)strtoul(argv[i], NULL, 0) : def;
+}

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,33 @@ static void py_stop(struct py *py)
 	memset(py, 0, sizeof(*py));
 }
 
+/*
+ * A figure of mobj's beside CPython's, medians of @reps runs: @name, of
+ * @mobj, with @extra and then @key, of @ratio; and @pyname, of @py, with
+ * the members @pyfmt formats.  Without python3 (!@have_py) @name says
+ * "no_python" instead of @key, and there is no @pyname.
+ */
+static void __attribute__((format(printf, 11, 12)))
+emit_vs_python(bool have_py, unsigned int reps, const char *row,
+	       const char *name, double *mobj, const char *extra,
+	       const char *key, double *ratio, const char *pyname, double *py,
+	       const char *pyfmt, ...)
+{
+	char all[320];
+	va_list ap;
+
+	snprintf(all, sizeof(all), "%s, \"%s\": %.6g", extra,
+		 have_py ? key : "no_python",
+		 have_py ? bench_median(ratio, reps) : 1);
+	bench_emit(row, name, bench_median(mobj, reps), "ns", all);
+	if (!have_py)
+		return;
+	va_start(ap, pyfmt);
+	vsnprintf(all, sizeof(all), pyfmt, ap);
+	va_end(ap);
+	bench_emit(row, pyname, bench_median(py, reps), "ns", all);
+}
+
 static void run_rings(int fd, unsigned int rings, unsigned int links,
 		      unsigned int reps)
 {
@@ -174,19 +202,12 @@ static void run_rings(int fd, unsigned int rings, unsigned int links,
 	}
 	py_stop(&p);
 	snprintf(extra, sizeof(extra),
-		 "\"objects\": %u, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g%s%.6g",
-		 n, collected, reps, bench_median(wall, reps),
-		 have_py ? ", \"ratio\": " : ", \"no_python\": ",
-		 have_py ? bench_median(ratio, reps) : 1);
-	bench_emit("gc_rings", "duration_per_obj", bench_median(dur, reps),
-		   "ns", extra);
-	if (have_py) {
-		snprintf(extra, sizeof(extra),
-			 "\"objects\": %u, \"collected\": %.0f, \"reps\": %u",
-			 n, pyc, reps);
-		bench_emit("gc_rings", "cpython_per_obj",
-			   bench_median(py, reps), "ns", extra);
-	}
+		 "\"objects\": %u, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
+		 n, collected, reps, bench_median(wall, reps));
+	emit_vs_python(have_py, reps, "gc_rings", "duration_per_obj", dur, extra,
+		       "ratio", ratio, "cpython_per_obj", py,
+		       "\"objects\": %u, \"collected\": %.0f, \"reps\": %u",
+		       n, pyc, reps);
 	free(h);
 }
 
@@ -511,21 +532,14 @@ static void run_heap(int fd, unsigned int n, unsigned int reps)
 		ratio[r] = have_py ? dur[r] / py[r] : 0;
 	}
 	snprintf(extra, sizeof(extra),
-		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g%s%.6g",
+		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
 		 n, (unsigned long long)res.examined,
 		 (unsigned long long)res.collected, reps,
-		 bench_median(wall, reps),
-		 have_py ? ", \"ratio\": " : ", \"no_python\": ",
-		 have_py ? bench_median(ratio, reps) : 1);
-	bench_emit("gc_heap", "duration_per_obj", bench_median(dur, reps), "ns",
-		   extra);
-	if (have_py) {
-		snprintf(extra, sizeof(extra),
-			 "\"objects\": %u, \"tracked\": %.0f, \"reps\": %u",
-			 n, tracked, reps);
-		bench_emit("gc_heap", "cpython_per_obj", bench_median(py, reps),
-			   "ns", extra);
-	}
+		 bench_median(wall, reps));
+	emit_vs_python(have_py, reps, "gc_heap", "duration_per_obj", dur, extra,
+		       "ratio", ratio, "cpython_per_obj", py,
+		       "\"objects\": %u, \"tracked\": %.0f, \"reps\": %u",
+		       n, tracked, reps);
 
 	for (r = 0; r < reps; r++) {
 		t0 = bench_now_ns();
@@ -539,30 +553,19 @@ static void run_heap(int fd, unsigned int n, unsigned int reps)
 		refratio[r] = have_py ? a / refs[r] : 0;
 	}
 	snprintf(extra, sizeof(extra),
-		 "\"objects\": %u, \"referrers\": %d, \"calls\": %u, \"reps\": %u%s%.6g",
-		 n, total, calls, reps,
-		 have_py ? ", \"speedup\": " : ", \"no_python\": ",
-		 have_py ? bench_median(refratio, reps) : 1);
-	bench_emit("referrers", "mobj_referrers", bench_median(refs, reps),
-		   "ns", extra);
-	if (have_py) {
-		snprintf(extra, sizeof(extra),
-			 "\"objects\": %u, \"referrers\": %.0f, \"calls\": %u",
-			 n, found, reps);
-		bench_emit("referrers", "cpython_get_referrers",
-			   bench_median(pyrefs, reps), "ns", extra);
+		 "\"objects\": %u, \"referrers\": %d, \"calls\": %u, \"reps\": %u",
+		 n, total, calls, reps);
+	emit_vs_python(have_py, reps, "referrers", "mobj_referrers", refs, extra,
+		       "speedup", refratio, "cpython_get_referrers", pyrefs,
+		       "\"objects\": %u, \"referrers\": %.0f, \"calls\": %u",
+		       n, found, reps);
+	if (have_py)
 		py_cmd(&p, "drop", &a, &b);
-	}
 	py_stop(&p);
 
 	run_lockwaits(fd);
 	bench_check(mobj_handle_close(fd, mid), "close");
 	bench_check(mobj_handle_close(fd, head), "close");
-}
-
-static unsigned int arg(int argc, char **argv, int i, unsigned int def)
-{
-	return argc > i ? (unsigned int)strtoul(argv[i], NULL, 0) : def;
 }
 
 int main(int argc, char **argv)
@@ -572,16 +575,16 @@ int main(int argc, char **argv)
 	int fd;
 
 	signal(SIGPIPE, SIG_IGN);	/* a dead python3 is an error, not a kill */
-	dev_index = arg(argc, argv, 2, 0);
+	dev_index = bench_arg(argc, argv, 2, 0);
 	fd = bench_open(dev_index);
 	bench_gc_off(fd);
 	if (!strcmp(mode, "rings")) {
-		reps = arg(argc, argv, 5, 10);
-		run_rings(fd, arg(argc, argv, 3, 100), arg(argc, argv, 4, 20),
+		reps = bench_arg(argc, argv, 5, 10);
+		run_rings(fd, bench_arg(argc, argv, 3, 100), bench_arg(argc, argv, 4, 20),
 			  reps > MAX_REPS ? MAX_REPS : reps);
 	} else if (!strcmp(mode, "heap")) {
-		reps = arg(argc, argv, 4, 5);
-		run_heap(fd, arg(argc, argv, 3, 1000000),
+		reps = bench_arg(argc, argv, 4, 5);
+		run_heap(fd, bench_arg(argc, argv, 3, 1000000),
 			 reps > MAX_REPS ? MAX_REPS : reps);
 	} else {
 		fprintf(stderr, "usage: %s rings|heap DEV [...]\n", argv[0]);

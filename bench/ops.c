@@ -25,41 +25,34 @@
 
 #define MAX_REPS 64
 
+/* Each measured operation: its enum op and the name of its record. */
+#define BENCH_OPS(X) \
+	X(NOP, "nop") \
+	X(NEW, "new") \
+	X(CLOSE_FREE, "close_free") \
+	X(DUP, "dup") \
+	X(CLOSE, "close") \
+	X(GETREFCOUNT, "getrefcount") \
+	X(INFO, "info") \
+	X(DATA_WRITE, "data_write_16") \
+	X(DATA_READ, "data_read_16") \
+	X(APPEND, "append") \
+	X(POP, "pop") \
+	X(SET, "set") \
+	X(GET, "get") \
+	X(PAIR_DUP, "pair_dup_close") \
+	X(PAIR_NEW, "pair_new_close")
+
+#define OP_ENUM(_id, _name) OP_##_id,
+#define OP_NAME(_id, _name) [OP_##_id] = _name,
+
 enum op {
-	OP_NOP,
-	OP_NEW,
-	OP_CLOSE_FREE,
-	OP_DUP,
-	OP_CLOSE,
-	OP_GETREFCOUNT,
-	OP_INFO,
-	OP_DATA_WRITE,
-	OP_DATA_READ,
-	OP_APPEND,
-	OP_POP,
-	OP_SET,
-	OP_GET,
-	OP_PAIR_DUP,
-	OP_PAIR_NEW,
+	BENCH_OPS(OP_ENUM)
 	NR_OPS,
 };
 
 static const char *const op_names[NR_OPS] = {
-	[OP_NOP] = "nop",
-	[OP_NEW] = "new",
-	[OP_CLOSE_FREE] = "close_free",
-	[OP_DUP] = "dup",
-	[OP_CLOSE] = "close",
-	[OP_GETREFCOUNT] = "getrefcount",
-	[OP_INFO] = "info",
-	[OP_DATA_WRITE] = "data_write_16",
-	[OP_DATA_READ] = "data_read_16",
-	[OP_APPEND] = "append",
-	[OP_POP] = "pop",
-	[OP_SET] = "set",
-	[OP_GET] = "get",
-	[OP_PAIR_DUP] = "pair_dup_close",
-	[OP_PAIR_NEW] = "pair_new_close",
+	BENCH_OPS(OP_NAME)
 };
 
 static int fd;
@@ -395,11 +388,6 @@ static void run_trace(const char *tag, unsigned int n, unsigned int reps)
 	bench_check(mobj_handle_close(fd, b), "close");
 }
 
-static unsigned int arg(int argc, char **argv, int i, unsigned int def)
-{
-	return argc > i ? (unsigned int)strtoul(argv[i], NULL, 0) : def;
-}
-
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "ops";
@@ -408,19 +396,19 @@ int main(int argc, char **argv)
 	fd = bench_open(0);
 	bench_gc_off(fd);
 	if (!strcmp(mode, "ops")) {
-		n = arg(argc, argv, 2, 1000);
-		reps = arg(argc, argv, 3, 15);
+		n = bench_arg(argc, argv, 2, 1000);
+		reps = bench_arg(argc, argv, 3, 15);
 		hs = calloc(n, sizeof(*hs));
 		if (!hs)
 			return 1;
 		run_ops(n, reps > MAX_REPS ? MAX_REPS : reps);
 	} else if (!strcmp(mode, "batch")) {
-		n = arg(argc, argv, 2, 4096);
-		reps = arg(argc, argv, 3, 11);
+		n = bench_arg(argc, argv, 2, 4096);
+		reps = bench_arg(argc, argv, 3, 11);
 		run_batch(n - n % 256, reps > MAX_REPS ? MAX_REPS : reps);
 	} else if (!strcmp(mode, "trace") && argc > 2) {
-		n = arg(argc, argv, 3, 1000);
-		reps = arg(argc, argv, 4, 15);
+		n = bench_arg(argc, argv, 3, 1000);
+		reps = bench_arg(argc, argv, 4, 15);
 		run_trace(argv[2], n, reps > MAX_REPS ? MAX_REPS : reps);
 	} else {
 		fprintf(stderr, "usage: %s ops|batch|trace TAG [ITERS REPS]\n",
