@@ -102,6 +102,16 @@ class Table:
         self.add(section, figure, None, None, None, "", None, text, "", "")
 
 
+def ran_ok(rec, t, sec, row, figure):
+    """Did row @row's benchmark run?  When its "status" record is missing
+    or not "ok", a note in section @sec says why, under @figure."""
+    st = rec.get(row, "status")
+    if st is None or st["value"] != "ok":
+        t.note(sec, figure, st["value"] if st else "not run")
+        return False
+    return True
+
+
 def met_text(met):
     return {True: "yes", False: "NO", None: ""}[met]
 
@@ -135,9 +145,7 @@ def row_ops(rec, t):
 
 def row_batch(rec, t):
     sec = "2 batch vs NOP"
-    st = rec.get("batch", "status")
-    if st is None or st["value"] != "ok":
-        t.note(sec, "MOBJ_BATCH", st["value"] if st else "not run")
+    if not ran_ok(rec, t, sec, "batch", "MOBJ_BATCH"):
         return
     for kind, label, sizes in (
             ("dup_close", "DUP / CLOSE", (1, 8, 64, 256)),
@@ -360,9 +368,7 @@ def row_mem(rec, t):
 
 def row_trace(rec, t):
     sec = "8 tracepoints"
-    st = rec.get("trace", "status")
-    if st is None or st["value"] != "ok":
-        t.note(sec, "events/mobj", st["value"] if st else "not run")
+    if not ran_ok(rec, t, sec, "trace", "events/mobj"):
         return
     for pair, label in (("new_close", "NEW+CLOSE"),
                         ("append_pop", "SLOT_APPEND+POP")):
