@@ -54,6 +54,25 @@ class HeapTest(unittest.TestCase):
         self.assertEqual((q.live_objects, q.live_handles), self.start,
                          "objects or handles leaked by the test")
 
+    @staticmethod
+    def fork(child):
+        """Run ``child()`` in a forked process and return its pid.  The
+        child exits with what ``child()`` returns (None: 0), or 1 when it
+        raises."""
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = child() or 0
+            finally:
+                os._exit(code)
+        return pid
+
+    def assertChildOk(self, pid):
+        """Wait for the child ``fork()`` started: it must have exited 0."""
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+
     def live(self):
         """Objects created through this test's heap that are alive."""
         return self.heap.query().client_objects

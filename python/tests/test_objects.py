@@ -17,22 +17,20 @@ class TestObjects(HeapTest):
         fd = a.export()
         self.assertEqual(self.heap.getrefcount(a), 2)
         left, right = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                with mobj.Heap(DEV) as other:
-                    msg, fds, _, _ = socket.recv_fds(right, 1, 1)
-                    obj = other.import_(fds[0])
-                    os.close(fds[0])
-                    code = 0 if obj.data == b"shared" else 2
-                    obj.close()
-            finally:
-                os._exit(code)
+
+        def child():
+            with mobj.Heap(DEV) as other:
+                msg, fds, _, _ = socket.recv_fds(right, 1, 1)
+                obj = other.import_(fds[0])
+                os.close(fds[0])
+                code = 0 if obj.data == b"shared" else 2
+                obj.close()
+            return code
+
+        pid = self.fork(child)
         socket.send_fds(left, [b"m"], [fd])
         os.close(fd)
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertChildOk(pid)
         self.assertEqual(self.heap.getrefcount(a), 1)
         with self.assertRaises(mobj.InvalidArgument):
             self.heap.import_(left.fileno())

@@ -134,17 +134,13 @@ class TestLifetime(HeapTest):
 
     def test_forked_child_does_not_close_parents_handles(self):
         a = self.heap.new(b"p")
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                del a
-                pygc.collect()
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+
+        def child():
+            nonlocal a
+            del a
+            pygc.collect()
+
+        self.assertChildOk(self.fork(child))
         self.assertEqual(a.refcount, 1)
         self.assertEqual(a.data, b"p")
         a.close()
@@ -154,20 +150,15 @@ class TestLifetime(HeapTest):
         # must close there, or the handles stay until the parent closes.
         a = self.heap.new(b"p")
         before = self.live()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                b = self.heap.new(b"child")
-                c = copy.copy(a)
-                w = a.weakref()
-                for h in (b, c, w):
-                    h.close()
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+
+        def child():
+            b = self.heap.new(b"child")
+            c = copy.copy(a)
+            w = a.weakref()
+            for h in (b, c, w):
+                h.close()
+
+        self.assertChildOk(self.fork(child))
         self.assertEqual(self.live(), before)
         self.assertEqual(a.refcount, 1)
         self.assertEqual(self.heap.query().client_handles, 1)
