@@ -1450,16 +1450,12 @@ TEST_F(core, batch_invalid_header)
 	ASSERT_EQ(0, mobj_badmem_init(&m));
 	ASSERT_EQ(0, mobj_counts(self->fd, &before));
 	b.ops = (__u64)(unsigned long)ops;
-	b.count = 0;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_BATCH, &b));
-	b.count = MOBJ_BATCH_MAX + 1;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_BATCH, &b));
-	b.count = 0xffffffff;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_BATCH, &b));
-	b.count = 2;
-	b.flags = 1;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_BATCH, &b));
-	b.flags = 0;
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_BATCH, b, count, 0, 2);
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_BATCH, b, count,
+			   MOBJ_BATCH_MAX + 1, 2);
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_BATCH, b, count,
+			   0xffffffff, 2);
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_BATCH, b, flags, 1, 0);
 	/* Bad arrays: nothing runs. */
 	b.ops = 0;
 	EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, MOBJ_BATCH, &b));

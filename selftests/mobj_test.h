@@ -40,6 +40,16 @@
 #define ASSERT_ERRNO(err, call) ASSERT_EQ(-(err), (call))
 
 /*
+ * One bad field at a time: set @field of @cmd to @bad, issue @ioctl_num,
+ * which must fail with @err, then set @field to @good again.
+ */
+#define EXPECT_FIELD_ERRNO(err, fd, ioctl_num, cmd, field, bad, good) do { \
+	(cmd).field = (bad); \
+	EXPECT_ERRNO(err, mobj_raw(fd, ioctl_num, &(cmd))); \
+	(cmd).field = (good); \
+} while (0)
+
+/*
  * SKIP() from FIXTURE_SETUP: with the 6.1 harness a plain "return" would
  * still run the test body, so jump back to the wrapper, which then skips
  * both the test and the teardown and reports SKIP.

@@ -328,7 +328,6 @@ TEST_F_TIMEOUT(trace, graph_refs, SLOW_TEST_TIMEOUT)
 	struct xedge e[5];
 	struct diamond dm;
 	struct dgraph g;
-	const struct gnode *n;
 
 	diamond_build(_metadata, self, &dm);
 	diamond_edges(&dm, e);
@@ -337,22 +336,16 @@ TEST_F_TIMEOUT(trace, graph_refs, SLOW_TEST_TIMEOUT)
 	EXPECT_TRUE(g_equal(&g, dm.n, 4, e, 5, false));
 
 	/* Type name, id, refcount; the queried node highlighted. */
-	n = g_node(&g, dm.n[0]);
-	ASSERT_NE(NULL, n);
 	snprintf(label, sizeof(label), "trace.G\\n#%llu refcount=2",
 		 (unsigned long long)dm.id[0]);
-	EXPECT_STREQ(label, n->label);
-	EXPECT_STREQ("3", n->pen);
-	EXPECT_STREQ("0.080 0.700 1.000", n->fill);
-	n = g_node(&g, dm.n[1]);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("0.600 0.434 1.000", n->fill);
-	n = g_node(&g, dm.n[3]);
-	ASSERT_NE(NULL, n);
+	EXPECT_NODE_ATTR(&g, dm.n[0], label, label);
+	EXPECT_NODE_ATTR(&g, dm.n[0], pen, "3");
+	EXPECT_NODE_ATTR(&g, dm.n[0], fill, "0.080 0.700 1.000");
+	EXPECT_NODE_ATTR(&g, dm.n[1], fill, "0.600 0.434 1.000");
 	snprintf(label, sizeof(label), "type%u\\n#%llu refcount=3", T_LEAF,
 		 (unsigned long long)dm.id[3]);
-	EXPECT_STREQ(label, n->label);
-	EXPECT_STREQ("0.600 0.267 1.000", n->fill);
+	EXPECT_NODE_ATTR(&g, dm.n[3], label, label);
+	EXPECT_NODE_ATTR(&g, dm.n[3], fill, "0.600 0.267 1.000");
 
 	snprintf(q, sizeof(q), "refs %llu depth=1",
 		 (unsigned long long)dm.id[0]);
@@ -457,9 +450,7 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	strcpy(nodes[5], more);
 	xedge_set(&e[4], nodes[0], more, "");
 	EXPECT_TRUE(g_equal(&g, nodes, 6, e, 5, false));
-	n = g_node(&g, more);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("11 more references", n->label);
+	EXPECT_NODE_ATTR(&g, more, label, "11 more references");
 	ge = g_edge(&g, nodes[0], more);
 	ASSERT_NE(NULL, ge);
 	EXPECT_STREQ("dashed", ge->style);
@@ -472,9 +463,7 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	strcpy(nodes[11], more);
 	xedge_set(&e[10], nodes[0], more, "");
 	EXPECT_TRUE(g_equal(&g, nodes, 12, e, 11, false));
-	n = g_node(&g, more);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("5 more references", n->label);
+	EXPECT_NODE_ATTR(&g, more, label, "5 more references");
 
 	/* max=15: all of them, no "more" node. */
 	snprintf(q, sizeof(q), "refs %llu depth=1 max=15",
@@ -503,10 +492,8 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 		 (unsigned long long)idt);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
 	EXPECT_TRUE(g_equal(&g, nodes, 7, e, 6, true));
-	n = g_node(&g, more);
-	ASSERT_NE(NULL, n);
 	snprintf(label, sizeof(label), "7 more references");
-	EXPECT_STREQ(label, n->label);
+	EXPECT_NODE_ATTR(&g, more, label, label);
 	/* Handles to the six objects drawn, none to those not drawn. */
 	EXPECT_EQ(1, g_count_clients(&g));
 	n = g_my_client(&g);
@@ -530,7 +517,7 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 {
 	static const int depths[] = { 1, 2, 3, 5, 20 };
 	char q[64], nodes[6][48], rn[6][48], hl[16];
-	const struct gnode *n, *me;
+	const struct gnode *me;
 	struct xedge e[6], be[6];
 	__u32 x[6];
 	__u64 id[6];
@@ -559,12 +546,8 @@ TEST_F_TIMEOUT(trace, graph_depth_limits, SLOW_TEST_TIMEOUT)
 	/* Filled lighter with depth: 600 - 500 * depth / max_depth. */
 	snprintf(q, sizeof(q), "refs %llu depth=2", (unsigned long long)id[0]);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
-	n = g_node(&g, nodes[1]);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("0.600 0.350 1.000", n->fill);
-	n = g_node(&g, nodes[2]);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("0.600 0.100 1.000", n->fill);
+	EXPECT_NODE_ATTR(&g, nodes[1], fill, "0.600 0.350 1.000");
+	EXPECT_NODE_ATTR(&g, nodes[2], fill, "0.600 0.100 1.000");
 
 	/* Back from the end: no handle within two levels, one within 20. */
 	for (i = 0; i < 5; i++)
@@ -592,7 +575,7 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	char q[64], nodes[4][48], hl[16], label[96];
 	__u32 r, dummy, m1, m2, t, p[3];
 	__u64 idr, idm1, idm2, idt, idu;
-	const struct gnode *n, *me;
+	const struct gnode *me;
 	struct xedge e[3];
 	struct dgraph g;
 	int i;
@@ -635,9 +618,7 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	snprintf(hl, sizeof(hl), "h%u", r);
 	EXPECT_NE(NULL, g_edge_label(&g, me->name, nodes[0], hl));
 	EXPECT_EQ(4, g.ne);
-	n = g_node(&g, nodes[3]);
-	ASSERT_NE(NULL, n);
-	EXPECT_STREQ("3", n->pen);
+	EXPECT_NODE_ATTR(&g, nodes[3], pen, "3");
 
 	/* An object with a handle is its own chain. */
 	snprintf(q, sizeof(q), "chain %llu", (unsigned long long)idr);
@@ -653,11 +634,9 @@ TEST_F_TIMEOUT(trace, graph_chain, SLOW_TEST_TIMEOUT)
 	node_name(nodes[0], idu);
 	strcpy(nodes[1], "unreachable");
 	EXPECT_TRUE(g_equal(&g, nodes, 2, e, 0, false));
-	n = g_node(&g, "unreachable");
-	ASSERT_NE(NULL, n);
 	snprintf(label, sizeof(label), "no handle reaches #%llu: it is garbage",
 		 (unsigned long long)idu);
-	EXPECT_STREQ(label, n->label);
+	EXPECT_NODE_ATTR(&g, "unreachable", label, label);
 	EXPECT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
 	EXPECT_EQ(0, mobj_handle_close(self->fd, r));
 }
@@ -704,10 +683,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 	ASSERT_LE(0, gfd);
 
 	/* Before any query: how to write one. */
-	now = graph_answer(gfd);
-	ASSERT_NE(NULL, now);
-	EXPECT_EQ(0, strncmp(now, "// write a query: refs ID", 25));
-	free(now);
+	EXPECT_ANSWER_PREFIX(gfd, "// write a query: refs ID");
 
 	snprintf(q, sizeof(q), "refs %llu\n", (unsigned long long)ida);
 	ASSERT_EQ(0, graph_query(gfd, q));
@@ -719,10 +695,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 		snprintf(q, sizeof(q), bad[i].fmt, (unsigned long long)ida);
 		EXPECT_EQ(-bad[i].err, graph_query(gfd, q))
 			TH_LOG("query '%s'", q);
-		now = graph_answer(gfd);
-		ASSERT_NE(NULL, now);
-		EXPECT_STREQ(good, now);
-		free(now);
+		EXPECT_ANSWER(gfd, good);
 	}
 
 	/* An id that names no object: ENOENT. */
@@ -739,10 +712,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 	q[4096] = '\0';
 	memset(q + 128, ' ', 4096 - 128);
 	EXPECT_EQ(-EINVAL, graph_query(gfd, q));
-	now = graph_answer(gfd);
-	ASSERT_NE(NULL, now);
-	EXPECT_STREQ(good, now);
-	free(now);
+	EXPECT_ANSWER(gfd, good);
 	q[127] = '\0';
 	EXPECT_EQ(0, graph_query(gfd, q));
 	now = graph_answer(gfd);
@@ -760,10 +730,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 	EXPECT_EQ(ENOENT, errno);
 	snprintf(q, sizeof(q), "refs %llu", (unsigned long long)ida);
 	ASSERT_EQ(0, graph_query(gfd, q));
-	now = graph_answer(gfd);
-	ASSERT_NE(NULL, now);
-	EXPECT_STREQ(good, now);
-	free(now);
+	EXPECT_ANSWER(gfd, good);
 
 	free(good);
 	close(gfd);
@@ -774,7 +741,7 @@ TEST_F(trace, graph_bad_queries_change_nothing)
 /* Each open file has its own query and answer. */
 TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 {
-	char q[64], *a1, *b1, *again, *fresh;
+	char q[64], *a1, *b1, *again;
 	struct dgraph g;
 	__u64 ida, idb;
 	__u32 a, b;
@@ -814,10 +781,7 @@ TEST_F_TIMEOUT(trace, graph_open_files_are_separate, SLOW_TEST_TIMEOUT)
 	/* A third open file has no query yet. */
 	g3 = graph_open();
 	ASSERT_LE(0, g3);
-	fresh = graph_answer(g3);
-	ASSERT_NE(NULL, fresh);
-	EXPECT_EQ(0, strncmp(fresh, "// write a query", 16));
-	free(fresh);
+	EXPECT_ANSWER_PREFIX(g3, "// write a query");
 	close(g3);
 
 	free(a1);
@@ -908,7 +872,6 @@ TEST_F_TIMEOUT(trace, type_names, SLOW_TEST_TIMEOUT)
 {
 	struct mobj_type_name cmd;
 	char name[MOBJ_TYPE_NAME_MAX], q[64], label[96], nm[48];
-	const struct gnode *n;
 	long long named;
 	struct dgraph g;
 	__u64 id;
@@ -937,11 +900,9 @@ TEST_F_TIMEOUT(trace, type_names, SLOW_TEST_TIMEOUT)
 	snprintf(q, sizeof(q), "refs %llu", (unsigned long long)id);
 	ASSERT_EQ(0, graph_get(q, &g, NULL));
 	node_name(nm, id);
-	n = g_node(&g, nm);
-	ASSERT_NE(NULL, n);
 	snprintf(label, sizeof(label), "std::vector<int>-1.x_y\\n#%llu refcount=1",
 		 (unsigned long long)id);
-	EXPECT_STREQ(label, n->label);
+	EXPECT_NODE_ATTR(&g, nm, label, label);
 	s = dbg_read("stats");
 	ASSERT_NE(NULL, s);
 	EXPECT_EQ(named + 1, stat_val(s, "named_types"));
@@ -963,15 +924,11 @@ TEST_F_TIMEOUT(trace, type_names, SLOW_TEST_TIMEOUT)
 	cmd.size = sizeof(cmd);
 	cmd.type = T_NAME;
 	strcpy(cmd.name, "ok");
-	cmd.name[5] = 'x';
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_TYPE_NAME, &cmd));
-	cmd.name[5] = '\0';
-	cmd.flags = 4;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_TYPE_NAME, &cmd));
-	cmd.flags = 0;
-	cmd.__reserved = 1;
-	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_TYPE_NAME, &cmd));
-	cmd.__reserved = 0;
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_TYPE_NAME, cmd, name[5],
+			   'x', '\0');
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_TYPE_NAME, cmd, flags, 4, 0);
+	EXPECT_FIELD_ERRNO(EINVAL, self->fd, MOBJ_TYPE_NAME, cmd, __reserved,
+			   1, 0);
 	EXPECT_LENGTH_ERRORS(self->fd, MOBJ_TYPE_NAME, cmd);
 	ASSERT_EQ(0, type_name_get(self->fd, T_NAME, name));
 	EXPECT_STREQ("abcdefghijklmnopqrstuvwxyz01234", name);

@@ -635,6 +635,13 @@ static inline const struct gnode *g_node(const struct dgraph *g, const char *nam
 	return NULL;
 }
 
+/* Node @name of @g must be there, its @field (label, pen, fill) @want. */
+#define EXPECT_NODE_ATTR(g, name, field, want) do { \
+	const struct gnode *__n = g_node(g, name); \
+	ASSERT_NE(NULL, __n); \
+	EXPECT_STREQ(want, __n->field); \
+} while (0)
+
 /* One line between the header and the "}": 0 or -errno. */
 static inline int g_line(struct dgraph *g, const char *line)
 {
@@ -821,6 +828,21 @@ static inline char *graph_answer(int gfd)
 		return NULL;
 	return read_all(gfd, NULL);
 }
+
+/* The answer @gfd gives now must start with @prefix (all of it: @prefix). */
+#define EXPECT_ANSWER_PREFIX(gfd, prefix) do { \
+	char *__ans = graph_answer(gfd); \
+	ASSERT_NE(NULL, __ans); \
+	EXPECT_EQ(0, strncmp(__ans, prefix, strlen(prefix))); \
+	free(__ans); \
+} while (0)
+
+#define EXPECT_ANSWER(gfd, want) do { \
+	char *__ans = graph_answer(gfd); \
+	ASSERT_NE(NULL, __ans); \
+	EXPECT_STREQ(want, __ans); \
+	free(__ans); \
+} while (0)
 
 /* Query, read and parse; 0 or -errno. */
 static inline int graph_get(const char *query, struct dgraph *g, char **textp)
