@@ -815,17 +815,14 @@ TEST_F(core, unknown_ioctl)
 
 TEST_F(core, unknown_flags)
 {
+	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct scene s;
-	unsigned int i, bit;
+	unsigned int bit;
 	__u64 buf[8];
 
 	SCENE(self->fd, s);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (!mobj_cmd_is_core(d))
-			continue;
+	for_each_cmd(d, true) {
 		for (bit = 0; bit < 32; bit++) {
 			if (d->flags_ok & (1U << bit))
 				continue;
@@ -843,17 +840,16 @@ TEST_F(core, unknown_flags)
 
 TEST_F(core, reserved_nonzero)
 {
+	const struct mobj_cmd_desc *d;
 	static const __u32 values[] = { 1, 0x80000000, 0xffffffff };
 	union mobj_any_cmd u;
 	struct scene s;
-	unsigned int i, v;
+	unsigned int v;
 	__u64 buf[8];
 
 	SCENE(self->fd, s);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (!mobj_cmd_is_core(d) || d->reserved < 0)
+	for_each_cmd(d, true) {
+		if (d->reserved < 0)
 			continue;
 		for (v = 0; v < ARRAY_SIZE(values); v++) {
 			memset(buf, 'c', sizeof(buf));
@@ -1009,20 +1005,16 @@ TEST_F(core, slot_index_erange)
 
 TEST_F(core, efault_struct_pointer)
 {
+	const struct mobj_cmd_desc *d;
 	struct mobj_badmem m;
 	union mobj_any_cmd u;
 	struct scene s;
-	unsigned int i;
 	__u64 buf[8];
 	void *p;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
 	SCENE(self->fd, s);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (!mobj_cmd_is_core(d))
-			continue;
+	for_each_cmd(d, true) {
 		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, NULL)) {
 			TH_LOG("%s with a NULL struct", d->name);
 		}

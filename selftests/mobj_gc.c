@@ -56,6 +56,21 @@ FIXTURE_TEARDOWN(gc)
 #define COLLECT(fd, gen) mobj_gc_collect(fd, gen, NULL)
 #define LIVE(self) (live_of((self)->fd) - (self)->base.live_objects)
 
+/* @count objects on the garbage list, @live of the test's objects alive. */
+#define EXPECT_GARBAGE_LIVE(self, count, live) do { \
+	struct mobj_gc_state __st; \
+	ASSERT_EQ(0, mobj_gc_get((self)->fd, &__st)); \
+	EXPECT_EQ(count, __st.garbage_count); \
+	EXPECT_EQ(live, LIVE(self)); \
+} while (0)
+
+/* Ids no object has, in each of @n entries: what a command leaves stays. */
+static void poison_ids(__u64 *ids, unsigned int n)
+{
+	while (n--)
+		ids[n] = 0xdeadbeef;
+}
+
 /* a.append(b); b.append(a), both handles kept. */
 #define CYCLE2(fd, a, b) do { \
 	NEW(fd, a); \
@@ -749,7 +764,6 @@ TEST_F(gc, referents_in_slot_order)
 {
 	__u64 ids[8], idb, idc;
 	__u32 a, b, c, e;
-	unsigned int i;
 
 	NEW(self->fd, a);
 	ASSERT_EQ(0, mobj_new(self->fd, T_PLAIN, NULL, 0, &b, &idb));
@@ -760,8 +774,7 @@ TEST_F(gc, referents_in_slot_order)
 	APPEND(self->fd, a, b);
 	APPEND(self->fd, a, a);
 
-	for (i = 0; i < 8; i++)
-		ids[i] = 0xdeadbeef;
+	poison_ids(ids, 8);
 	EXPECT_EQ(4, mobj_get_referents(self->fd, a, ids, 8));
 	EXPECT_EQ(idb, ids[0]);
 	EXPECT_EQ(idc, ids[1]);
@@ -770,8 +783,7 @@ TEST_F(gc, referents_in_slot_order)
 	EXPECT_EQ(0xdeadbeef, ids[4]);
 
 	/* A short array gets the first entries and the total. */
-	for (i = 0; i < 8; i++)
-		ids[i] = 0xdeadbeef;
+	poison_ids(ids, 8);
 	EXPECT_EQ(4, mobj_get_referents(self->fd, a, ids, 2));
 	EXPECT_EQ(idb, ids[0]);
 	EXPECT_EQ(idc, ids[1]);
@@ -804,7 +816,6 @@ TEST_F(gc, referrers_one_per_slot)
 {
 	__u64 ids[8], ida, idc;
 	__u32 a, c, x, x2;
-	unsigned int i;
 
 	ASSERT_EQ(0, mobj_new(self->fd, T_LIST, NULL, 0, &a, &ida));
 	ASSERT_EQ(0, mobj_new(self->fd, T_LIST, NULL, 0, &c, &idc));
@@ -816,8 +827,7 @@ TEST_F(gc, referrers_one_per_slot)
 	APPEND(self->fd, a, x);
 	APPEND(self->fd, c, x);
 	APPEND(self->fd, a, x);
-	for (i = 0; i < 8; i++)
-		ids[i] = 0xdeadbeef;
+	poison_ids(ids, 8);
 	EXPECT_EQ(3, mobj_get_referrers(self->fd, x, ids, 8));
 	EXPECT_EQ(0xdeadbeef, ids[3]);
 	qsort(ids, 3, sizeof(ids[0]), cmp_u64);
@@ -826,8 +836,7 @@ TEST_F(gc, referrers_one_per_slot)
 	EXPECT_EQ(idc, ids[2]);
 	EXPECT_EQ(5, rc_of(self->fd, x));
 
-	for (i = 0; i < 8; i++)
-		ids[i] = 0xdeadbeef;
+	poison_ids(ids, 8);
 	EXPECT_EQ(3, mobj_get_referrers(self->fd, x, ids, 1));
 	EXPECT_TRUE(ids[0] == ida || ids[0] == idc);
 	EXPECT_EQ(0xdeadbeef, ids[1]);
@@ -1228,24 +1237,19 @@ TEST_F(gc, saveall_keeps_garbage)
 	EXPECT_NE(id_of(self->fd, g[0]), id_of(self->fd, g[1]));
 	CLOSE(self->fd, g[0]);
 	CLOSE(self->fd, g[1]);
-	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
-	EXPECT_EQ(2, st.garbage_count);
-	EXPECT_EQ(2, LIVE(self));
+	EXPECT_GARBAGE_LIVE(self, 2, 2);
 
 	/* del gc.garbage[:] frees what nobody holds. */
 	EXPECT_EQ(2, mobj_gc_garbage(self->fd, NULL, 0, MOBJ_GC_GARBAGE_CLEAR,
 				     &filled));
 	EXPECT_EQ(0, filled);
-	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
-	EXPECT_EQ(0, st.garbage_count);
-	EXPECT_EQ(0, LIVE(self));
+	EXPECT_GARBAGE_LIVE(self, 0, 0);
 	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, 0));
 }
 
 TEST_F(gc, garbage_clear_keeps_taken)
 {
 	__u32 a, b, g[2], filled = 0;
-	struct mobj_gc_state st;
 	struct mobj_info info;
 
 	ASSERT_EQ(0, mobj_gc_set_debug(self->fd, MOBJ_GC_DEBUG_SAVEALL));
@@ -1259,9 +1263,7 @@ TEST_F(gc, garbage_clear_keeps_taken)
 	EXPECT_EQ(2, mobj_gc_garbage(self->fd, g, 2, MOBJ_GC_GARBAGE_CLEAR,
 				     &filled));
 	EXPECT_EQ(2, filled);
-	ASSERT_EQ(0, mobj_gc_get(self->fd, &st));
-	EXPECT_EQ(0, st.garbage_count);
-	EXPECT_EQ(2, LIVE(self));
+	EXPECT_GARBAGE_LIVE(self, 0, 2);
 	ASSERT_EQ(0, mobj_info(self->fd, g[0], &info));
 	EXPECT_EQ(0, info.state & MOBJ_STATE_GARBAGE);
 	EXPECT_EQ(2, info.refcount);	/* our handle + b's slot */
@@ -1405,19 +1407,16 @@ static void gc_snap(int fd, struct gc_snap *s)
 
 TEST_F(gc, unknown_flags)
 {
+	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct gscene s;
-	unsigned int i, bit;
+	unsigned int bit;
 	__u64 buf[4];
 
 	ASSERT_EQ(0, gscene_make(self->fd, &s));
 	gc_snap(self->fd, &gs);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (mobj_cmd_is_core(d))
-			continue;
+	for_each_cmd(d, false) {
 		for (bit = 0; bit < 32; bit++) {
 			if (d->flags_ok & (1U << bit))
 				continue;
@@ -1437,19 +1436,17 @@ TEST_F(gc, unknown_flags)
 
 TEST_F(gc, reserved_nonzero)
 {
+	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct gscene s;
-	unsigned int i;
 	__u64 buf[4];
 	__u32 one = 1;
 
 	ASSERT_EQ(0, gscene_make(self->fd, &s));
 	gc_snap(self->fd, &gs);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (mobj_cmd_is_core(d) || d->reserved < 0)
+	for_each_cmd(d, false) {
+		if (d->reserved < 0)
 			continue;
 		mobj_fill_cmd(d, &u, s.a, s.b, s.w, buf, sizeof(buf));
 		memcpy(u.bytes + d->reserved, &one, sizeof(one));
@@ -1504,23 +1501,19 @@ TEST_F(gc, handle_enoent)
 
 TEST_F(gc, efault_pointers)
 {
+	const struct mobj_cmd_desc *d;
 	struct mobj_counts before, after;
 	struct mobj_badmem m;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct gscene s;
-	unsigned int i;
 	__u64 buf[4];
 	void *p;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
 	ASSERT_EQ(0, gscene_make(self->fd, &s));
 	gc_snap(self->fd, &gs);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (mobj_cmd_is_core(d))
-			continue;
+	for_each_cmd(d, false) {
 		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, NULL)) {
 			TH_LOG("%s with a NULL struct", d->name);
 		}
@@ -1570,10 +1563,10 @@ TEST_F(gc, efault_pointers)
 
 TEST_F(gc, efault_result_rolls_back)
 {
+	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct gscene s;
-	unsigned int i;
 	__u64 buf[4];
 	__u32 a;
 
@@ -1583,11 +1576,8 @@ TEST_F(gc, efault_result_rolls_back)
 	CLOSE(self->fd, a);
 	ASSERT_EQ(0, gscene_make(self->fd, &s));
 	gc_snap(self->fd, &gs);
-	for (i = 0; i < ARRAY_SIZE(mobj_cmds); i++) {
-		const struct mobj_cmd_desc *d = &mobj_cmds[i];
-
-		if (mobj_cmd_is_core(d) || d->nr == MOBJ_CMD_GC_SET ||
-		    d->nr == MOBJ_CMD_WATCH)
+	for_each_cmd(d, false) {
+		if (d->nr == MOBJ_CMD_GC_SET || d->nr == MOBJ_CMD_WATCH)
 			continue;	/* no output */
 		if (d->nr == MOBJ_CMD_IMPORT)
 			continue;	/* needs an exported fd: mobj_share */

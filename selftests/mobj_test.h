@@ -485,6 +485,14 @@ static inline bool mobj_cmd_is_core(const struct mobj_cmd_desc *d)
 	       d->nr == MOBJ_CMD_BATCH;
 }
 
+/*
+ * Each row @d of mobj_cmds[] whose mobj_cmd_is_core() is @core: the
+ * commands mobj_core.c covers (true), the ones mobj_gc.c does (false).
+ */
+#define for_each_cmd(d, core) \
+	for ((d) = mobj_cmds; (d) < mobj_cmds + ARRAY_SIZE(mobj_cmds); (d)++) \
+		if (mobj_cmd_is_core(d) != (core)) {} else
+
 /* A type tag the tests name and unname again. */
 #define MOBJ_TEST_TYPE 0x6d6f0ff0
 
