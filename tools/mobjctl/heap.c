@@ -49,6 +49,15 @@ static FILE *debugfs_fopen(struct mobjctl *ctl, const char *file)
 	return f;
 }
 
+/* A command without options or arguments that reads debugfs @file. */
+static FILE *plain_fopen(struct mobjctl *ctl, int argc, char **argv,
+			 const char *file)
+{
+	plain_opts(ctl, argc, argv);
+	no_args(argc, argv);
+	return debugfs_fopen(ctl, file);
+}
+
 /* Close a stream read to its end; 1 after saying why it failed. */
 static int debugfs_fclose(struct mobjctl *ctl, const char *file, FILE *f)
 {
@@ -131,9 +140,7 @@ int cmd_stats(struct mobjctl *ctl, int argc, char **argv)
 {
 	FILE *f;
 
-	plain_opts(ctl, argc, argv);
-	no_args(argc, argv);
-	f = debugfs_fopen(ctl, "stats");
+	f = plain_fopen(ctl, argc, argv, "stats");
 	if (!f)
 		return EXIT_FAILURE;
 	if (ctl->json)
@@ -151,9 +158,7 @@ int cmd_clients(struct mobjctl *ctl, int argc, char **argv)
 	int pid;
 	FILE *f;
 
-	plain_opts(ctl, argc, argv);
-	no_args(argc, argv);
-	f = debugfs_fopen(ctl, "clients");
+	f = plain_fopen(ctl, argc, argv, "clients");
 	if (!f)
 		return EXIT_FAILURE;
 	printf("%8s %8s %-16s %10s %10s %8s %8s\n", "CLIENT", "PID", "COMM",
@@ -248,9 +253,7 @@ int cmd_types(struct mobjctl *ctl, int argc, char **argv)
 	size_t len = 0;
 	FILE *f;
 
-	plain_opts(ctl, argc, argv);
-	no_args(argc, argv);
-	f = debugfs_fopen(ctl, "types");
+	f = plain_fopen(ctl, argc, argv, "types");
 	if (!f)
 		return EXIT_FAILURE;
 	if (ctl->json)
@@ -413,9 +416,7 @@ int cmd_check(struct mobjctl *ctl, int argc, char **argv)
 	bool ok = false;
 	FILE *f;
 
-	plain_opts(ctl, argc, argv);
-	no_args(argc, argv);
-	f = debugfs_fopen(ctl, "check");
+	f = plain_fopen(ctl, argc, argv, "check");
 	if (!f)
 		return EXIT_FAILURE;
 	while (getline(&line, &len, f) > 0) {

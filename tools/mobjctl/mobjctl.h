@@ -28,12 +28,15 @@ struct mobjctl {
 	char **argv;			/* the command's arguments */
 };
 
+/* A command: its exit code (0, EXIT_FAILURE or EXIT_USAGE). */
+typedef int mobjctl_run(struct mobjctl *ctl, int argc, char **argv);
+
 struct mobjctl_cmd {
 	const char *name;
 	const char *args;		/* synopsis after the name */
 	const char *help;		/* what it does, several lines */
 	bool json;			/* takes --json */
-	int (*run)(struct mobjctl *ctl, int argc, char **argv);
+	mobjctl_run *run;
 };
 
 extern const struct mobjctl_cmd mobjctl_cmds[];
@@ -65,21 +68,13 @@ const struct mobjctl_cmd *cmd_find(const char *name);
 #define COMMON_SHORTOPTS "hD:"
 
 /* heap.c */
-int cmd_stats(struct mobjctl *ctl, int argc, char **argv);
-int cmd_clients(struct mobjctl *ctl, int argc, char **argv);
-int cmd_collect(struct mobjctl *ctl, int argc, char **argv);
-int cmd_threshold(struct mobjctl *ctl, int argc, char **argv);
-int cmd_types(struct mobjctl *ctl, int argc, char **argv);
-int cmd_objects(struct mobjctl *ctl, int argc, char **argv);
-int cmd_garbage(struct mobjctl *ctl, int argc, char **argv);
-int cmd_check(struct mobjctl *ctl, int argc, char **argv);
-int cmd_name(struct mobjctl *ctl, int argc, char **argv);
+mobjctl_run cmd_stats, cmd_clients, cmd_collect, cmd_threshold, cmd_types,
+	cmd_objects, cmd_garbage, cmd_check, cmd_name;
 
 /* graph.c */
-int cmd_graph(struct mobjctl *ctl, int argc, char **argv);
-int cmd_chain(struct mobjctl *ctl, int argc, char **argv);
+mobjctl_run cmd_graph, cmd_chain;
 
 /* trace.c */
-int cmd_trace(struct mobjctl *ctl, int argc, char **argv);
+mobjctl_run cmd_trace;
 
 #endif /* MOBJCTL_H */
