@@ -341,7 +341,6 @@ TEST_F_TIMEOUT(bounded, release_of_many_handles, 300)
 	__u64 base_handles;
 	__u32 h, head, tail;
 	pid_t pid;
-	int status;
 
 	PARAM_SET_OR_SKIP(&self->params, "gc_step_budget", 16);
 	NEW(self->fd, h);
@@ -369,9 +368,7 @@ TEST_F_TIMEOUT(bounded, release_of_many_handles, 300)
 			_exit(3);
 		_exit(0);	/* the file goes with the process */
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_CHILD_EXIT(pid, 0);
 	ASSERT_EQ(0, mobj_counts(self->fd, &after));
 	EXPECT_EQ(before.live_objects, after.live_objects);
 	EXPECT_EQ(base_handles, after.live_handles);

@@ -1572,7 +1572,7 @@ TEST_F(core, dup_fd_same_client)
 TEST_F(core, fork_shares_handles)
 {
 	struct mobj_counts c;
-	int pipefd[2], status;
+	int pipefd[2];
 	__u32 a, h2 = 0;
 	char buf[16];
 	pid_t pid;
@@ -1600,9 +1600,7 @@ TEST_F(core, fork_shares_handles)
 		_exit(0);
 	}
 	close(pipefd[1]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_CHILD_EXIT(pid, 0);
 	ASSERT_EQ(sizeof(h2), read(pipefd[0], &h2, sizeof(h2)));
 	close(pipefd[0]);
 

@@ -398,9 +398,7 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	/* SCM_RIGHTS: the same open file, the same handles */
 	ASSERT_EQ(sizeof(h), write(sv[0], &h, sizeof(h)));
 	ASSERT_EQ(0, mobj_send_fd(sv[0], fd_a));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_CHILD_EXIT(pid, 0);
 	EXPECT_EQ(0, rep->info_rc);
 	EXPECT_EQ(ia.id, rep->id);
 	EXPECT_EQ(0, memcmp(rep->data, "secret", 6));
@@ -419,9 +417,7 @@ TEST_F_TIMEOUT(priv, handles_per_open_file, 120)
 	close(sv[1]);
 	ASSERT_EQ(sizeof(h), write(sv[0], &h, sizeof(h)));
 	ASSERT_EQ(0, mobj_send_fd(sv[0], fd_a));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_CHILD_EXIT(pid, 0);
 	EXPECT_EQ(0, rep->open_own);
 	EXPECT_EQ(ia.id, rep->id);
 	EXPECT_TRUE(rep->own_info_rc == -ENOENT || rep->own_id != ia.id);

@@ -745,6 +745,14 @@ static inline int mobj_as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/* Wait for child @pid: it must have exited, with status @code. */
+#define ASSERT_CHILD_EXIT(pid, code) do { \
+	int __status; \
+	ASSERT_EQ(pid, waitpid(pid, &__status, 0)); \
+	ASSERT_TRUE(WIFEXITED(__status)); \
+	ASSERT_EQ(code, WEXITSTATUS(__status)); \
+} while (0)
+
 /* Descriptors over a Unix socket (SCM_RIGHTS): 0 or -errno; the fd. */
 static inline int mobj_send_fd(int sock, int fd)
 {
