@@ -325,15 +325,11 @@ static void *cg_user(void *p)
 				{ .cmd = MOBJ_CMD_CLOSE,
 				  .handle = MOBJ_BATCH_RESULT(0) },
 			};
-			struct mobj_batch b = {
-				.size = sizeof(b), .count = 3,
-				.ops = (__u64)(unsigned long)ops,
-			};
+			__u32 done = 0;
 
-			ret = mobj_raw(g->fd, MOBJ_BATCH, &b);
-			RCHECK(g->r, !ret || (ret == -ENOENT && !b.done) ||
-			       ret == -ENOTTY, "BATCH: %d done %u", ret,
-			       b.done);
+			ret = mobj_batch(g->fd, ops, ARRAY_SIZE(ops), &done);
+			RCHECK(g->r, !ret || (ret == -ENOENT && !done) ||
+			       ret == -ENOTTY, "BATCH: %d done %u", ret, done);
 			RCHECK(g->r, ret || ops[1].result >= 2,
 			       "BATCH GETREFCOUNT: %llu", ops[1].result);
 			break;
@@ -535,16 +531,12 @@ static void *sc_mutator(void *p)
 				{ .cmd = MOBJ_CMD_CLOSE,
 				  .handle = MOBJ_BATCH_RESULT(0) },
 			};
-			struct mobj_batch bt = {
-				.size = sizeof(bt), .count = 5,
-				.ops = (__u64)(unsigned long)ops,
-			};
+			__u32 done = 0;
 
-			ret = mobj_raw(m->fd, MOBJ_BATCH, &bt);
+			ret = mobj_batch(m->fd, ops, ARRAY_SIZE(ops), &done);
 			RCHECK(m->r, !ret || ret == -EFBIG || ret == -ERANGE ||
-			       ret == -ENOTTY, "BATCH: %d done %u", ret,
-			       bt.done);
-			if (ret && ret != -ENOTTY && bt.done > 0)
+			       ret == -ENOTTY, "BATCH: %d done %u", ret, done);
+			if (ret && ret != -ENOTTY && done > 0)
 				mobj_handle_close(m->fd, ops[0].result);
 			break;
 		}
