@@ -972,6 +972,20 @@ static void do_unknown(struct run *R, const struct op *op)
 
 /* Batches */
 
+/* The batch rules on commands, as sets of MOBJ_CMD_* bits. */
+#define CMD_BIT(c) (1ULL << MOBJ_CMD_##c)
+/* What a batch entry may ask for. */
+#define BATCH_CMDS (CMD_BIT(NEW) | CMD_BIT(DUP) | CMD_BIT(CLOSE) | \
+		    CMD_BIT(GETREFCOUNT) | CMD_BIT(SLOT_APPEND) | \
+		    CMD_BIT(SLOT_SET) | CMD_BIT(SLOT_GET) | CMD_BIT(SLOT_POP))
+/* The entries that make a handle, which MOBJ_BATCH_RESULT() may name. */
+#define BATCH_MAKES_HANDLE (CMD_BIT(NEW) | CMD_BIT(DUP) | CMD_BIT(SLOT_GET))
+
+static bool cmd_in(__u32 cmd, __u64 set)
+{
+	return cmd < 64 && (set >> cmd & 1);
+}
+
 static int batch_operand(const struct mobj_batch_op *ops,
 			 const struct mobj_batch_op *got, __u32 i, __u32 in,
 			 __u32 *out)
@@ -981,9 +995,7 @@ static int batch_operand(const struct mobj_batch_op *ops,
 	*out = in;
 	if (!(in & MOBJ_BATCH_RESULT_FLAG))
 		return 0;
-	if (k >= i || (ops[k].cmd != MOBJ_CMD_NEW &&
-		       ops[k].cmd != MOBJ_CMD_DUP &&
-		       ops[k].cmd != MOBJ_CMD_SLOT_GET))
+	if (k >= i || !cmd_in(ops[k].cmd, BATCH_MAKES_HANDLE))
 		return -EINVAL;
 	*out = got[k].result;
 	return 0;
@@ -1003,19 +1015,8 @@ static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
 	__u32 h, v = 0;
 
 	/* The command is checked before its operands. */
-	switch (b->cmd) {
-	case MOBJ_CMD_NEW:
-	case MOBJ_CMD_DUP:
-	case MOBJ_CMD_CLOSE:
-	case MOBJ_CMD_GETREFCOUNT:
-	case MOBJ_CMD_SLOT_APPEND:
-	case MOBJ_CMD_SLOT_SET:
-	case MOBJ_CMD_SLOT_GET:
-	case MOBJ_CMD_SLOT_POP:
-		break;
-	default:
+	if (!cmd_in(b->cmd, BATCH_CMDS))
 		return -EINVAL;
-	}
 	if (b->flags)
 		return -EINVAL;
 	if (b->cmd == MOBJ_CMD_NEW) {
