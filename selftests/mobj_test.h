@@ -753,47 +753,54 @@ static inline int mobj_as_nobody(int (*fn)(void *), void *arg)
 	ASSERT_EQ(code, WEXITSTATUS(__status)); \
 } while (0)
 
-/* Descriptors over a Unix socket (SCM_RIGHTS): 0 or -errno; the fd. */
-static inline int mobj_send_fd(int sock, int fd)
-{
-	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+/* A one-byte message with room for one descriptor (SCM_RIGHTS). */
+struct mobj_fd_msg {
+	char c;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c0 = CMSG_FIRSTHDR(&msg);
+	struct msghdr msg;
+};
 
-	memset(u.buf, 0, sizeof(u.buf));
+static inline struct msghdr *mobj_fd_msg_init(struct mobj_fd_msg *m, char c)
+{
+	memset(m, 0, sizeof(*m));
+	m->c = c;
+	m->iov.iov_base = &m->c;
+	m->iov.iov_len = 1;
+	m->msg.msg_iov = &m->iov;
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_control = m->u.buf;
+	m->msg.msg_controllen = sizeof(m->u.buf);
+	return &m->msg;
+}
+
+/* Descriptors over a Unix socket (SCM_RIGHTS): 0 or -errno; the fd. */
+static inline int mobj_send_fd(int sock, int fd)
+{
+	struct mobj_fd_msg m;
+	struct msghdr *msg = mobj_fd_msg_init(&m, 'f');
+	struct cmsghdr *c0 = CMSG_FIRSTHDR(msg);
+
 	c0->cmsg_level = SOL_SOCKET;
 	c0->cmsg_type = SCM_RIGHTS;
 	c0->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c0), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+	return sendmsg(sock, msg, 0) == 1 ? 0 : -errno;
 }
 
 static inline int mobj_recv_fd(int sock)
 {
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
+	struct mobj_fd_msg m;
+	struct msghdr *msg = mobj_fd_msg_init(&m, 0);
 	struct cmsghdr *c0;
 	int fd;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	if (recvmsg(sock, msg, MSG_CMSG_CLOEXEC) != 1)
 		return -errno;
-	c0 = CMSG_FIRSTHDR(&msg);
+	c0 = CMSG_FIRSTHDR(msg);
 	if (!c0 || c0->cmsg_type != SCM_RIGHTS)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(c0), sizeof(int));
@@ -857,21 +864,12 @@ static inline int mobj_param_read_str(const char *name, char *buf,
 				      size_t len)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
+	int n;
 
 	snprintf(path, sizeof(path), MOBJ_PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
+	n = mobj_read_text(path, buf, len);
+	if (n < 0)
 		return n;
-	}
-	close(fd);
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
@@ -879,21 +877,9 @@ static inline int mobj_param_read_str(const char *name, char *buf,
 static inline int mobj_param_write_str(const char *name, const char *value)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), MOBJ_PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	return 0;
+	return mobj_write_text(path, value);
 }
 
 static inline int mobj_param_read(const char *name, unsigned long long *v)
