@@ -417,6 +417,14 @@ union mobj_any_cmd {
 	__u8 bytes[256];
 };
 
+/* Which of the caller's handles mobj_fill_cmd() gives a command. */
+enum mobj_cmd_handle {
+	MH_NONE,
+	MH_A,		/* @ha: an object with slots and payload */
+	MH_B,		/* @hb: another one (CLOSE closes it) */
+	MH_W,		/* @hw: a weak reference */
+};
+
 struct mobj_cmd_desc {
 	const char *name;
 	unsigned int nr;
@@ -424,16 +432,27 @@ struct mobj_cmd_desc {
 	size_t size;
 	int reserved;	/* offset of __reserved, or -1 */
 	__u32 flags_ok;	/* the flag bits the command knows */
+	int handle;	/* offset of the handle it acts on, or -1 */
+	enum mobj_cmd_handle which;	/* and the one mobj_fill_cmd() puts */
 };
 
-#define MOBJ_CMD(_name, _ioctl, _struct, _res, _flags) { \
+#define MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, _hoff, _which) { \
 	.name = #_name, \
 	.nr = MOBJ_CMD_##_name, \
 	.ioctl = _ioctl, \
 	.size = sizeof(struct _struct), \
 	.reserved = _res, \
 	.flags_ok = _flags, \
+	.handle = _hoff, \
+	.which = _which, \
 }
+
+/* A command on no handle; one on handle @_which, in its field "handle". */
+#define MOBJ_CMD(_name, _ioctl, _struct, _res, _flags) \
+	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, -1, MH_NONE)
+#define MOBJ_CMD_H(_name, _ioctl, _struct, _res, _flags, _which) \
+	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, \
+		     offsetof(struct _struct, handle), _which)
 
 #define RES(_struct) offsetof(struct _struct, __reserved)
 
@@ -441,17 +460,18 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(QUERY, MOBJ_QUERY, mobj_query, RES(mobj_query), 0),
 	MOBJ_CMD(NOP, MOBJ_NOP, mobj_nop, -1, 0),
 	MOBJ_CMD(NEW, MOBJ_NEW, mobj_new, RES(mobj_new), 0),
-	MOBJ_CMD(DUP, MOBJ_DUP, mobj_dup, -1, 0),
-	MOBJ_CMD(CLOSE, MOBJ_CLOSE, mobj_close, RES(mobj_close), 0),
-	MOBJ_CMD(GETREFCOUNT, MOBJ_GETREFCOUNT, mobj_getrefcount,
-		 RES(mobj_getrefcount), 0),
-	MOBJ_CMD(INFO, MOBJ_INFO, mobj_info, -1, 0),
-	MOBJ_CMD(DATA_READ, MOBJ_DATA_READ, mobj_data_read, -1, 0),
-	MOBJ_CMD(DATA_WRITE, MOBJ_DATA_WRITE, mobj_data_write, -1, 0),
-	MOBJ_CMD(SLOT_APPEND, MOBJ_SLOT_APPEND, mobj_slot, RES(mobj_slot), 0),
-	MOBJ_CMD(SLOT_SET, MOBJ_SLOT_SET, mobj_slot, RES(mobj_slot), 0),
-	MOBJ_CMD(SLOT_GET, MOBJ_SLOT_GET, mobj_slot, RES(mobj_slot), 0),
-	MOBJ_CMD(SLOT_POP, MOBJ_SLOT_POP, mobj_slot, RES(mobj_slot), 0),
+	MOBJ_CMD_H(DUP, MOBJ_DUP, mobj_dup, -1, 0, MH_A),
+	MOBJ_CMD_H(CLOSE, MOBJ_CLOSE, mobj_close, RES(mobj_close), 0, MH_B),
+	MOBJ_CMD_H(GETREFCOUNT, MOBJ_GETREFCOUNT, mobj_getrefcount,
+		   RES(mobj_getrefcount), 0, MH_A),
+	MOBJ_CMD_H(INFO, MOBJ_INFO, mobj_info, -1, 0, MH_A),
+	MOBJ_CMD_H(DATA_READ, MOBJ_DATA_READ, mobj_data_read, -1, 0, MH_A),
+	MOBJ_CMD_H(DATA_WRITE, MOBJ_DATA_WRITE, mobj_data_write, -1, 0, MH_A),
+	MOBJ_CMD_H(SLOT_APPEND, MOBJ_SLOT_APPEND, mobj_slot, RES(mobj_slot), 0,
+		   MH_A),
+	MOBJ_CMD_H(SLOT_SET, MOBJ_SLOT_SET, mobj_slot, RES(mobj_slot), 0, MH_A),
+	MOBJ_CMD_H(SLOT_GET, MOBJ_SLOT_GET, mobj_slot, RES(mobj_slot), 0, MH_A),
+	MOBJ_CMD_H(SLOT_POP, MOBJ_SLOT_POP, mobj_slot, RES(mobj_slot), 0, MH_A),
 	MOBJ_CMD(GC_COLLECT, MOBJ_GC_COLLECT, mobj_gc_collect,
 		 RES(mobj_gc_collect), 0),
 	MOBJ_CMD(GC_GET, MOBJ_GC_GET, mobj_gc_state, RES(mobj_gc_state), 0),
@@ -463,15 +483,15 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 		 MOBJ_GC_UNFREEZE),
 	MOBJ_CMD(GC_GARBAGE, MOBJ_GC_GARBAGE, mobj_gc_garbage, -1,
 		 MOBJ_GC_GARBAGE_CLEAR),
-	MOBJ_CMD(REFERENTS, MOBJ_REFERENTS, mobj_refs, -1, 0),
-	MOBJ_CMD(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0),
-	MOBJ_CMD(WATCH, MOBJ_WATCH, mobj_watch, RES(mobj_watch), 0),
-	MOBJ_CMD(WEAKREF, MOBJ_WEAKREF, mobj_weakref, -1, 0),
-	MOBJ_CMD(WEAKREF_GET, MOBJ_WEAKREF_GET, mobj_weakref, -1, 0),
+	MOBJ_CMD_H(REFERENTS, MOBJ_REFERENTS, mobj_refs, -1, 0, MH_A),
+	MOBJ_CMD_H(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0, MH_B),
+	MOBJ_CMD_H(WATCH, MOBJ_WATCH, mobj_watch, RES(mobj_watch), 0, MH_A),
+	MOBJ_CMD_H(WEAKREF, MOBJ_WEAKREF, mobj_weakref, -1, 0, MH_A),
+	MOBJ_CMD_H(WEAKREF_GET, MOBJ_WEAKREF_GET, mobj_weakref, -1, 0, MH_W),
 	MOBJ_CMD(TYPE_NAME, MOBJ_TYPE_NAME, mobj_type_name,
 		 RES(mobj_type_name), MOBJ_TYPE_NAME_GET),
 	MOBJ_CMD(BATCH, MOBJ_BATCH, mobj_batch, -1, 0),
-	MOBJ_CMD(EXPORT, MOBJ_EXPORT, mobj_export, -1, 0),
+	MOBJ_CMD_H(EXPORT, MOBJ_EXPORT, mobj_export, -1, 0, MH_A),
 	MOBJ_CMD(IMPORT, MOBJ_IMPORT, mobj_import, -1, 0),
 };
 
@@ -500,46 +520,31 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 				 union mobj_any_cmd *u, __u32 ha, __u32 hb,
 				 __u32 hw, void *buf, __u32 buflen)
 {
+	const __u32 handles[] = { [MH_A] = ha, [MH_B] = hb, [MH_W] = hw };
+	__u32 short_len = buflen < 4 ? buflen : 4;
 	__u64 p = (__u64)(unsigned long)buf;
 
 	memset(u, 0, sizeof(*u));
 	u->hdr.size = d->size;
+	if (d->handle >= 0)
+		memcpy(u->bytes + d->handle, &handles[d->which], sizeof(__u32));
 	switch (d->nr) {
 	case MOBJ_CMD_NEW:
 		u->new.type = 7;
-		u->new.data_len = buflen < 4 ? buflen : 4;
+		u->new.data_len = short_len;
 		u->new.data = p;
 		break;
-	case MOBJ_CMD_DUP:
-		u->dup.handle = ha;
-		break;
-	case MOBJ_CMD_CLOSE:
-		u->close.handle = hb;
-		break;
-	case MOBJ_CMD_GETREFCOUNT:
-		u->getrefcount.handle = ha;
-		break;
-	case MOBJ_CMD_INFO:
-		u->info.handle = ha;
-		break;
 	case MOBJ_CMD_DATA_READ:
-		u->data_read.handle = ha;
 		u->data_read.len = buflen;
 		u->data_read.data = p;
 		break;
 	case MOBJ_CMD_DATA_WRITE:
-		u->data_write.handle = ha;
-		u->data_write.len = buflen < 4 ? buflen : 4;
+		u->data_write.len = short_len;
 		u->data_write.data = p;
 		break;
 	case MOBJ_CMD_SLOT_APPEND:
 	case MOBJ_CMD_SLOT_SET:
-		u->slot.handle = ha;
 		u->slot.value = hb;
-		break;
-	case MOBJ_CMD_SLOT_GET:
-	case MOBJ_CMD_SLOT_POP:
-		u->slot.handle = ha;
 		break;
 	case MOBJ_CMD_GC_SET:
 		u->gc_set.flags = MOBJ_GC_SET_ENABLED;
@@ -553,31 +558,16 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 		u->gc_garbage.handles = p;
 		break;
 	case MOBJ_CMD_REFERENTS:
-		u->refs.handle = ha;
-		u->refs.count = buflen / sizeof(__u64);
-		u->refs.ids = p;
-		break;
 	case MOBJ_CMD_REFERRERS:
-		u->refs.handle = hb;
 		u->refs.count = buflen / sizeof(__u64);
 		u->refs.ids = p;
 		break;
 	case MOBJ_CMD_WATCH:
-		u->watch.handle = ha;
 		u->watch.cookie = 1;
-		break;
-	case MOBJ_CMD_WEAKREF:
-		u->weakref.handle = ha;
-		break;
-	case MOBJ_CMD_WEAKREF_GET:
-		u->weakref.handle = hw;
 		break;
 	case MOBJ_CMD_TYPE_NAME:
 		u->type_name.flags = MOBJ_TYPE_NAME_GET;
 		u->type_name.type = MOBJ_TEST_TYPE;
-		break;
-	case MOBJ_CMD_EXPORT:
-		u->export.handle = ha;
 		break;
 	case MOBJ_CMD_IMPORT:
 		/*
