@@ -434,9 +434,19 @@ struct mobj_cmd_desc {
 	__u32 flags_ok;	/* the flag bits the command knows */
 	int handle;	/* offset of the handle it acts on, or -1 */
 	enum mobj_cmd_handle which;	/* and the one mobj_fill_cmd() puts */
+	/*
+	 * The user buffer it takes, or -1: the offsets of its pointer and of
+	 * its __u32 length, which counts elements of @unit bytes; a @unit of
+	 * MOBJ_PAYLOAD is a payload, of 4 bytes at most.
+	 */
+	int buf, len;
+	unsigned int unit;
 };
 
-#define MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, _hoff, _which) { \
+#define MOBJ_PAYLOAD 0
+
+#define MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, _hoff, _which, \
+		     _buf, _len, _unit) { \
 	.name = #_name, \
 	.nr = MOBJ_CMD_##_name, \
 	.ioctl = _ioctl, \
@@ -445,28 +455,47 @@ struct mobj_cmd_desc {
 	.flags_ok = _flags, \
 	.handle = _hoff, \
 	.which = _which, \
+	.buf = _buf, \
+	.len = _len, \
+	.unit = _unit, \
 }
 
-/* A command on no handle; one on handle @_which, in its field "handle". */
+#define MOBJ_HANDLE(_struct) offsetof(struct _struct, handle)
+#define MOBJ_BUF(_struct, _ptr, _len, _unit) \
+	offsetof(struct _struct, _ptr), offsetof(struct _struct, _len), _unit
+
+/*
+ * A command on no handle; one on handle @_which, in its field "handle";
+ * and either, with a buffer: MOBJ_BUF(its struct, pointer, length, unit).
+ */
 #define MOBJ_CMD(_name, _ioctl, _struct, _res, _flags) \
-	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, -1, MH_NONE)
+	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, -1, MH_NONE, \
+		     -1, -1, 0)
 #define MOBJ_CMD_H(_name, _ioctl, _struct, _res, _flags, _which) \
 	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, \
-		     offsetof(struct _struct, handle), _which)
+		     MOBJ_HANDLE(_struct), _which, -1, -1, 0)
+#define MOBJ_CMD_B(_name, _ioctl, _struct, _res, _flags, _buf) \
+	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, -1, MH_NONE, _buf)
+#define MOBJ_CMD_HB(_name, _ioctl, _struct, _res, _flags, _which, _buf) \
+	MOBJ_CMD_ROW(_name, _ioctl, _struct, _res, _flags, \
+		     MOBJ_HANDLE(_struct), _which, _buf)
 
 #define RES(_struct) offsetof(struct _struct, __reserved)
 
 static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(QUERY, MOBJ_QUERY, mobj_query, RES(mobj_query), 0),
 	MOBJ_CMD(NOP, MOBJ_NOP, mobj_nop, -1, 0),
-	MOBJ_CMD(NEW, MOBJ_NEW, mobj_new, RES(mobj_new), 0),
+	MOBJ_CMD_B(NEW, MOBJ_NEW, mobj_new, RES(mobj_new), 0,
+		   MOBJ_BUF(mobj_new, data, data_len, MOBJ_PAYLOAD)),
 	MOBJ_CMD_H(DUP, MOBJ_DUP, mobj_dup, -1, 0, MH_A),
 	MOBJ_CMD_H(CLOSE, MOBJ_CLOSE, mobj_close, RES(mobj_close), 0, MH_B),
 	MOBJ_CMD_H(GETREFCOUNT, MOBJ_GETREFCOUNT, mobj_getrefcount,
 		   RES(mobj_getrefcount), 0, MH_A),
 	MOBJ_CMD_H(INFO, MOBJ_INFO, mobj_info, -1, 0, MH_A),
-	MOBJ_CMD_H(DATA_READ, MOBJ_DATA_READ, mobj_data_read, -1, 0, MH_A),
-	MOBJ_CMD_H(DATA_WRITE, MOBJ_DATA_WRITE, mobj_data_write, -1, 0, MH_A),
+	MOBJ_CMD_HB(DATA_READ, MOBJ_DATA_READ, mobj_data_read, -1, 0, MH_A,
+		    MOBJ_BUF(mobj_data_read, data, len, 1)),
+	MOBJ_CMD_HB(DATA_WRITE, MOBJ_DATA_WRITE, mobj_data_write, -1, 0, MH_A,
+		    MOBJ_BUF(mobj_data_write, data, len, MOBJ_PAYLOAD)),
 	MOBJ_CMD_H(SLOT_APPEND, MOBJ_SLOT_APPEND, mobj_slot, RES(mobj_slot), 0,
 		   MH_A),
 	MOBJ_CMD_H(SLOT_SET, MOBJ_SLOT_SET, mobj_slot, RES(mobj_slot), 0, MH_A),
@@ -481,10 +510,13 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(GC_STATS, MOBJ_GC_STATS, mobj_gc_stats, -1, 0),
 	MOBJ_CMD(GC_FREEZE, MOBJ_GC_FREEZE, mobj_gc_freeze, -1,
 		 MOBJ_GC_UNFREEZE),
-	MOBJ_CMD(GC_GARBAGE, MOBJ_GC_GARBAGE, mobj_gc_garbage, -1,
-		 MOBJ_GC_GARBAGE_CLEAR),
-	MOBJ_CMD_H(REFERENTS, MOBJ_REFERENTS, mobj_refs, -1, 0, MH_A),
-	MOBJ_CMD_H(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0, MH_B),
+	MOBJ_CMD_B(GC_GARBAGE, MOBJ_GC_GARBAGE, mobj_gc_garbage, -1,
+		   MOBJ_GC_GARBAGE_CLEAR,
+		   MOBJ_BUF(mobj_gc_garbage, handles, count, sizeof(__u32))),
+	MOBJ_CMD_HB(REFERENTS, MOBJ_REFERENTS, mobj_refs, -1, 0, MH_A,
+		    MOBJ_BUF(mobj_refs, ids, count, sizeof(__u64))),
+	MOBJ_CMD_HB(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0, MH_B,
+		    MOBJ_BUF(mobj_refs, ids, count, sizeof(__u64))),
 	MOBJ_CMD_H(WATCH, MOBJ_WATCH, mobj_watch, RES(mobj_watch), 0, MH_A),
 	MOBJ_CMD_H(WEAKREF, MOBJ_WEAKREF, mobj_weakref, -1, 0, MH_A),
 	MOBJ_CMD_H(WEAKREF_GET, MOBJ_WEAKREF_GET, mobj_weakref, -1, 0, MH_W),
@@ -521,26 +553,21 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 				 __u32 hw, void *buf, __u32 buflen)
 {
 	const __u32 handles[] = { [MH_A] = ha, [MH_B] = hb, [MH_W] = hw };
-	__u32 short_len = buflen < 4 ? buflen : 4;
 	__u64 p = (__u64)(unsigned long)buf;
+	__u32 len;
 
 	memset(u, 0, sizeof(*u));
 	u->hdr.size = d->size;
 	if (d->handle >= 0)
 		memcpy(u->bytes + d->handle, &handles[d->which], sizeof(__u32));
+	if (d->buf >= 0) {
+		len = d->unit ? buflen / d->unit : buflen < 4 ? buflen : 4;
+		memcpy(u->bytes + d->buf, &p, sizeof(p));
+		memcpy(u->bytes + d->len, &len, sizeof(len));
+	}
 	switch (d->nr) {
 	case MOBJ_CMD_NEW:
 		u->new.type = 7;
-		u->new.data_len = short_len;
-		u->new.data = p;
-		break;
-	case MOBJ_CMD_DATA_READ:
-		u->data_read.len = buflen;
-		u->data_read.data = p;
-		break;
-	case MOBJ_CMD_DATA_WRITE:
-		u->data_write.len = short_len;
-		u->data_write.data = p;
 		break;
 	case MOBJ_CMD_SLOT_APPEND:
 	case MOBJ_CMD_SLOT_SET:
@@ -553,29 +580,12 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 	case MOBJ_CMD_GC_FREEZE:
 		u->gc_freeze.flags = MOBJ_GC_UNFREEZE;
 		break;
-	case MOBJ_CMD_GC_GARBAGE:
-		u->gc_garbage.count = buflen / sizeof(__u32);
-		u->gc_garbage.handles = p;
-		break;
-	case MOBJ_CMD_REFERENTS:
-	case MOBJ_CMD_REFERRERS:
-		u->refs.count = buflen / sizeof(__u64);
-		u->refs.ids = p;
-		break;
 	case MOBJ_CMD_WATCH:
 		u->watch.cookie = 1;
 		break;
 	case MOBJ_CMD_TYPE_NAME:
 		u->type_name.flags = MOBJ_TYPE_NAME_GET;
 		u->type_name.type = MOBJ_TEST_TYPE;
-		break;
-	case MOBJ_CMD_IMPORT:
-		/*
-		 * No exported descriptor here (the tests that need one make
-		 * it): a number no process has open, and not -1, whose bytes
-		 * would look like a kernel address to the privilege scan.
-		 */
-		u->import.fd = INT_MAX;
 		break;
 	case MOBJ_CMD_BATCH:
 		/* One GETREFCOUNT of @ha, in @buf. */
@@ -588,6 +598,14 @@ static inline void mobj_fill_cmd(const struct mobj_cmd_desc *d,
 			u->batch.count = 1;
 			u->batch.ops = p;
 		}
+		break;
+	case MOBJ_CMD_IMPORT:
+		/*
+		 * No exported descriptor here (the tests that need one make
+		 * it): a number no process has open, and not -1, whose bytes
+		 * would look like a kernel address to the privilege scan.
+		 */
+		u->import.fd = INT_MAX;
 		break;
 	}
 }
