@@ -28,37 +28,8 @@ FIXTURE_TEARDOWN(core)
 			    &self->base);
 }
 
-/*
- * The usual scene for the error tests: a = [b] with payload "aaaa",
- * b with payload "bbbb".
- */
-struct scene {
-	__u32 a, b;
-	__u32 h[2];
-	struct mobj_snap snap;
-};
-
-static int scene_make(int fd, struct scene *s)
-{
-	int ret;
-
-	ret = mobj_new(fd, T_LIST, "aaaa", 4, &s->a, NULL);
-	if (!ret)
-		ret = mobj_new(fd, T_STR, "bbbb", 4, &s->b, NULL);
-	if (!ret)
-		ret = mobj_slot_append(fd, s->a, s->b, NULL);
-	s->h[0] = s->a;
-	s->h[1] = s->b;
-	mobj_snap(fd, s->h, 2, &s->snap);
-	return ret;
-}
-
-#define SCENE(fd, s) ASSERT_EQ(0, scene_make(fd, &(s)))
-#define EXPECT_SCENE_UNCHANGED(fd, s) EXPECT_UNCHANGED(fd, (s).h, 2, (s).snap)
-#define SCENE_CLOSE(fd, s) do { \
-	CLOSE(fd, (s).a); \
-	CLOSE(fd, (s).b); \
-} while (0)
+/* The usual scene for the error tests (mobj_test.h): b a string. */
+#define SCENE(fd, s) MOBJ_SCENE(fd, s, T_STR, false)
 
 /* MOBJ_QUERY */
 
@@ -817,7 +788,7 @@ TEST_F(core, unknown_flags)
 {
 	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
-	struct scene s;
+	struct mobj_scene s;
 	unsigned int bit;
 	__u64 buf[8];
 
@@ -843,7 +814,7 @@ TEST_F(core, reserved_nonzero)
 	const struct mobj_cmd_desc *d;
 	static const __u32 values[] = { 1, 0x80000000, 0xffffffff };
 	union mobj_any_cmd u;
-	struct scene s;
+	struct mobj_scene s;
 	unsigned int v;
 	__u64 buf[8];
 
@@ -867,7 +838,7 @@ TEST_F(core, reserved_nonzero)
 
 /* Every handle-taking core command, with @bad as handle and as value. */
 static void check_bad_handle(struct __test_metadata *_metadata, int fd,
-			     struct scene *s, __u32 bad, const char *what)
+			     struct mobj_scene *s, __u32 bad, const char *what)
 {
 	enum mobj_hcmd c;
 	__u32 out;
@@ -889,7 +860,7 @@ static void check_bad_handle(struct __test_metadata *_metadata, int fd,
 
 TEST_F(core, handle_zero)
 {
-	struct scene s;
+	struct mobj_scene s;
 
 	SCENE(self->fd, s);
 	check_bad_handle(_metadata, self->fd, &s, 0, "zero");
@@ -898,7 +869,7 @@ TEST_F(core, handle_zero)
 
 TEST_F(core, handle_never_allocated)
 {
-	struct scene s;
+	struct mobj_scene s;
 	__u32 big;
 
 	SCENE(self->fd, s);
@@ -912,7 +883,7 @@ TEST_F(core, handle_never_allocated)
 
 TEST_F(core, handle_stale)
 {
-	struct scene s;
+	struct mobj_scene s;
 	__u32 x, x2;
 
 	SCENE(self->fd, s);
@@ -928,7 +899,7 @@ TEST_F(core, handle_stale)
 
 TEST_F(core, handle_other_client)
 {
-	struct scene s;
+	struct mobj_scene s;
 	__u32 theirs[8];
 	int fd2, i;
 
@@ -979,7 +950,7 @@ TEST_F(core, handle_numbers_are_per_client)
 
 TEST_F(core, slot_index_erange)
 {
-	struct scene s;
+	struct mobj_scene s;
 	__u32 out, empty;
 
 	SCENE(self->fd, s);
@@ -1008,7 +979,7 @@ TEST_F(core, efault_struct_pointer)
 	const struct mobj_cmd_desc *d;
 	struct mobj_badmem m;
 	union mobj_any_cmd u;
-	struct scene s;
+	struct mobj_scene s;
 	__u64 buf[8];
 	void *p;
 
@@ -1037,7 +1008,7 @@ TEST_F(core, efault_struct_pointer)
 TEST_F(core, efault_data_pointers)
 {
 	struct mobj_badmem m;
-	struct scene s;
+	struct mobj_scene s;
 	__u32 h;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
@@ -1064,7 +1035,7 @@ TEST_F(core, efault_data_pointers)
 TEST_F(core, efault_result_rolls_back)
 {
 	union mobj_any_cmd u;
-	struct scene s;
+	struct mobj_scene s;
 	unsigned int i;
 	__u64 buf[8];
 
@@ -1105,7 +1076,7 @@ TEST_F(core, efault_result_rolls_back)
 TEST_F(core, failed_ops_change_nothing)
 {
 	union mobj_any_cmd u;
-	struct scene s;
+	struct mobj_scene s;
 	__u32 c, out;
 
 	SCENE(self->fd, s);
@@ -1399,7 +1370,7 @@ TEST_F(core, batch_invalid_entries)
 		{ "unknown handle", OP(GETREFCOUNT, 0x7ffffff0, 0, 0), ENOENT },
 	};
 	struct mobj_batch_op ops[2];
-	struct scene s;
+	struct mobj_scene s;
 	unsigned int i;
 	__u32 done;
 
@@ -1662,7 +1633,7 @@ TEST_F(core, limit_data_max)
 TEST_F(core, limit_slots_max)
 {
 	struct mobj_query q;
-	struct scene s;
+	struct mobj_scene s;
 	__u32 c;
 
 	PARAM_SET_OR_SKIP(&self->params, "slots_max", 3);
@@ -1755,7 +1726,7 @@ TEST_F(core, limit_client_handles_max)
 	struct mobj_counts before;
 	__u32 a, b, a2, x;
 	struct mobj_query q;
-	struct scene s = {};
+	struct mobj_scene s = {};
 
 	PARAM_SET_OR_SKIP(&self->params, "client_handles_max", 3);
 	ASSERT_EQ(0, mobj_query(self->fd, &q));

@@ -1347,38 +1347,6 @@ TEST_F(gc, garbage_outlives_its_client)
 
 /* Rejecting what is not understood, for the collector's commands */
 
-/* a = [b], w = weakref(a); the snapshot covers a and b. */
-struct gscene {
-	__u32 a, b, w;
-	__u32 h[2];
-	struct mobj_snap snap;
-};
-
-static int gscene_make(int fd, struct gscene *s)
-{
-	int ret;
-
-	ret = mobj_new(fd, T_LIST, "aaaa", 4, &s->a, NULL);
-	if (!ret)
-		ret = mobj_new(fd, T_PLAIN, "bbbb", 4, &s->b, NULL);
-	if (!ret)
-		ret = mobj_slot_append(fd, s->a, s->b, NULL);
-	if (!ret)
-		ret = mobj_weakref(fd, s->a, &s->w);
-	s->h[0] = s->a;
-	s->h[1] = s->b;
-	mobj_snap(fd, s->h, 2, &s->snap);
-	return ret;
-}
-
-static void gscene_close(struct __test_metadata *_metadata, int fd,
-			 struct gscene *s)
-{
-	ASSERT_EQ(0, mobj_handle_close(fd, s->w));
-	ASSERT_EQ(0, mobj_handle_close(fd, s->a));
-	ASSERT_EQ(0, mobj_handle_close(fd, s->b));
-}
-
 /* Collector state that a failing command must not change either. */
 struct gc_snap {
 	struct mobj_gc_state st;
@@ -1410,11 +1378,11 @@ TEST_F(gc, unknown_flags)
 	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
-	struct gscene s;
+	struct mobj_scene s;
 	unsigned int bit;
 	__u64 buf[4];
 
-	ASSERT_EQ(0, gscene_make(self->fd, &s));
+	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
 	for_each_cmd(d, false) {
 		for (bit = 0; bit < 32; bit++) {
@@ -1427,10 +1395,10 @@ TEST_F(gc, unknown_flags)
 			}
 		}
 	}
-	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
+	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
 	EXPECT_EQ(0, events_pending(self->fd));
-	gscene_close(_metadata, self->fd, &s);
+	SCENE_CLOSE(self->fd, s);
 	EXPECT_EQ(0, events_pending(self->fd));
 }
 
@@ -1439,11 +1407,11 @@ TEST_F(gc, reserved_nonzero)
 	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
-	struct gscene s;
+	struct mobj_scene s;
 	__u64 buf[4];
 	__u32 one = 1;
 
-	ASSERT_EQ(0, gscene_make(self->fd, &s));
+	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
 	for_each_cmd(d, false) {
 		if (d->reserved < 0)
@@ -1454,21 +1422,21 @@ TEST_F(gc, reserved_nonzero)
 			TH_LOG("%s with __reserved 1", d->name);
 		}
 	}
-	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
+	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
-	gscene_close(_metadata, self->fd, &s);
+	SCENE_CLOSE(self->fd, s);
 	/* The WATCH above must not have been set up. */
 	EXPECT_EQ(0, events_pending(self->fd));
 }
 
 TEST_F(gc, handle_enoent)
 {
-	struct gscene s;
+	struct mobj_scene s;
 	__u32 bad[4], x, out;
 	enum mobj_hcmd c;
 	int fd2, i;
 
-	ASSERT_EQ(0, gscene_make(self->fd, &s));
+	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	NEW(self->fd, x);
 	CLOSE(self->fd, x);
 	fd2 = extra_open(self);
@@ -1494,8 +1462,8 @@ TEST_F(gc, handle_enoent)
 			}
 		}
 	}
-	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
-	gscene_close(_metadata, self->fd, &s);
+	EXPECT_SCENE_UNCHANGED(self->fd, s);
+	SCENE_CLOSE(self->fd, s);
 	EXPECT_EQ(0, events_pending(self->fd));
 }
 
@@ -1506,12 +1474,12 @@ TEST_F(gc, efault_pointers)
 	struct mobj_badmem m;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
-	struct gscene s;
+	struct mobj_scene s;
 	__u64 buf[4];
 	void *p;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
-	ASSERT_EQ(0, gscene_make(self->fd, &s));
+	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
 	for_each_cmd(d, false) {
 		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, NULL)) {
@@ -1533,7 +1501,7 @@ TEST_F(gc, efault_pointers)
 	EXPECT_ERRNO(EFAULT, mobj_get_referents(self->fd, s.a, NULL, 1));
 	EXPECT_ERRNO(EFAULT, mobj_get_referrers(self->fd, s.b,
 						(__u64 *)m.hole, 1));
-	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
+	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
 
 	/* GC_GARBAGE: no handle made, nothing cleared. */
@@ -1555,7 +1523,7 @@ TEST_F(gc, efault_pointers)
 
 	/* read(2) into a bad buffer. */
 	ASSERT_EQ(0, mobj_watch(self->fd, s.b, 1));
-	gscene_close(_metadata, self->fd, &s);
+	SCENE_CLOSE(self->fd, s);
 	ASSERT_EQ(1, events_pending(self->fd));
 	EXPECT_EQ(-1, read(self->fd, m.hole, sizeof(struct mobj_event)));
 	EXPECT_EQ(EFAULT, errno);
@@ -1566,7 +1534,7 @@ TEST_F(gc, efault_result_rolls_back)
 	const struct mobj_cmd_desc *d;
 	union mobj_any_cmd u;
 	struct gc_snap gs;
-	struct gscene s;
+	struct mobj_scene s;
 	__u64 buf[4];
 	__u32 a;
 
@@ -1574,7 +1542,7 @@ TEST_F(gc, efault_result_rolls_back)
 	NEW(self->fd, a);
 	APPEND(self->fd, a, a);
 	CLOSE(self->fd, a);
-	ASSERT_EQ(0, gscene_make(self->fd, &s));
+	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
 	for_each_cmd(d, false) {
 		if (d->nr == MOBJ_CMD_GC_SET || d->nr == MOBJ_CMD_WATCH)
@@ -1589,11 +1557,11 @@ TEST_F(gc, efault_result_rolls_back)
 			TH_LOG("%s with a read-only struct", d->name);
 		}
 	}
-	EXPECT_UNCHANGED(self->fd, s.h, 2, s.snap);
+	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
 	EXPECT_EQ(3, LIVE(self));
 	EXPECT_EQ(1, COLLECT(self->fd, 2));
-	gscene_close(_metadata, self->fd, &s);
+	SCENE_CLOSE(self->fd, s);
 }
 
 TEST_HARNESS_MAIN

@@ -1069,6 +1069,46 @@ static inline int mobj_extra_close(int *extra, int fd)
 #define CLOSE(fd, h) ASSERT_EQ(0, mobj_handle_close(fd, h))
 
 /*
+ * The scene of the error tests: a = [b], with payloads "aaaa" and "bbbb",
+ * b of type @btype; with @weak also w = weakref(a) (else w is 0).  The
+ * snapshot covers a and b: what a failing command must leave alone.
+ */
+struct mobj_scene {
+	__u32 a, b, w;
+	__u32 h[2];
+	struct mobj_snap snap;
+};
+
+static inline int mobj_scene_make(int fd, struct mobj_scene *s, __u32 btype,
+				  bool weak)
+{
+	int ret;
+
+	s->w = 0;
+	ret = mobj_new(fd, T_LIST, "aaaa", 4, &s->a, NULL);
+	if (!ret)
+		ret = mobj_new(fd, btype, "bbbb", 4, &s->b, NULL);
+	if (!ret)
+		ret = mobj_slot_append(fd, s->a, s->b, NULL);
+	if (!ret && weak)
+		ret = mobj_weakref(fd, s->a, &s->w);
+	s->h[0] = s->a;
+	s->h[1] = s->b;
+	mobj_snap(fd, s->h, 2, &s->snap);
+	return ret;
+}
+
+#define MOBJ_SCENE(fd, s, btype, weak) \
+	ASSERT_EQ(0, mobj_scene_make(fd, &(s), btype, weak))
+#define EXPECT_SCENE_UNCHANGED(fd, s) EXPECT_UNCHANGED(fd, (s).h, 2, (s).snap)
+#define SCENE_CLOSE(fd, s) do { \
+	if ((s).w) \
+		CLOSE(fd, (s).w); \
+	CLOSE(fd, (s).a); \
+	CLOSE(fd, (s).b); \
+} while (0)
+
+/*
  * A fixture of just the base: the client under test, opened by the setup,
  * and the teardown's check that the device is as it was.
  */
