@@ -786,52 +786,22 @@ TEST_F(core, unknown_ioctl)
 
 TEST_F(core, unknown_flags)
 {
-	const struct mobj_cmd_desc *d;
-	union mobj_any_cmd u;
 	struct mobj_scene s;
-	unsigned int bit;
-	__u64 buf[8];
 
 	SCENE(self->fd, s);
-	for_each_cmd(d, true) {
-		for (bit = 0; bit < 32; bit++) {
-			if (d->flags_ok & (1U << bit))
-				continue;
-			memset(buf, 'c', sizeof(buf));
-			mobj_fill_cmd(d, &u, s.a, s.b, 0, buf, sizeof(buf));
-			u.hdr.flags = 1U << bit;
-			EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, d->ioctl, &u)) {
-				TH_LOG("%s with flag bit %u", d->name, bit);
-			}
-		}
-	}
+	mobj_check_unknown_flags(_metadata, self->fd, true, &s, 64);
 	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	SCENE_CLOSE(self->fd, s);
 }
 
 TEST_F(core, reserved_nonzero)
 {
-	const struct mobj_cmd_desc *d;
 	static const __u32 values[] = { 1, 0x80000000, 0xffffffff };
-	union mobj_any_cmd u;
 	struct mobj_scene s;
-	unsigned int v;
-	__u64 buf[8];
 
 	SCENE(self->fd, s);
-	for_each_cmd(d, true) {
-		if (d->reserved < 0)
-			continue;
-		for (v = 0; v < ARRAY_SIZE(values); v++) {
-			memset(buf, 'c', sizeof(buf));
-			mobj_fill_cmd(d, &u, s.a, s.b, 0, buf, sizeof(buf));
-			memcpy(u.bytes + d->reserved, &values[v], 4);
-			EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, d->ioctl, &u)) {
-				TH_LOG("%s with __reserved 0x%x", d->name,
-				       values[v]);
-			}
-		}
-	}
+	mobj_check_reserved(_metadata, self->fd, true, &s, 64, values,
+			    ARRAY_SIZE(values));
 	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	SCENE_CLOSE(self->fd, s);
 }
@@ -976,31 +946,12 @@ TEST_F(core, slot_index_erange)
 
 TEST_F(core, efault_struct_pointer)
 {
-	const struct mobj_cmd_desc *d;
 	struct mobj_badmem m;
-	union mobj_any_cmd u;
 	struct mobj_scene s;
-	__u64 buf[8];
-	void *p;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
 	SCENE(self->fd, s);
-	for_each_cmd(d, true) {
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, NULL)) {
-			TH_LOG("%s with a NULL struct", d->name);
-		}
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, m.hole)) {
-			TH_LOG("%s with an unmapped struct", d->name);
-		}
-		/* Size readable, the rest of the struct not. */
-		memset(buf, 'c', sizeof(buf));
-		mobj_fill_cmd(d, &u, s.a, s.b, 0, buf, sizeof(buf));
-		p = m.hole - 4;
-		memcpy(p, &u, 4);
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, p)) {
-			TH_LOG("%s with a struct across a hole", d->name);
-		}
-	}
+	mobj_check_efault_struct(_metadata, self->fd, true, &s, 64, &m);
 	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	SCENE_CLOSE(self->fd, s);
 }

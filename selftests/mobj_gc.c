@@ -1375,26 +1375,12 @@ static void gc_snap(int fd, struct gc_snap *s)
 
 TEST_F(gc, unknown_flags)
 {
-	const struct mobj_cmd_desc *d;
-	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct mobj_scene s;
-	unsigned int bit;
-	__u64 buf[4];
 
 	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
-	for_each_cmd(d, false) {
-		for (bit = 0; bit < 32; bit++) {
-			if (d->flags_ok & (1U << bit))
-				continue;
-			mobj_fill_cmd(d, &u, s.a, s.b, s.w, buf, sizeof(buf));
-			u.hdr.flags = 1U << bit;
-			EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, d->ioctl, &u)) {
-				TH_LOG("%s with flag bit %u", d->name, bit);
-			}
-		}
-	}
+	mobj_check_unknown_flags(_metadata, self->fd, false, &s, 32);
 	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
 	EXPECT_EQ(0, events_pending(self->fd));
@@ -1404,24 +1390,13 @@ TEST_F(gc, unknown_flags)
 
 TEST_F(gc, reserved_nonzero)
 {
-	const struct mobj_cmd_desc *d;
-	union mobj_any_cmd u;
+	static const __u32 one[] = { 1 };
 	struct gc_snap gs;
 	struct mobj_scene s;
-	__u64 buf[4];
-	__u32 one = 1;
 
 	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
-	for_each_cmd(d, false) {
-		if (d->reserved < 0)
-			continue;
-		mobj_fill_cmd(d, &u, s.a, s.b, s.w, buf, sizeof(buf));
-		memcpy(u.bytes + d->reserved, &one, sizeof(one));
-		EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, d->ioctl, &u)) {
-			TH_LOG("%s with __reserved 1", d->name);
-		}
-	}
+	mobj_check_reserved(_metadata, self->fd, false, &s, 32, one, 1);
 	EXPECT_SCENE_UNCHANGED(self->fd, s);
 	EXPECT_GC_UNCHANGED(self->fd, gs);
 	SCENE_CLOSE(self->fd, s);
@@ -1469,32 +1444,15 @@ TEST_F(gc, handle_enoent)
 
 TEST_F(gc, efault_pointers)
 {
-	const struct mobj_cmd_desc *d;
 	struct mobj_counts before, after;
 	struct mobj_badmem m;
-	union mobj_any_cmd u;
 	struct gc_snap gs;
 	struct mobj_scene s;
-	__u64 buf[4];
-	void *p;
 
 	ASSERT_EQ(0, mobj_badmem_init(&m));
 	MOBJ_SCENE(self->fd, s, T_PLAIN, true);
 	gc_snap(self->fd, &gs);
-	for_each_cmd(d, false) {
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, NULL)) {
-			TH_LOG("%s with a NULL struct", d->name);
-		}
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, m.hole)) {
-			TH_LOG("%s with an unmapped struct", d->name);
-		}
-		mobj_fill_cmd(d, &u, s.a, s.b, s.w, buf, sizeof(buf));
-		p = m.hole - 4;
-		memcpy(p, &u, 4);
-		EXPECT_ERRNO(EFAULT, mobj_raw(self->fd, d->ioctl, p)) {
-			TH_LOG("%s with a struct across a hole", d->name);
-		}
-	}
+	mobj_check_efault_struct(_metadata, self->fd, false, &s, 32, &m);
 	/* The arrays. */
 	EXPECT_ERRNO(EFAULT, mobj_get_referents(self->fd, s.a,
 						(__u64 *)m.hole, 1));

@@ -1109,6 +1109,101 @@ static inline int mobj_scene_make(int fd, struct mobj_scene *s, __u32 btype,
 } while (0)
 
 /*
+ * Checks of every command in one half of mobj_cmds[] (for_each_cmd(d,
+ * @core)), each call filled by mobj_fill_cmd() with the handles of scene
+ * @s and a buffer of @buflen bytes (64 at most) of 'c'.  The caller then
+ * checks that nothing changed.
+ */
+#define MOBJ_CHECK_BUF 64
+
+static inline void mobj_fill_scene(const struct mobj_cmd_desc *d,
+				   union mobj_any_cmd *u,
+				   const struct mobj_scene *s, __u64 *buf,
+				   size_t buflen)
+{
+	memset(buf, 'c', buflen);
+	mobj_fill_cmd(d, u, s->a, s->b, s->w, buf, buflen);
+}
+
+/* Each flag bit a command does not know: EINVAL. */
+static inline void mobj_check_unknown_flags(struct __test_metadata *_metadata,
+					    int fd, bool core,
+					    const struct mobj_scene *s,
+					    size_t buflen)
+{
+	__u64 buf[MOBJ_CHECK_BUF / sizeof(__u64)];
+	const struct mobj_cmd_desc *d;
+	union mobj_any_cmd u;
+	unsigned int bit;
+
+	for_each_cmd(d, core) {
+		for (bit = 0; bit < 32; bit++) {
+			if (d->flags_ok & (1U << bit))
+				continue;
+			mobj_fill_scene(d, &u, s, buf, buflen);
+			u.hdr.flags = 1U << bit;
+			EXPECT_ERRNO(EINVAL, mobj_raw(fd, d->ioctl, &u)) {
+				TH_LOG("%s with flag bit %u", d->name, bit);
+			}
+		}
+	}
+}
+
+/* Each of the @n @values in a command's __reserved field: EINVAL. */
+static inline void mobj_check_reserved(struct __test_metadata *_metadata,
+				       int fd, bool core,
+				       const struct mobj_scene *s, size_t buflen,
+				       const __u32 *values, unsigned int n)
+{
+	__u64 buf[MOBJ_CHECK_BUF / sizeof(__u64)];
+	const struct mobj_cmd_desc *d;
+	union mobj_any_cmd u;
+	unsigned int v;
+
+	for_each_cmd(d, core) {
+		if (d->reserved < 0)
+			continue;
+		for (v = 0; v < n; v++) {
+			mobj_fill_scene(d, &u, s, buf, buflen);
+			memcpy(u.bytes + d->reserved, &values[v], 4);
+			EXPECT_ERRNO(EINVAL, mobj_raw(fd, d->ioctl, &u)) {
+				TH_LOG("%s with __reserved 0x%x", d->name,
+				       values[v]);
+			}
+		}
+	}
+}
+
+/* A NULL struct, an unmapped one, one across a hole (@m): EFAULT. */
+static inline void mobj_check_efault_struct(struct __test_metadata *_metadata,
+					    int fd, bool core,
+					    const struct mobj_scene *s,
+					    size_t buflen,
+					    const struct mobj_badmem *m)
+{
+	__u64 buf[MOBJ_CHECK_BUF / sizeof(__u64)];
+	const struct mobj_cmd_desc *d;
+	union mobj_any_cmd u;
+	void *p;
+
+	for_each_cmd(d, core) {
+		EXPECT_ERRNO(EFAULT, mobj_raw(fd, d->ioctl, NULL)) {
+			TH_LOG("%s with a NULL struct", d->name);
+		}
+		EXPECT_ERRNO(EFAULT, mobj_raw(fd, d->ioctl, m->hole)) {
+			TH_LOG("%s with an unmapped struct", d->name);
+		}
+		/* Size readable, the rest of the struct not. */
+		mobj_fill_scene(d, &u, s, buf, buflen);
+		p = m->hole - 4;
+		memcpy(p, &u, 4);
+		EXPECT_ERRNO(EFAULT, mobj_raw(fd, d->ioctl, p)) {
+			TH_LOG("%s with a struct across a hole", d->name);
+		}
+	}
+}
+
+/*
  * A fixture of just the base: the client under test, opened by the setup,
  * and the teardown's check that the device is as it was.
  */
