@@ -54,7 +54,7 @@ struct mobj_obj;
 struct mobj_ref {
 	struct mobj_obj *target;
 	struct mobj_obj *owner;
-	struct list_head backref;
+	struct hlist_node backref;
 };
 
 /**
@@ -72,23 +72,28 @@ struct mobj_quota {
 
 /**
  * struct mobj_obj - a managed object
- * @id: unique id, never reused while the module is loaded
+ * @gc_node: entry on a generation list, or on the heap's dying list
  * @refcount: handles + slots referring to it (+ handles being created)
  * @gc_refs: the collector's scratch count; once dead, why it died (for
  *	the death notices still to send)
- * @type: the user's type tag
+ * @nslots: slots in use
  * @gen: which list @gc_node is on (enum mobj_gen_index)
  * @gc_state: enum mobj_gc_mark
- * @nslots: slots in use
+ * @slots: the slot array
+ * @id: unique id, never reused while the module is loaded
+ * @type: the user's type tag
  * @cap: slots allocated
  * @data_len: payload length
  * @nwatchers: struct mobj_watcher entries on @observers
  * @data: payload
- * @slots: the slot array
- * @referrers: the mobj_ref entries, in other objects, that refer to it
- * @observers: weak references and death watches (struct mobj_observer)
- * @gc_node: entry on a generation list, or on the heap's dying list
  * @quota: the creating client's charge
+ * @referrers: the mobj_ref entries, in other objects, that refer to it
+ *	(in no particular order)
+ * @observers: weak references and death watches (struct mobj_observer),
+ *	in the order they were made: the order of the death notices
+ *
+ * The collector's passes read the first 40 bytes of each object they visit
+ * and of the objects its slots refer to, nothing else: they come first.
  *
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
  * and MOBJ_INFO read @refcount, @nslots, @data_len, @gen and @nwatchers
@@ -97,22 +102,22 @@ struct mobj_quota {
  * still refers to the object.
  */
 struct mobj_obj {
-	u64 id;
-	unsigned long refcount;
-	long gc_refs;
-	u32 type;
+	struct list_head gc_node;
+	u32 refcount;
+	s32 gc_refs;
+	u32 nslots;
 	u8 gen;
 	u8 gc_state;
-	u32 nslots;
+	struct mobj_ref *slots;
+	u64 id;
+	u32 type;
 	u32 cap;
 	u32 data_len;
 	u32 nwatchers;
 	void *data;
-	struct mobj_ref *slots;
-	struct list_head referrers;
-	struct list_head observers;
-	struct list_head gc_node;
 	struct mobj_quota *quota;
+	struct hlist_head referrers;
+	struct list_head observers;
 };
 
 /*
@@ -515,7 +520,7 @@ static inline bool mobj_gc_doomed(struct mobj_heap *heap, struct mobj_obj *obj)
  * saturates, as refcount_t does, so the object leaks instead of being
  * freed while still referenced.
  */
-#define MOBJ_REFCOUNT_MAX	((unsigned long)INT_MAX)
+#define MOBJ_REFCOUNT_MAX	((u32)INT_MAX)
 #define MOBJ_REFCOUNT_SATURATED	(MOBJ_REFCOUNT_MAX + 1 + (MOBJ_REFCOUNT_MAX >> 1))
 
 void mobj_refcount_bad(struct mobj_heap *heap, struct mobj_obj *obj,
@@ -528,7 +533,7 @@ void mobj_refcount_bad(struct mobj_heap *heap, struct mobj_obj *obj,
 static inline void mobj_refcount_inc(struct mobj_heap *heap,
 				     struct mobj_obj *obj)
 {
-	unsigned long old = obj->refcount;
+	u32 old = obj->refcount;
 
 	if (unlikely(!old || old >= MOBJ_REFCOUNT_MAX)) {
 		/* Once saturated, a count stays so without a new report. */
@@ -543,10 +548,10 @@ static inline void mobj_refcount_inc(struct mobj_heap *heap,
 }
 
 /* Returns the new count; a saturated count never reaches zero. */
-static inline unsigned long mobj_refcount_dec(struct mobj_heap *heap,
-					      struct mobj_obj *obj)
+static inline u32 mobj_refcount_dec(struct mobj_heap *heap,
+				    struct mobj_obj *obj)
 {
-	unsigned long old = obj->refcount;
+	u32 old = obj->refcount;
 
 	if (unlikely(!old || old > MOBJ_REFCOUNT_MAX)) {
 		if (!old)

@@ -86,7 +86,7 @@ static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 	mobj_check_that(chk, obj->gc_state == MOBJ_GC_IDLE,
 			"object %llu: collector state %u", obj->id,
 			obj->gc_state);
-	list_for_each_entry(ref, &obj->referrers, backref) {
+	hlist_for_each_entry(ref, &obj->referrers, backref) {
 		struct mobj_obj *owner = ref->owner;
 
 		if (mobj_ref_is_marker(ref))
@@ -108,7 +108,7 @@ static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 	/* outside (gc_refs) + slots + the garbage list's own reference */
 	in += obj->gc_refs + (list == MOBJ_GEN_GARBAGE);
 	mobj_check_that(chk, obj->refcount == in,
-			"object %llu: refcount %lu, %lu references found",
+			"object %llu: refcount %u, %lu references found",
 			obj->id, obj->refcount, in);
 	mobj_check_that(chk, obj->refcount, "object %llu: refcount 0",
 			obj->id);
@@ -129,7 +129,7 @@ static void mobj_check_dying(struct mobj_heap *heap, struct mobj_check *chk)
 		n++;
 		mobj_check_that(chk, !obj->refcount &&
 				obj->gc_state == MOBJ_GC_DEAD,
-				"dying object %llu: refcount %lu, state %u",
+				"dying object %llu: refcount %u, state %u",
 				obj->id, obj->refcount, obj->gc_state);
 		mobj_check_that(chk, xa_load(&heap->objects, obj->id) != obj,
 				"dying object %llu: still in the id map",

@@ -63,7 +63,7 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_heap *heap,
 
 	seq_printf(m, "%llu ", obj->id);
 	mobj_seq_type(m, heap, obj->type);
-	seq_printf(m, " %lu %s %u %u %s\n", obj->refcount,
+	seq_printf(m, " %u %s %u %u %s\n", obj->refcount,
 		   mobj_gen_names[obj->gen], obj->nslots, obj->data_len, flags);
 }
 

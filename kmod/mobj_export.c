@@ -40,7 +40,7 @@ static void mobj_export_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "mobj-device:\t%s\n", ex->heap->name);
 	seq_printf(m, "mobj-id:\t%llu\n", ex->obj->id);
 	seq_printf(m, "mobj-type:\t%u\n", ex->obj->type);
-	seq_printf(m, "mobj-refcount:\t%lu\n", READ_ONCE(ex->obj->refcount));
+	seq_printf(m, "mobj-refcount:\t%u\n", READ_ONCE(ex->obj->refcount));
 }
 
 static const struct file_operations mobj_export_fops = {

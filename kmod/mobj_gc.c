@@ -390,7 +390,7 @@ static bool mobj_gc_clear(struct mobj_heap *heap, long *budget)
 			ref = &obj->slots[--obj->nslots];
 			t = ref->target;
 			trace_slot_clear(obj->id, obj->nslots, t->id);
-			list_del(&ref->backref);
+			hlist_del(&ref->backref);
 			if (t->gc_state == MOBJ_GC_UNREACHABLE)
 				WRITE_ONCE(t->refcount, t->refcount - 1);
 			else

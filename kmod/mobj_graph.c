@@ -156,7 +156,7 @@ static void mobj_graph_node(struct seq_file *m, struct mobj_heap *heap,
 		seq_puts(m, name);
 	else
 		seq_printf(m, "type%u", obj->type);
-	seq_printf(m, "\\n#%llu refcount=%lu\"", obj->id, obj->refcount);
+	seq_printf(m, "\\n#%llu refcount=%u\"", obj->id, obj->refcount);
 	if (depth)
 		seq_printf(m, ", fillcolor=\"0.600 0.%03u 1.000\"];\n", sat);
 	else
@@ -202,9 +202,9 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 	int rc;
 
 	if (back) {
-		list_for_each_entry(ref, &obj->referrers, backref)
+		hlist_for_each_entry(ref, &obj->referrers, backref)
 			total += !mobj_ref_hidden(ref);
-		ref = list_first_entry(&obj->referrers, struct mobj_ref,
+		ref = hlist_entry_safe(obj->referrers.first, struct mobj_ref,
 				       backref);
 	} else {
 		total = obj->nslots;
@@ -215,7 +215,8 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 			break;
 		/* @total counts the live referrers: one is left. */
 		while (back && mobj_ref_hidden(ref))
-			ref = list_next_entry(ref, backref);
+			ref = hlist_entry(ref->backref.next, struct mobj_ref,
+					  backref);
 		walk->edges++;
 		other = back ? ref->owner : ref->target;
 		slot = ref - ref->owner->slots;
@@ -230,7 +231,9 @@ static int mobj_graph_expand(struct seq_file *m, struct mobj_graph_walk *walk,
 			mobj_graph_edge(m, other, obj, slot);
 		else
 			mobj_graph_edge(m, obj, other, slot);
-		ref = back ? list_next_entry(ref, backref) : ref + 1;
+		ref = back ? hlist_entry_safe(ref->backref.next,
+					      struct mobj_ref, backref) :
+			     ref + 1;
 	}
 	if (drawn < total)
 		mobj_graph_more(m, obj, total - drawn, back);
@@ -307,7 +310,7 @@ static bool mobj_obj_rooted(struct mobj_obj *obj)
 	unsigned long in = 0;
 	struct mobj_ref *ref;
 
-	list_for_each_entry(ref, &obj->referrers, backref)
+	hlist_for_each_entry(ref, &obj->referrers, backref)
 		in += !mobj_ref_is_marker(ref);
 	return obj->refcount > in;
 }
@@ -338,7 +341,8 @@ static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 			continue;
 		}
 		n = 0;
-		list_for_each_entry(ref, &walk.nodes[i].obj->referrers, backref) {
+		hlist_for_each_entry(ref, &walk.nodes[i].obj->referrers,
+				     backref) {
 			if (mobj_ref_hidden(ref))
 				continue;
 			if (n++ == q->max) {

@@ -366,7 +366,7 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	for (i = 0; i < 30; i++)
 		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 7));
 	n = 0;
-	list_for_each_entry(ref, &b->referrers, backref) {
+	hlist_for_each_entry(ref, &b->referrers, backref) {
 		KUNIT_EXPECT_PTR_EQ(test, ref->owner, a);
 		KUNIT_EXPECT_PTR_EQ(test, ref->target, b);
 		n++;

@@ -104,7 +104,7 @@ struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len)
 	obj->data_len = data_len;
 	obj->refcount = 1;
 	obj->gen = MOBJ_GEN_UNTRACKED;
-	INIT_LIST_HEAD(&obj->referrers);
+	INIT_HLIST_HEAD(&obj->referrers);
 	INIT_LIST_HEAD(&obj->observers);
 	INIT_LIST_HEAD(&obj->gc_node);
 	return obj;
@@ -209,7 +209,7 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
 #define MOBJ_NOTIFY_AT_DEATH 64
 
 /* Once dead, gc_refs keeps why and in which collection, for the notices. */
-#define MOBJ_DEATH(reason, generation) ((long)(generation) << 16 | (reason))
+#define MOBJ_DEATH(reason, generation) ((s32)((generation) << 16 | (reason)))
 #define MOBJ_DEATH_REASON(death) ((u32)((death) & 0xffff))
 #define MOBJ_DEATH_GENERATION(death) ((u32)((death) >> 16))
 
@@ -313,7 +313,7 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 			target = ref->target;
 			WRITE_ONCE(obj->nslots, obj->nslots - 1);
 			trace_slot_clear(obj->id, obj->nslots, target->id);
-			list_del(&ref->backref);
+			hlist_del(&ref->backref);
 			mobj_obj_put(heap, target);
 			--*budget;
 		}
@@ -323,7 +323,7 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 		 * Nothing refers to a dead object, but a paused REFERRERS walk
 		 * may still have its place on its list: it frees the object.
 		 */
-		if (unlikely(!list_empty(&obj->referrers)))
+		if (unlikely(!hlist_empty(&obj->referrers)))
 			list_del_init(&obj->gc_node);
 		else
 			list_move_tail(&obj->gc_node, reap);
@@ -437,7 +437,7 @@ static void mobj_ref_link(struct mobj_heap *heap, struct mobj_ref *ref,
 	ref->owner = owner;
 	ref->target = target;
 	mobj_refcount_inc(heap, target);
-	list_add_tail(&ref->backref, &target->referrers);
+	hlist_add_head(&ref->backref, &target->referrers);
 }
 
 /* Move slot @from to @to, keeping its place on the target's referrers. */
@@ -445,9 +445,18 @@ static void mobj_ref_move(struct mobj_ref *to, struct mobj_ref *from)
 {
 	to->owner = from->owner;
 	to->target = from->target;
-	list_replace(&from->backref, &to->backref);
+	to->backref.next = from->backref.next;
+	to->backref.pprev = from->backref.pprev;
+	*to->backref.pprev = &to->backref;
+	if (to->backref.next)
+		to->backref.next->pprev = &to->backref.next;
 }
 
+/*
+ * Room for one more slot.  Arrays start with one slot, the size of a
+ * kmalloc-32 object (most objects that have slots have one or two), and
+ * double.
+ */
 static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	unsigned int max = mobj_slots_max();
@@ -458,7 +467,7 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 
 	if (obj->nslots >= max)
 		return -EFBIG;
-	cap = obj->cap ? min_t(u32, obj->cap * 2, max) : min_t(u32, 4, max);
+	cap = obj->cap ? min_t(u32, obj->cap * 2, max) : 1;
 	slots = kvmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
@@ -509,7 +518,7 @@ int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 	ref = &obj->slots[index];
 	old = ref->target;
 	trace_slot_clear(obj->id, index, old->id);
-	list_del(&ref->backref);
+	hlist_del(&ref->backref);
 	mobj_ref_link(heap, ref, obj, target);
 	trace_slot_set(obj->id, index, target->id);
 	mobj_obj_put(heap, old);
@@ -529,7 +538,7 @@ int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index)
 		return -ERANGE;
 	old = obj->slots[index].target;
 	trace_slot_clear(obj->id, index, old->id);
-	list_del(&obj->slots[index].backref);
+	hlist_del(&obj->slots[index].backref);
 	for (i = index; i + 1 < obj->nslots; i++)
 		mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);
 	WRITE_ONCE(obj->nslots, obj->nslots - 1);

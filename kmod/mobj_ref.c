@@ -46,13 +46,14 @@ static int mobj_referrers_walk(struct mobj_heap *heap, struct mobj_obj *obj,
 	lockdep_assert_held(&heap->lock);
 
 	*total = 0;
-	list_add(&marker.backref, &obj->referrers);
+	hlist_add_head(&marker.backref, &obj->referrers);
 	for (;;) {
 		budget = step ?: LONG_MAX;
-		while (!rc && marker.backref.next != &obj->referrers &&
-		       budget-- > 0) {
-			ref = list_next_entry(&marker, backref);
-			list_move(&marker.backref, &ref->backref);
+		while (!rc && marker.backref.next && budget-- > 0) {
+			ref = hlist_entry(marker.backref.next, struct mobj_ref,
+					  backref);
+			hlist_del(&marker.backref);
+			hlist_add_behind(&marker.backref, &ref->backref);
 			if (mobj_ref_hidden(ref))
 				continue;
 			++*total;
@@ -63,16 +64,16 @@ static int mobj_referrers_walk(struct mobj_heap *heap, struct mobj_obj *obj,
 			if (!rc)
 				(*ids)[n++] = ref->owner->id;
 		}
-		if (rc || marker.backref.next == &obj->referrers)
+		if (rc || !marker.backref.next)
 			break;
 		mobj_lock_yield(heap);
 		if (obj->gc_state == MOBJ_GC_DEAD)
 			break;
 	}
-	list_del(&marker.backref);
+	hlist_del(&marker.backref);
 	/* Dead, and the drain left it to the walks: the last one frees it. */
 	if (obj->gc_state == MOBJ_GC_DEAD && list_empty(&obj->gc_node) &&
-	    list_empty(&obj->referrers))
+	    hlist_empty(&obj->referrers))
 		mobj_obj_free(obj);
 	*filled = n;
 	return rc;
