@@ -205,6 +205,14 @@ enum mobj_gc_phase {
  * @others: with @quota, the other clients' saved objects met by the take,
  *	put back on the garbage list at the end
  * @stats: whether the generation's statistics count this cycle
+ * @dry: MOBJ_GC_LEAKS: the garbage is reported, and every object left
+ *	where it was
+ * @leaks: with @dry, the ids reported (NULL: only counted)
+ * @leaks_room: with @dry, room in @leaks
+ * @leaks_found: with @dry, how many objects of @leaks_quota the collection
+ *	would free
+ * @leaks_quota: with @dry, report only the objects of this client's (NULL:
+ *	all)
  * @from: the lists the set is taken from, one after the other
  * @nfrom: how many
  * @take: with @quota, objects still to take from @from[0]
@@ -226,7 +234,12 @@ struct mobj_gc_cycle {
 	bool save;
 	bool stats;
 	bool unsave;
+	bool dry;
 	struct mobj_quota *quota;
+	u64 *leaks;
+	u32 leaks_room;
+	u32 leaks_found;
+	struct mobj_quota *leaks_quota;
 	struct list_head others;
 	unsigned int from[MOBJ_GC_GENERATIONS];
 	unsigned int nfrom;
@@ -506,12 +519,15 @@ static __always_inline void mobj_lock_yield(struct mobj_heap *heap)
 }
 
 void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
+u32 mobj_gc_leaks(struct mobj_heap *heap, struct mobj_quota *quota, u64 *ids,
+		  u32 room, struct mobj_gc_collect *res);
 
 /* Found garbage by the collection under way: dead to everyone else. */
 static inline bool mobj_gc_doomed(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	return obj->gc_state == MOBJ_GC_UNREACHABLE &&
-	       heap->cycle.phase > MOBJ_GC_PHASE_SCAN && !heap->cycle.save;
+	       heap->cycle.phase > MOBJ_GC_PHASE_SCAN && !heap->cycle.save &&
+	       !heap->cycle.dry;
 }
 
 /*

@@ -290,6 +290,10 @@ static void mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj)
 	unsigned int to = c->to;
 
 	obj->gc_state = MOBJ_GC_IDLE;
+	if (c->dry) {
+		list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
+		return;
+	}
 	if (!obj->nslots) {
 		to = MOBJ_GEN_UNTRACKED;
 		list_move_tail(&obj->gc_node, &heap->lists[to]);
@@ -360,12 +364,27 @@ static bool mobj_gc_promote(struct mobj_heap *heap, long *budget)
 	return true;
 }
 
+/* A dry run's garbage: reported, and back where it was, untouched. */
+static void mobj_gc_report(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+
+	obj->gc_state = MOBJ_GC_IDLE;
+	list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
+	if (c->leaks_quota && obj->quota != c->leaks_quota)
+		return;
+	if (c->leaks_found < c->leaks_room)
+		c->leaks[c->leaks_found] = obj->id;
+	c->leaks_found++;
+}
+
 /*
  * Pass 6: the garbage drops its slots.  References between garbage objects
  * only lower counts; a reference to an object outside is a normal put,
  * which frees what only the garbage held (never garbage: anything that
  * refers to garbage is garbage).  With DEBUG_SAVEALL the garbage is kept
- * instead, on the garbage list, which holds a reference to each object.
+ * instead, on the garbage list, which holds a reference to each object.  A
+ * dry run only reports it.
  */
 static bool mobj_gc_clear(struct mobj_heap *heap, long *budget)
 {
@@ -380,6 +399,10 @@ static bool mobj_gc_clear(struct mobj_heap *heap, long *budget)
 		next = pos->next;
 		obj = list_entry(pos, struct mobj_obj, gc_node);
 		*budget -= 1 + obj->nslots;
+		if (c->dry) {
+			mobj_gc_report(heap, obj);
+			continue;
+		}
 		if (c->save) {
 			obj->gc_state = MOBJ_GC_IDLE;
 			WRITE_ONCE(obj->refcount, obj->refcount + 1);
@@ -463,6 +486,7 @@ static void mobj_gc_cycle_init(struct mobj_heap *heap, const unsigned int *from,
 	c->save = stats && heap->gc_debug & MOBJ_GC_DEBUG_SAVEALL;
 	c->stats = stats;
 	c->unsave = false;
+	c->dry = false;
 	c->quota = NULL;
 	memcpy(c->from, from, nfrom * sizeof(*from));
 	c->nfrom = nfrom;
@@ -606,6 +630,41 @@ void mobj_gc_collect_generations(struct mobj_heap *heap, bool incremental)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_collect_generations);
 
+/**
+ * mobj_gc_leaks - what a full collection would free now, freeing nothing
+ * @heap: the device; the caller holds gc_mutex and the big lock
+ * @quota: count and report only the objects of this client's (NULL: all)
+ * @ids: filled with the first @room ids found
+ * @room: room in @ids
+ * @res: filled with the collection's figures
+ *
+ * A collection of every generation, in steps like any other, whose
+ * survivors stay in their generations and whose garbage goes back there
+ * too: nothing is freed, promoted or counted in the statistics.  Returns
+ * how many objects it found unreachable (of @quota's).
+ */
+u32 mobj_gc_leaks(struct mobj_heap *heap, struct mobj_quota *quota, u64 *ids,
+		  u32 room, struct mobj_gc_collect *res)
+{
+	static const unsigned int gens[] = { MOBJ_GEN0, MOBJ_GEN1, MOBJ_GEN2 };
+	struct mobj_gc_cycle *c = &heap->cycle;
+
+	lockdep_assert_held(&heap->gc_mutex);
+	lockdep_assert_held(&heap->lock);
+
+	mobj_gc_cycle_init(heap, gens, ARRAY_SIZE(gens), MOBJ_GEN2, MOBJ_GEN2,
+			   false);
+	c->dry = true;
+	c->leaks = ids;
+	c->leaks_room = room;
+	c->leaks_found = 0;
+	c->leaks_quota = quota;
+	mobj_gc_run(heap, true, res);
+	c->leaks = NULL;
+	return c->leaks_found;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_gc_leaks);
+
 /*
  * Move the objects on list @from to list @to: as many as it held when
  * called (objects tracked meanwhile may or may not move).  @incremental:
@@ -714,6 +773,47 @@ int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 	cmd->examined = res.examined;
 	cmd->duration_ns = res.duration_ns;
 	return mobj_ucmd_respond(ucmd);
+}
+
+/* objgraph.get_leaking_objects(): a client sees its own, unless privileged. */
+int mobj_ioctl_gc_leaks(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_gc_leaks *cmd = ucmd->cmd;
+	struct mobj_heap *heap = client->heap;
+	struct mobj_quota *quota = NULL;
+	struct mobj_gc_collect res;
+	u64 *ids = NULL;
+	u32 room, found;
+	int rc;
+
+	rc = mobj_ucmd_probe(ucmd);
+	if (rc)
+		return rc;
+	if (!capable(CAP_SYS_ADMIN))
+		quota = client->quota;
+	/* No more than there are objects: @count may say 4G. */
+	room = min_t(unsigned long, cmd->count, READ_ONCE(heap->live_objects));
+	if (room) {
+		ids = kvmalloc_array(room, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+		if (!ids)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&heap->gc_mutex);
+	mobj_lock(heap);
+	found = mobj_gc_leaks(heap, quota, ids, room, &res);
+	mobj_unlock(heap);
+	mutex_unlock(&heap->gc_mutex);
+
+	cmd->count = found;
+	cmd->examined = res.examined;
+	found = min(found, room);
+	if (found)
+		rc = mobj_copy_to_user(heap, u64_to_user_ptr(cmd->ids), ids,
+				       found * sizeof(*ids));
+	kvfree(ids);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
 
 int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)

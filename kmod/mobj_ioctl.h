@@ -133,6 +133,7 @@ int mobj_ioctl_gc_freeze(struct mobj_ucmd *ucmd);
 int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd);
 int mobj_ioctl_referents(struct mobj_ucmd *ucmd);
 int mobj_ioctl_referrers(struct mobj_ucmd *ucmd);
+int mobj_ioctl_gc_leaks(struct mobj_ucmd *ucmd);
 int mobj_ioctl_weakref(struct mobj_ucmd *ucmd);
 int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd);
 int mobj_ioctl_watch(struct mobj_ucmd *ucmd);

@@ -102,6 +102,7 @@ union mobj_ucmd_buffer {
 	struct mobj_batch batch;
 	struct mobj_export export;
 	struct mobj_import import;
+	struct mobj_gc_leaks gc_leaks;
 };
 
 /**
@@ -204,6 +205,8 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 		 MOBJ_BATCH_FLAGS_CHECKED_BY_HANDLER, 0),
 	IOCTL_OP(EXPORT, mobj_ioctl_export, struct mobj_export, fd, 0, 0),
 	IOCTL_OP(IMPORT, mobj_ioctl_import, struct mobj_import, handle, 0, 0),
+	IOCTL_OP(GC_LEAKS, mobj_ioctl_gc_leaks, struct mobj_gc_leaks, examined,
+		 0, RSV(struct mobj_gc_leaks)),
 };
 
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd)

@@ -812,6 +812,7 @@ static int cmp_u64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+
 TEST_F(gc, referrers_one_per_slot)
 {
 	__u64 ids[8], ida, idc;
@@ -1520,6 +1521,72 @@ TEST_F(gc, efault_result_rolls_back)
 	EXPECT_EQ(3, LIVE(self));
 	EXPECT_EQ(1, COLLECT(self->fd, 2));
 	SCENE_CLOSE(self->fd, s);
+}
+
+/*
+ * MOBJ_GC_LEAKS (objgraph.get_leaking_objects): the objects a collection
+ * would free, found by one that changes nothing: the same answer twice,
+ * the objects alive in their generations, no statistic moved; the next
+ * real collection frees exactly those.
+ */
+TEST_F(gc, leaks_dry_run)
+{
+	struct mobj_info before, after;
+	struct gc_snap gs;
+	__u32 a, b, held, tail, weak, h;
+	__u64 ids[4], ida, idb, examined;
+
+	ASSERT_EQ(0, mobj_new(self->fd, T_LIST, NULL, 0, &a, &ida));
+	ASSERT_EQ(0, mobj_new(self->fd, T_LIST, NULL, 0, &b, &idb));
+	APPEND(self->fd, a, b);
+	APPEND(self->fd, b, a);
+	ASSERT_EQ(0, mobj_weakref(self->fd, a, &weak));
+	/* A held cycle and what it holds are no leak. */
+	NEW(self->fd, held);
+	NEW(self->fd, tail);
+	APPEND(self->fd, held, held);
+	APPEND(self->fd, held, tail);
+	CLOSE(self->fd, tail);
+	ASSERT_EQ(0, COLLECT(self->fd, 0));
+	CLOSE(self->fd, a);
+	CLOSE(self->fd, b);
+	ASSERT_EQ(0, mobj_info(self->fd, held, &before));
+	EXPECT_EQ(1, before.generation);
+	gc_snap(self->fd, &gs);
+
+	poison_ids(ids, 4);
+	EXPECT_EQ(2, mobj_gc_leaks(self->fd, ids, 4, &examined));
+	EXPECT_LE(3, examined);
+	qsort(ids, 2, sizeof(ids[0]), cmp_u64);
+	EXPECT_EQ(ida < idb ? ida : idb, ids[0]);
+	EXPECT_EQ(ida < idb ? idb : ida, ids[1]);
+	EXPECT_EQ(0xdeadbeef, ids[2]);
+	/* Room for one: the total, one id, nothing past it. */
+	poison_ids(ids, 4);
+	EXPECT_EQ(2, mobj_gc_leaks(self->fd, ids, 1, NULL));
+	EXPECT_TRUE(ids[0] == ida || ids[0] == idb);
+	EXPECT_EQ(0xdeadbeef, ids[1]);
+	EXPECT_EQ(2, mobj_gc_leaks(self->fd, NULL, 0, NULL));
+
+	/* Nothing changed: alive, reachable by weak handle, same generation. */
+	EXPECT_EQ(4, LIVE(self));
+	EXPECT_GC_UNCHANGED(self->fd, gs);
+	ASSERT_EQ(0, mobj_info(self->fd, held, &after));
+	EXPECT_EQ(before.generation, after.generation);
+	EXPECT_EQ(before.refcount, after.refcount);
+	ASSERT_EQ(0, mobj_weakref_get(self->fd, weak, &h));
+	EXPECT_EQ(2, rc_of(self->fd, h));
+	CLOSE(self->fd, h);
+
+	/* The collection frees what the dry run named, and no more. */
+	EXPECT_EQ(2, COLLECT(self->fd, 2));
+	EXPECT_EQ(0, mobj_gc_leaks(self->fd, ids, 4, NULL));
+	EXPECT_ERRNO(ESTALE, mobj_weakref_get(self->fd, weak, &h));
+	CLOSE(self->fd, weak);
+	CLOSE(self->fd, held);
+	EXPECT_EQ(2, mobj_gc_leaks(self->fd, NULL, 0, NULL));
+	EXPECT_EQ(2, COLLECT(self->fd, 2));
+	EXPECT_EQ(0, LIVE(self));
 }
 
 TEST_HARNESS_MAIN

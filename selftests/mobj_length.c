@@ -560,6 +560,41 @@ static void batch_after(struct __test_metadata *_metadata, struct len_ctx *x,
 	CLOSE(x->fd, x->ops[0].result);
 }
 
+/* GC_LEAKS: a = [a], its handle closed: found, and left alive */
+
+static void gc_leaks_prepare(struct __test_metadata *_metadata,
+			     struct len_ctx *x, union mobj_any_cmd *u)
+{
+	NEW(x->fd, x->a);
+	APPEND(x->fd, x->a, x->a);
+	ASSERT_EQ(0, mobj_weakref(x->fd, x->a, &x->weak));
+	CLOSE(x->fd, x->a);
+	u->gc_leaks.count = 2;
+	u->gc_leaks.ids = (__u64)(unsigned long)x->ids;
+}
+
+static void gc_leaks_unchanged(struct __test_metadata *_metadata,
+			       struct len_ctx *x, union mobj_any_cmd *u)
+{
+	EXPECT_EQ(0, x->ids[0]);
+	EXPECT_EQ(1, LIVE(x));
+}
+
+static void gc_leaks_after(struct __test_metadata *_metadata,
+			   struct len_ctx *x, union mobj_any_cmd *u)
+{
+	__u32 h;
+
+	EXPECT_EQ(1, u->gc_leaks.count);
+	EXPECT_EQ(1, LIVE(x));
+	ASSERT_EQ(0, mobj_weakref_get(x->fd, x->weak, &h));
+	EXPECT_EQ(id_of(x->fd, h), x->ids[0]);
+	ASSERT_EQ(0, mobj_slot_pop(x->fd, h, 0));
+	CLOSE(x->fd, h);
+	CLOSE(x->fd, x->weak);
+	EXPECT_EQ(0, LIVE(x));
+}
+
 /* EXPORT, IMPORT: the descriptor holds a reference of its own */
 
 static void export_prepare(struct __test_metadata *_metadata,
@@ -673,6 +708,8 @@ ROW(TYPE_NAME, mobj_type_name, type_name_prepare, type_name_unchanged,
 ROW(BATCH, mobj_batch, batch_prepare, NULL, batch_after);
 ROW(EXPORT, mobj_export, export_prepare, rc_a_is_1, export_after);
 ROW(IMPORT, mobj_import, import_prepare, rc_a_is_2, import_after);
+ROW(GC_LEAKS, mobj_gc_leaks, gc_leaks_prepare, gc_leaks_unchanged,
+    gc_leaks_after);
 
 FIXTURE_SETUP(length)
 {

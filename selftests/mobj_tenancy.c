@@ -10,6 +10,8 @@
  *  - Saved garbage: without privilege, GC_GARBAGE hands out (and CLEAR
  *    clears) only the garbage made through the caller's own open file;
  *    everyone else's stays saved for them.
+ *  - MOBJ_GC_LEAKS reports, without privilege, only the caller's own
+ *    objects among those a collection would free.
  *  - Type names belong to the user that set them: another user's rename
  *    or removal fails with EPERM, one name is never given to two tags
  *    (EEXIST), root may change any.
@@ -203,6 +205,43 @@ TEST_F(tenancy, saved_garbage_only_ones_own)
 	for (i = 0; i < filled; i++)
 		CLOSE(self->fd, hs[i]);
 	EXPECT_EQ(0, mobj_gc_set_debug(self->fd, 0));
+}
+
+/*
+ * As nobody, with root's leaking cycle there too: MOBJ_GC_LEAKS names only
+ * the objects nobody made, though its collection examines the whole heap.
+ */
+static int leaks_as_user(void *arg)
+{
+	const __u64 *root_ids = arg;
+	__u64 ids[8];
+	int fd, n, i;
+
+	fd = mobj_dev_open();
+	if (fd < 0)
+		return 10;
+	if (drop_cycle(fd, T_USER, "mine"))
+		return 11;
+	n = mobj_gc_leaks(fd, ids, 8, NULL);
+	if (n != 2)
+		return 12;
+	for (i = 0; i < n; i++)
+		if (ids[i] == root_ids[0] || ids[i] == root_ids[1])
+			return 13;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, leaks_only_ones_own)
+{
+	__u64 root_ids[2];
+
+	ASSERT_EQ(0, drop_cycle(self->fd, T_ROOT, "secret-token-1234"));
+	ASSERT_EQ(2, mobj_gc_leaks(self->fd, root_ids, 2, NULL));
+	EXPECT_EQ(0, mobj_as_nobody(leaks_as_user, root_ids));
+	/* Root sees every client's, and nothing was freed. */
+	EXPECT_EQ(4, mobj_gc_leaks(self->fd, NULL, 0, NULL));
+	EXPECT_EQ(4, mobj_gc_collect(self->fd, 2, NULL));
 }
 
 /* As nobody: root's name is root's; its own name is its own. */

@@ -65,10 +65,10 @@
 #endif
 
 /*
- * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_IMPORT.  (The
+ * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_GC_LEAKS.  (The
  * uapi has no "last command": a newer module may have more.)
  */
-#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_IMPORT + 1)
+#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_GC_LEAKS + 1)
 
 /* Clients a test may open besides its fixture's own. */
 #define MOBJ_EXTRA_FDS 4
@@ -414,6 +414,7 @@ union mobj_any_cmd {
 	struct mobj_batch batch;
 	struct mobj_export export;
 	struct mobj_import import;
+	struct mobj_gc_leaks gc_leaks;
 	__u8 bytes[256];
 };
 
@@ -525,6 +526,9 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD(BATCH, MOBJ_BATCH, mobj_batch, -1, 0),
 	MOBJ_CMD_H(EXPORT, MOBJ_EXPORT, mobj_export, -1, 0, MH_A),
 	MOBJ_CMD(IMPORT, MOBJ_IMPORT, mobj_import, -1, 0),
+	MOBJ_CMD_B(GC_LEAKS, MOBJ_GC_LEAKS, mobj_gc_leaks,
+		   RES(mobj_gc_leaks), 0,
+		   MOBJ_BUF(mobj_gc_leaks, ids, count, sizeof(__u64))),
 };
 
 _Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_TEST_NR_CMDS,

@@ -474,7 +474,10 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	EXPECT_TRUE(g_equal(&g, nodes, 16, e, 15, false));
 	EXPECT_EQ(NULL, g_node(&g, more));
 
-	/* backrefs, max=5: five referrers and "7 more", pointing in. */
+	/*
+	 * backrefs, max=5: five referrers and "7 more", pointing in; the
+	 * references made last come first.
+	 */
 	t = TNEW(T_GRAPH, NULL, &idt);
 	node_name(nodes[0], idt);
 	for (i = 0; i < 12; i++) {
@@ -482,8 +485,8 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 		TAPPEND(r[i], t);
 	}
 	for (i = 0; i < 5; i++) {
-		node_name(nodes[i + 1], idr[i]);
-		xedge_ids(&e[i], idr[i], idt, 0);
+		node_name(nodes[i + 1], idr[11 - i]);
+		xedge_ids(&e[i], idr[11 - i], idt, 0);
 	}
 	snprintf(more, sizeof(more), "o%llu_more", (unsigned long long)idt);
 	strcpy(nodes[6], more);
@@ -501,7 +504,7 @@ TEST_F_TIMEOUT(trace, graph_max_more_references, SLOW_TEST_TIMEOUT)
 	snprintf(hl, sizeof(hl), "h%u", t);
 	EXPECT_NE(NULL, g_edge_label(&g, n->name, nodes[0], hl));
 	for (i = 0; i < 5; i++) {
-		snprintf(hl, sizeof(hl), "h%u", r[i]);
+		snprintf(hl, sizeof(hl), "h%u", r[11 - i]);
 		EXPECT_NE(NULL, g_edge_label(&g, n->name, nodes[i + 1], hl));
 	}
 	EXPECT_EQ(6 + 6, g.ne);

@@ -503,6 +503,23 @@ int mobj_get_referrers(int fd, __u32 handle, __u64 *ids, __u32 count)
 	return mobj_refs(fd, MOBJ_REFERRERS, handle, ids, count);
 }
 
+int mobj_gc_leaks(int fd, __u64 *ids, __u32 count, __u64 *examined)
+{
+	struct mobj_gc_leaks cmd = {
+		.size = sizeof(cmd),
+		.count = count,
+		.ids = (__u64)(unsigned long)ids,
+	};
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_GC_LEAKS, &cmd);
+	if (ret)
+		return ret;
+	if (examined)
+		*examined = cmd.examined;
+	return clamp_int(cmd.count);
+}
+
 int mobj_watch(int fd, __u32 handle, __u64 cookie)
 {
 	struct mobj_watch cmd = {

@@ -56,6 +56,7 @@ CMD_TYPE_NAME = 0x18
 CMD_BATCH = 0x19
 CMD_EXPORT = 0x1A
 CMD_IMPORT = 0x1B
+CMD_GC_LEAKS = 0x1C
 
 #: The command names, by number ("MOBJ_" + name is the ioctl's name).
 COMMAND_NAMES = {
@@ -70,6 +71,7 @@ COMMAND_NAMES = {
     CMD_REFERRERS: "REFERRERS", CMD_WATCH: "WATCH", CMD_WEAKREF: "WEAKREF",
     CMD_WEAKREF_GET: "WEAKREF_GET", CMD_TYPE_NAME: "TYPE_NAME",
     CMD_BATCH: "BATCH", CMD_EXPORT: "EXPORT", CMD_IMPORT: "IMPORT",
+    CMD_GC_LEAKS: "GC_LEAKS",
 }
 
 
@@ -221,6 +223,11 @@ class Refs(ctypes.Structure):
                 ("count", u32), ("ids", u64)]
 
 
+class GcLeaks(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("count", u32),
+                ("__reserved", u32), ("ids", u64), ("examined", u64)]
+
+
 class Watch(ctypes.Structure):
     _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
                 ("__reserved", u32), ("cookie", u64)]
@@ -284,6 +291,7 @@ UAPI_STRUCTS = {
     "mobj_gc_freeze": GcFreeze,
     "mobj_gc_garbage": GcGarbage,
     "mobj_refs": Refs,
+    "mobj_gc_leaks": GcLeaks,
     "mobj_watch": Watch,
     "mobj_event": Event,
     "mobj_weakref": WeakRef,
@@ -428,6 +436,15 @@ def refs(fd: int, cmd: int, handle: int, room: int) -> Tuple[int, List[int]]:
     ids = (u64 * max(room, 1))()
     arg = Refs(handle=handle, count=room, ids=_addr(ids))
     ioctl(fd, cmd, arg)
+    return arg.count, list(ids[:min(arg.count, room)])
+
+
+def gc_leaks(fd: int, room: int) -> Tuple[int, List[int]]:
+    """MOBJ_GC_LEAKS: (how many a collection would free, the first
+    ``room`` of their ids)."""
+    ids = (u64 * max(room, 1))()
+    arg = GcLeaks(count=room, ids=_addr(ids))
+    ioctl(fd, CMD_GC_LEAKS, arg)
     return arg.count, list(ids[:min(arg.count, room)])
 
 

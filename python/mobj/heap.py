@@ -612,6 +612,18 @@ class GC:
         """The ids of the objects with a slot referring to ``obj``."""
         return self._refs(_lib.CMD_REFERRERS, obj)
 
+    def get_leaking_objects(self) -> List[int]:
+        """objgraph.get_leaking_objects(): the ids of the objects the next
+        full collection would free (kept alive only by reference cycles),
+        found by a collection that frees nothing.  Without CAP_SYS_ADMIN,
+        only the objects this client created."""
+        room = 64
+        while True:
+            total, ids = _lib.gc_leaks(self._fd, room)
+            if total <= room:
+                return ids
+            room = total
+
     def _garbage(self, flags: int) -> List[Object]:
         fd = self._fd
         count = self._state().garbage_count

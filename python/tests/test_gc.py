@@ -38,6 +38,28 @@ class TestCollector(HeapTest):
         self.assertEqual(info.uncollectable, 0)
         self.assertEqual(self.live(), 0)
 
+    def test_get_leaking_objects(self):
+        # A dry run names the leaked cycle and frees nothing; the
+        # collection after it frees exactly that.
+        heap = self.heap
+        a, b, kept = heap.new(), heap.new(), heap.new()
+        a.append(b)
+        b.append(a)
+        kept.append(kept)
+        ids = sorted([a.id, b.id])
+        weak = heap.weakref(a)
+        a.close()
+        b.close()
+        self.assertEqual(sorted(heap.gc.get_leaking_objects()), ids)
+        self.assertEqual(sorted(heap.gc.get_leaking_objects()), ids)
+        self.assertEqual(self.live(), 3)
+        self.assertIsNotNone(weak())
+        self.assertEqual(heap.collect(), 2)
+        self.assertEqual(heap.gc.get_leaking_objects(), [])
+        self.assertIsNone(weak())
+        kept.close()
+        self.assertEqual(heap.collect(), 1)
+
     def test_reachable_cycle_survives(self):
         heap = self.heap
         a, b = heap.new(), heap.new()

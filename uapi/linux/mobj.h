@@ -138,6 +138,7 @@ enum {
 	MOBJ_CMD_BATCH,
 	MOBJ_CMD_EXPORT,
 	MOBJ_CMD_IMPORT,
+	MOBJ_CMD_GC_LEAKS,
 };
 
 /**
@@ -594,6 +595,36 @@ struct mobj_refs {
 
 #define MOBJ_REFERENTS _IO(MOBJ_TYPE, MOBJ_CMD_REFERENTS)
 #define MOBJ_REFERRERS _IO(MOBJ_TYPE, MOBJ_CMD_REFERRERS)
+
+/**
+ * struct mobj_gc_leaks - MOBJ_GC_LEAKS: what a collection would free now
+ * @size: sizeof(struct mobj_gc_leaks)
+ * @flags: must be 0
+ * @count: in, room in @ids; out, how many objects the collection would
+ *	free (of those the caller may see)
+ * @__reserved: must be 0
+ * @ids: pointer to an array of __u64, filled with the first min(@count,
+ *	total) ids
+ * @examined: out, objects the collection examined (all tracked objects)
+ *
+ * objgraph.get_leaking_objects(): a collection of every generation that
+ * frees nothing, promotes nothing and counts in no statistics: the objects
+ * it finds unreachable (kept alive only by reference cycles) are reported
+ * and left as they were; the next real collection frees them unless
+ * something refers to them by then.  Without CAP_SYS_ADMIN a client sees
+ * only the objects it created; the collection itself examines the whole
+ * heap, in bounded steps like any other.
+ */
+struct mobj_gc_leaks {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 __reserved;
+	__aligned_u64 ids;
+	__aligned_u64 examined;
+};
+
+#define MOBJ_GC_LEAKS _IO(MOBJ_TYPE, MOBJ_CMD_GC_LEAKS)
 
 /**
  * struct mobj_watch - MOBJ_WATCH: ask for a death notice

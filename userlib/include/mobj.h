@@ -126,6 +126,13 @@ int mobj_gc_garbage(int fd, __u32 *handles, __u32 count, __u32 flags,
 int mobj_get_referents(int fd, __u32 handle, __u64 *ids, __u32 count);
 int mobj_get_referrers(int fd, __u32 handle, __u64 *ids, __u32 count);
 
+/*
+ * objgraph.get_leaking_objects(): the ids of the objects a full collection
+ * would free now (the caller's own without CAP_SYS_ADMIN), found by one
+ * that frees nothing; returns their number, fills the first @count.
+ */
+int mobj_gc_leaks(int fd, __u64 *ids, __u32 count, __u64 *examined);
+
 /* Death notices: mobj_read_events() returns the number of records read. */
 int mobj_watch(int fd, __u32 handle, __u64 cookie);
 int mobj_read_events(int fd, struct mobj_event *events, size_t count);
