@@ -628,6 +628,51 @@ static void mobj_gc_promotion(struct kunit *test)
 	mutex_unlock(&t->heap.lock);
 }
 
+/*
+ * MOBJ_GC_LEAKS: a dry run names the garbage and leaves every object in
+ * its generation, the heap consistent; the collection after it frees
+ * exactly that.
+ */
+static void mobj_gc_leaks_dry_run(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_heap *heap = &t->heap;
+	struct mobj_obj *a, *b, *old;
+	struct mobj_gc_collect res;
+	u64 ids[4] = { 0 };
+
+	mutex_lock(&heap->gc_mutex);
+	mutex_lock(&heap->lock);
+	old = mobj_test_new(test, t);
+	mobj_test_link(test, t, old, old);
+	mobj_gc_collect(heap, 1, NULL);
+	KUNIT_EXPECT_EQ(test, old->gen, (u8)MOBJ_GEN2);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	mobj_test_link(test, t, a, b);
+	mobj_test_link(test, t, b, a);
+	mobj_test_link(test, t, old, a);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	/* Held by old: no leak yet. */
+	KUNIT_EXPECT_EQ(test, mobj_gc_leaks(heap, NULL, ids, 4, &res), 0U);
+	KUNIT_EXPECT_EQ(test, res.examined, 3ULL);
+	mobj_test_put(test, t, old);
+	KUNIT_EXPECT_EQ(test, mobj_gc_leaks(heap, NULL, ids, 1, &res), 3U);
+	KUNIT_EXPECT_TRUE(test, ids[0] == a->id || ids[0] == b->id ||
+			  ids[0] == old->id);
+	KUNIT_EXPECT_EQ(test, ids[1], 0ULL);
+	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN0);
+	KUNIT_EXPECT_EQ(test, old->gen, (u8)MOBJ_GEN2);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 3UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].stats.collections, 0ULL);
+	mobj_test_check(test, t);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 3UL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	mutex_unlock(&heap->lock);
+	mutex_unlock(&heap->gc_mutex);
+}
+
 /* A young object referred to only from an older generation is alive. */
 static void mobj_gc_old_to_young(struct kunit *test)
 {
@@ -958,6 +1003,7 @@ static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_incremental_touch_partition),
 	KUNIT_CASE(mobj_gc_big_ring),
 	KUNIT_CASE(mobj_gc_promotion),
+	KUNIT_CASE(mobj_gc_leaks_dry_run),
 	KUNIT_CASE(mobj_gc_old_to_young),
 	KUNIT_CASE(mobj_gc_counts),
 	KUNIT_CASE(mobj_gc_thresholds),
