@@ -107,6 +107,42 @@ __poll_t mobj_fops_poll(struct file *filp, poll_table *wait)
 	return mobj_client_readable(client) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/*
+ * MOBJ_WATCH_CANCEL: forget one of @client's watches on the object, the
+ * first made with that cookie.  The client's own list is walked: it holds
+ * at most client_watches_max entries, an object's observers any number.
+ */
+static int mobj_watch_cancel(struct mobj_client *client,
+			     const struct mobj_watch *cmd)
+{
+	struct mobj_heap *heap = client->heap;
+	struct mobj_watcher *watch, *found = NULL;
+	struct mobj_obj *obj;
+	int rc;
+
+	mobj_lock(heap);
+	obj = mobj_handle_obj(client, cmd->handle);
+	rc = PTR_ERR_OR_ZERO(obj);
+	if (!rc) {
+		rc = -ENOENT;
+		list_for_each_entry(watch, &client->watches, client_node) {
+			if (watch->observer.obj != obj ||
+			    watch->cookie != cmd->cookie)
+				continue;
+			list_del(&watch->observer.node);
+			list_del(&watch->client_node);
+			client->nwatches--;
+			WRITE_ONCE(obj->nwatchers, obj->nwatchers - 1);
+			found = watch;
+			rc = 0;
+			break;
+		}
+	}
+	mobj_unlock(heap);
+	kfree(found);
+	return rc;
+}
+
 int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
@@ -117,6 +153,9 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	unsigned int ring_max = 0;
 	struct mobj_obj *obj;
 	int rc = -ENOMEM;
+
+	if (cmd->flags & MOBJ_WATCH_CANCEL)
+		return mobj_watch_cancel(client, cmd);
 
 	/* The first watch allocates the ring, before the lock is taken. */
 	watcher = kzalloc(sizeof(*watcher), GFP_KERNEL_ACCOUNT);

@@ -431,9 +431,15 @@ TEST_F(bounded, watch_limit)
 	EXPECT_EQ(-ENOSPC, mobj_watch(self->fd, b, 3));
 	ASSERT_EQ(0, mobj_info(self->fd, b, &info));
 	EXPECT_EQ(0, info.state & MOBJ_STATE_WATCHED);
+	/* A watch taken back frees its place, and sends no notice. */
+	ASSERT_EQ(0, mobj_unwatch(self->fd, a, 1));
+	EXPECT_EQ(0, mobj_watch(self->fd, b, 3));
+	EXPECT_EQ(-ENOSPC, mobj_watch(self->fd, b, 4));
+	EXPECT_EQ(0, mobj_unwatch(self->fd, b, 3));
 	/* A notice delivered frees its place. */
 	CLOSE(self->fd, a);
-	ASSERT_EQ(2, mobj_read_events(self->fd, ev, 4));
+	ASSERT_EQ(1, mobj_read_events(self->fd, ev, 4));
+	EXPECT_EQ(2, ev[0].cookie);
 	EXPECT_EQ(0, mobj_watch(self->fd, b, 3));
 	CLOSE(self->fd, b);
 	ASSERT_EQ(1, mobj_read_events(self->fd, ev, 4));

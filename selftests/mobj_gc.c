@@ -1589,4 +1589,43 @@ TEST_F(gc, leaks_dry_run)
 	EXPECT_EQ(0, LIVE(self));
 }
 
+/*
+ * MOBJ_WATCH_CANCEL (unwatch): takes back one watch of this open file on
+ * the object, the first with that cookie; no notice comes for it.  No
+ * such watch, a weak or stale handle, another client's watch: an error,
+ * and nothing changes.
+ */
+TEST_F(gc, unwatch)
+{
+	struct mobj_event ev[4];
+	struct mobj_info info;
+	__u32 a, weak;
+	int fd2;
+
+	NEW(self->fd, a);
+	ASSERT_EQ(0, mobj_weakref(self->fd, a, &weak));
+	ASSERT_EQ(0, mobj_watch(self->fd, a, 7));
+	ASSERT_EQ(0, mobj_watch(self->fd, a, 7));
+	ASSERT_EQ(0, mobj_watch(self->fd, a, 8));
+	fd2 = mobj_extra_open(self->extra);
+	ASSERT_LE(0, fd2);
+	EXPECT_ERRNO(ENOENT, mobj_unwatch(self->fd, a, 9));
+	EXPECT_ERRNO(EINVAL, mobj_unwatch(self->fd, weak, 7));
+	EXPECT_ERRNO(ENOENT, mobj_unwatch(fd2, a, 7));
+	EXPECT_ERRNO(ENOENT, mobj_unwatch(self->fd, 0x7fffffff, 7));
+	/* One of the two 7s, then the other; 8 stays. */
+	ASSERT_EQ(0, mobj_unwatch(self->fd, a, 7));
+	ASSERT_EQ(0, mobj_unwatch(self->fd, a, 7));
+	EXPECT_ERRNO(ENOENT, mobj_unwatch(self->fd, a, 7));
+	ASSERT_EQ(0, mobj_info(self->fd, a, &info));
+	EXPECT_EQ(MOBJ_STATE_WATCHED, info.state & MOBJ_STATE_WATCHED);
+	CLOSE(self->fd, a);
+	ASSERT_EQ(1, mobj_read_events(self->fd, ev, 4));
+	EXPECT_EQ(8, ev[0].cookie);
+	EXPECT_ERRNO(EAGAIN, mobj_read_events(self->fd, ev, 4));
+	/* Its handle closed: no such handle any more. */
+	EXPECT_ERRNO(ENOENT, mobj_unwatch(self->fd, a, 8));
+	CLOSE(self->fd, weak);
+}
+
 TEST_HARNESS_MAIN

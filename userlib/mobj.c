@@ -531,6 +531,18 @@ int mobj_watch(int fd, __u32 handle, __u64 cookie)
 	return mobj_ioctl(fd, MOBJ_WATCH, &cmd);
 }
 
+int mobj_unwatch(int fd, __u32 handle, __u64 cookie)
+{
+	struct mobj_watch cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_WATCH_CANCEL,
+		.handle = handle,
+		.cookie = cookie,
+	};
+
+	return mobj_ioctl(fd, MOBJ_WATCH, &cmd);
+}
+
 int mobj_read_events(int fd, struct mobj_event *events, size_t count)
 {
 	ssize_t ret;

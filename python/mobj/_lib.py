@@ -92,6 +92,7 @@ GC_SET_ENABLED = 1 << 0
 GC_SET_THRESHOLD = 1 << 1
 GC_SET_DEBUG = 1 << 2
 GC_UNFREEZE = 1 << 0
+WATCH_CANCEL = 1 << 0
 
 EVENT_REFCOUNT = 1
 EVENT_CYCLE = 2
@@ -450,6 +451,12 @@ def gc_leaks(fd: int, room: int) -> Tuple[int, List[int]]:
 
 def watch(fd: int, handle: int, cookie: int) -> None:
     ioctl(fd, CMD_WATCH, Watch(handle=handle, cookie=cookie))
+
+
+def unwatch(fd: int, handle: int, cookie: int) -> None:
+    """MOBJ_WATCH with MOBJ_WATCH_CANCEL: take back a watch."""
+    ioctl(fd, CMD_WATCH, Watch(flags=WATCH_CANCEL, handle=handle,
+                               cookie=cookie))
 
 
 def read_events(fd: int, count: int, stride: int) -> List[Event]:

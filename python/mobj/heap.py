@@ -22,7 +22,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable,
                     Iterator, List, NamedTuple, Optional, Tuple, Union)
 
 from . import _lib
-from .errors import StaleHandle
+from .errors import InvalidArgument, NoSuchHandle, StaleHandle
 
 if TYPE_CHECKING:
     import asyncio
@@ -934,10 +934,9 @@ class Heap(_Closable):
         the future is cancelled, streams do not see the notice.  False
         when no such watch is pending (already delivered or forgotten).
 
-        <linux/mobj.h> has no command to cancel a death notice: the
-        kernel's watch stays (it counts in client_watches_max) until the
-        object dies, when its notice is read and dropped, or the heap is
-        closed.
+        The kernel's watch is taken back too (MOBJ_WATCH_CANCEL): it no
+        longer counts in client_watches_max.  A module without that flag
+        keeps it until the object dies, and its notice is dropped here.
         """
         if isinstance(watch, int) and not isinstance(watch, bool):
             cookie: Optional[int] = watch
@@ -951,10 +950,25 @@ class Heap(_Closable):
             return False
         kind, target, weak = entry
         if not self.closed:
+            self._cancel_watch(weak[0], cookie)
             _lib.close(self._fd, weak[0])
         if kind == "future" and not target.done():
             target.cancel()
         return True
+
+    def _cancel_watch(self, weak: int, cookie: int) -> None:
+        # A strong handle for the command, while the object lives; once
+        # dead its notice is on its way, and dispatch drops it.
+        try:
+            strong = _lib.weakref_get(self._fd, weak)
+        except StaleHandle:
+            return
+        try:
+            _lib.unwatch(self._fd, strong, cookie)
+        except (InvalidArgument, NoSuchHandle):
+            pass    # an older module (EINVAL), or delivered meanwhile
+        finally:
+            _lib.close(self._fd, strong)
 
     def events(self) -> EventStream:
         """``async for event in heap.events():`` every death notice read

@@ -626,10 +626,15 @@ struct mobj_gc_leaks {
 
 #define MOBJ_GC_LEAKS _IO(MOBJ_TYPE, MOBJ_CMD_GC_LEAKS)
 
+/* mobj_watch.flags */
+enum mobj_watch_flags {
+	MOBJ_WATCH_CANCEL = 1 << 0,	/* take back a watch (unwatch) */
+};
+
 /**
- * struct mobj_watch - MOBJ_WATCH: ask for a death notice
+ * struct mobj_watch - MOBJ_WATCH: ask for a death notice, or take it back
  * @size: sizeof(struct mobj_watch)
- * @flags: must be 0
+ * @flags: 0, or MOBJ_WATCH_CANCEL
  * @handle: the object to watch
  * @__reserved: must be 0
  * @cookie: returned in the event
@@ -637,7 +642,10 @@ struct mobj_gc_leaks {
  * When the object dies a struct mobj_event can be read() from this file;
  * poll() reports EPOLLIN while events are queued.  An open file has at
  * most client_watches_max watches pending (module parameter, default
- * 65536): one more fails with -ENOSPC.
+ * 65536): one more fails with -ENOSPC.  With MOBJ_WATCH_CANCEL, one watch
+ * this open file has on the object with this cookie is removed (-ENOENT
+ * when there is none): no notice will come for it, and it no longer
+ * counts against client_watches_max.
  */
 struct mobj_watch {
 	__u32 size;

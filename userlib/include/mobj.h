@@ -135,6 +135,8 @@ int mobj_gc_leaks(int fd, __u64 *ids, __u32 count, __u64 *examined);
 
 /* Death notices: mobj_read_events() returns the number of records read. */
 int mobj_watch(int fd, __u32 handle, __u64 cookie);
+/* Take back a watch made with @cookie: no notice comes for it. */
+int mobj_unwatch(int fd, __u32 handle, __u64 cookie);
 int mobj_read_events(int fd, struct mobj_event *events, size_t count);
 
 /* Weak references. */
