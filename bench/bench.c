@@ -77,6 +77,24 @@ void bench_emit_str(const char *row, const char *name, const char *value)
 	fflush(stdout);
 }
 
+long long bench_meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 long long bench_read_key(const char *path, const char *key)
 {
 	char line[256];

@@ -54,6 +54,9 @@ void bench_emit_str(const char *row, const char *name, const char *value);
 /* argv[@i] as a number (decimal, 0x hex or 0 octal), @def when not given. */
 unsigned int bench_arg(int argc, char **argv, int i, unsigned int def);
 
+/* A /proc/meminfo field ("Slab", "MemAvailable"), in kB; -1 when absent. */
+long long bench_meminfo_kb(const char *key);
+
 /* Read one "key value" line of a debugfs-style file; -1 when absent. */
 long long bench_read_key(const char *path, const char *key);
 

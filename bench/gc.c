@@ -12,6 +12,14 @@
  *	row 4: MOBJ_REFERRERS on an object in its middle;
  *	row 5: a second client issuing operations while a full collection
  *	runs: its longest wait, and the device's lock figures in debugfs.
+ *   mobj_bench_gc scale DEV REPS OBJECTS...
+ *	row 10: how a full collection's cost grows with the heap: for each
+ *	size in turn, a chain built as for "heap" (growth of /proc/meminfo's
+ *	Slab per object while it is built: row 7's heap figure), collected
+ *	once, then REPS timed full collections, each followed by CPython's
+ *	over a chain of as many lists; then both are freed before the next
+ *	size (CPython is left out of a size when MemAvailable cannot hold
+ *	its chain next to mobj's).
  *
  * DEV is the device index (0 is /dev/mobj); automatic collection is
  * switched off on it so that only the measured collections run.
@@ -363,10 +371,12 @@ static void run_lockwait(int fd, const char *mode)
 
 #define STEP_BUDGET "/sys/module/mobj/parameters/gc_step_budget"
 
-static long long read_budget(void)
+#define CLIENT_OBJECTS_MAX "/sys/module/mobj/parameters/client_objects_max"
+
+static long long read_param(const char *path)
 {
 	long long v = -1;
-	FILE *f = fopen(STEP_BUDGET, "r");
+	FILE *f = fopen(path, "r");
 
 	if (f) {
 		if (fscanf(f, "%lld", &v) != 1)
@@ -376,9 +386,9 @@ static long long read_budget(void)
 	return v;
 }
 
-static bool write_budget(long long v)
+static bool write_param(const char *path, long long v)
 {
-	FILE *f = fopen(STEP_BUDGET, "w");
+	FILE *f = fopen(path, "w");
 	bool ok;
 
 	if (!f)
@@ -395,7 +405,7 @@ static bool write_budget(long long v)
  */
 static void run_lockwaits(int fd)
 {
-	long long budget = read_budget();
+	long long budget = read_param(STEP_BUDGET);
 	char mode[32];
 
 	emit_lock_stats("before");
@@ -405,10 +415,10 @@ static void run_lockwaits(int fd)
 	}
 	snprintf(mode, sizeof(mode), "budget%lld", budget);
 	run_lockwait(fd, budget ? mode : "budget0");
-	if (!budget || !write_budget(0))
+	if (!budget || !write_param(STEP_BUDGET, 0))
 		return;
 	run_lockwait(fd, "budget0");
-	write_budget(budget);
+	write_param(STEP_BUDGET, budget);
 }
 
 /*
@@ -568,6 +578,120 @@ static void run_heap(int fd, unsigned int n, unsigned int reps)
 	bench_check(mobj_handle_close(fd, head), "close");
 }
 
+/*
+ * /proc/meminfo's Slab once it stops falling: what a CLOSE released goes
+ * back through RCU and the collector's deferred frees.  At most ~5 s.
+ */
+static long long slab_settle(void)
+{
+	long long prev, cur;
+	int i, still = 0;
+
+	sync();
+	prev = bench_meminfo_kb("Slab");
+	for (i = 0; i < 50 && still < 2; i++) {
+		usleep(100000);
+		cur = bench_meminfo_kb("Slab");
+		still = cur >= prev ? still + 1 : 0;
+		prev = cur;
+	}
+	return prev;
+}
+
+/* CPython's chain of @n lists: ~64 + 8 bytes each, plus gc.get_objects(). */
+#define PY_BYTES_PER_OBJ 200
+
+static void run_scale_one(int fd, unsigned int n, unsigned int reps)
+{
+	double dur[MAX_REPS], wall[MAX_REPS], py[MAX_REPS], ratio[MAX_REPS];
+	double a, b, tracked = 0, build, slab;
+	struct mobj_gc_collect res = { 0 };
+	long long before, avail;
+	char extra[256], cmd[64], name[64];
+	__u32 head, mid = 0;
+	struct py p = { 0 };
+	bool have_py = false;
+	unsigned int r;
+	uint64_t t0;
+
+	before = slab_settle();
+	t0 = bench_now_ns();
+	head = build_chain(fd, n, &mid);
+	build = (double)(bench_now_ns() - t0) / n;
+	slab = (double)(bench_meminfo_kb("Slab") - before) * 1024 / n;
+	snprintf(extra, sizeof(extra), "\"objects\": %u, \"build_ns\": %.6g",
+		 n, build);
+	snprintf(name, sizeof(name), "slab_delta_chain_%u", n);
+	bench_emit("gc_scale", name, slab, "bytes", extra);
+	bench_check(mobj_gc_collect(fd, 2, NULL), "collect");
+
+	avail = bench_meminfo_kb("MemAvailable");
+	if (avail >= 0 && (double)avail * 1024 < (double)n * PY_BYTES_PER_OBJ) {
+		fprintf(stderr, "bench: scale %u: %lld kB available, CPython left out\n",
+			n, avail);
+		snprintf(name, sizeof(name), "cpython_skipped_%u", n);
+		bench_emit("gc_scale", name, (double)avail * 1024, "bytes",
+			   "\"why\": \"MemAvailable\"");
+	} else {
+		have_py = py_start(&p);
+		snprintf(cmd, sizeof(cmd), "heap %u", n);
+		if (have_py)
+			have_py = py_cmd(&p, cmd, &a, &tracked);
+	}
+	for (r = 0; r < reps; r++) {
+		t0 = bench_now_ns();
+		bench_check(mobj_gc_collect(fd, 2, &res), "collect");
+		wall[r] = (double)(bench_now_ns() - t0) / n;
+		dur[r] = (double)res.duration_ns / n;
+		if (have_py)
+			have_py = py_cmd(&p, "collect", &a, &b);
+		py[r] = have_py ? a / n : 0;
+		ratio[r] = have_py ? dur[r] / py[r] : 0;
+	}
+	if (p.pid) {
+		if (have_py)
+			py_cmd(&p, "drop", &a, &b);
+		py_stop(&p);
+	}
+	snprintf(extra, sizeof(extra),
+		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
+		 n, (unsigned long long)res.examined,
+		 (unsigned long long)res.collected, reps,
+		 bench_median(wall, reps));
+	snprintf(name, sizeof(name), "duration_per_obj_%u", n);
+	snprintf(cmd, sizeof(cmd), "cpython_per_obj_%u", n);
+	emit_vs_python(have_py, reps, "gc_scale", name, dur, extra, "ratio",
+		       ratio, cmd, py,
+		       "\"objects\": %u, \"tracked\": %.0f, \"reps\": %u",
+		       n, tracked, reps);
+	bench_check(mobj_handle_close(fd, mid), "close");
+	bench_check(mobj_handle_close(fd, head), "close");
+}
+
+/* Row 10: one chain after another, each freed before the next is built. */
+static void run_scale(int fd, unsigned int reps, int nsizes, char **sizes)
+{
+	long long limit = read_param(CLIENT_OBJECTS_MAX), most = 0;
+	int i;
+
+	for (i = 0; i < nsizes; i++)
+		if ((long long)strtoul(sizes[i], NULL, 0) > most)
+			most = strtoul(sizes[i], NULL, 0);
+	/* One open file makes the whole chain: room for it, with a margin. */
+	if (limit >= 0 && limit < most + most / 4)
+		write_param(CLIENT_OBJECTS_MAX, most + most / 4);
+	for (i = 0; i < nsizes; i++) {
+		unsigned int n = strtoul(sizes[i], NULL, 0);
+
+		if (n >= 4)
+			run_scale_one(fd, n, reps);
+	}
+	slab_settle();
+	if (limit >= 0 && limit < most + most / 4)
+		write_param(CLIENT_OBJECTS_MAX, limit);
+	bench_emit_str("gc_scale", "status", "ok");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -586,8 +710,13 @@ int main(int argc, char **argv)
 		reps = bench_arg(argc, argv, 4, 5);
 		run_heap(fd, bench_arg(argc, argv, 3, 1000000),
 			 reps > MAX_REPS ? MAX_REPS : reps);
+	} else if (!strcmp(mode, "scale") && argc > 4) {
+		reps = bench_arg(argc, argv, 3, 3);
+		reps = reps < 1 ? 1 : reps;
+		run_scale(fd, reps > MAX_REPS ? MAX_REPS : reps, argc - 4,
+			  argv + 4);
 	} else {
-		fprintf(stderr, "usage: %s rings|heap DEV [...]\n", argv[0]);
+		fprintf(stderr, "usage: %s rings|heap|scale DEV [...]\n", argv[0]);
 		return 2;
 	}
 	return 0;

@@ -26,10 +26,14 @@ failed=0
 if [ "${MOBJ_BENCH_QUICK:-0}" = 1 ]; then
 	OPS="1000 3" BATCH="4096 3" TRACE="1000 3" THREADS="100 1"
 	MEM=20000 RINGS="100 20 3" HEAP="100000 3" PYMEM=5000 STALL=100000
+	SCALE="2 10000 100000 200000" HEAPMEM=100000
 else
 	OPS="1000 15" BATCH="4096 11" TRACE="1000 15" THREADS="300 5"
 	MEM=100000 RINGS="100 20 11" HEAP="1000000 5" PYMEM=20000 STALL=1000000
+	SCALE="3 100000 1000000 4000000" HEAPMEM=1000000
 fi
+# SCALE: repetitions, then the chain sizes of row 10 (mobj_bench_gc scale);
+# HEAPMEM: the size of row 7's heap, one of them (py_baseline.py heapmem).
 
 record()
 {
@@ -104,7 +108,9 @@ main()
 		step mem ./mobj_bench_mem 2 $MEM
 		step gc-rings ./mobj_bench_gc rings 1 $RINGS
 		step gc-heap ./mobj_bench_gc heap 3 $HEAP
+		step gc-scale ./mobj_bench_gc scale 1 $SCALE
 		step py-mem /usr/bin/python3 py_baseline.py mem $PYMEM
+		step py-heapmem /usr/bin/python3 py_baseline.py heapmem $HEAPMEM
 		step stall ./mobj_bench_stall 0 $STALL
 	}
 	rmmod mobj || failed=1

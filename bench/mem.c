@@ -21,24 +21,6 @@
 
 #include "bench.h"
 
-static long long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static long long sys_slab(const char *attr)
 {
 	char path[128], buf[64];
@@ -88,7 +70,7 @@ static double slab_bytes_per_obj(long long *objsize, const char **source)
 
 static double slab_delta(long long before_kb, unsigned int n)
 {
-	return (double)(meminfo_kb("Slab") - before_kb) * 1024 / n;
+	return (double)(bench_meminfo_kb("Slab") - before_kb) * 1024 / n;
 }
 
 int main(int argc, char **argv)
@@ -110,7 +92,7 @@ int main(int argc, char **argv)
 	bench_gc_off(fd);
 
 	sync();
-	before = meminfo_kb("Slab");
+	before = bench_meminfo_kb("Slab");
 	for (i = 0; i < n; i++)
 		bench_check(mobj_new(fd, 6, NULL, 0, &hs[i], NULL), "new");
 	per = slab_delta(before, n);
@@ -124,7 +106,7 @@ int main(int argc, char **argv)
 	bench_emit("mem", "mobj_obj_slab_bytes", per, "bytes", extra);
 
 	/* The empty objects stay: the chain must not reuse their memory. */
-	before = meminfo_kb("Slab");
+	before = bench_meminfo_kb("Slab");
 	bench_check(mobj_new(fd, 6, NULL, 0, &head, NULL), "new");
 	prev = head;
 	for (i = 1; i < n; i++) {

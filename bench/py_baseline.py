@@ -5,6 +5,8 @@
     py_baseline.py rings [RINGS LINKS REPS]   row 3a: pyperformance gc_collect
     py_baseline.py heap [OBJECTS REPS]        row 3b and row 4
     py_baseline.py mem [OBJECTS]              row 7
+    py_baseline.py heapmem [OBJECTS]          row 7: a chain of OBJECTS
+                                              lists, traced as a whole
     py_baseline.py serve                      commands on stdin, one reply
                                               line each (mobj_bench_gc runs
                                               it to alternate its own
@@ -184,8 +186,37 @@ def mem(n=100000):
     drop_chain(head)
 
 
+def heapmem(n=1000000):
+    """The memory of a heap of n lists, each holding the next (what
+    mobj_bench_gc scale measures as Slab growth for its chain): growth of
+    tracemalloc's total per list, and, from a first build without tracing,
+    of the resident set per list (pymalloc's arenas and pools included)."""
+    gc.disable()
+    rss0 = rss_bytes()
+    head, _ = build_chain(n)
+    rss = rss_bytes() - rss0
+    drop_chain(head)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    head, _ = build_chain(n)
+    traced = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    emit("heapmem", "cpython_traced_chain", traced / n, "bytes", objects=n,
+         rss_delta_per_obj=rss / n)
+    drop_chain(head)
+
+
+def rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def main(argv):
-    modes = {"rings": rings, "heap": heap, "mem": mem, "serve": serve}
+    modes = {"rings": rings, "heap": heap, "mem": mem, "serve": serve,
+             "heapmem": heapmem}
     if len(argv) < 2 or argv[1] not in modes:
         print(__doc__, file=sys.stderr)
         return 2

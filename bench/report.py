@@ -3,12 +3,16 @@
 """Turn the records of one `make bench` run into its table and JSON.
 
     report.py RAW_JSONL VM_RESULT JSON_OUT
+    report.py RESULTS_JSON
 
 RAW_JSONL is what bench/guest.sh wrote in the VM (one JSON record per
 line), VM_RESULT the key=value file scripts/vm-run.sh leaves next to it.
 Prints the table; writes the table, the machine and every raw record to
-JSON_OUT.  Targets are compared, never asserted: the exit status is 0
-whenever a table could be made.
+JSON_OUT.  Given one JSON_OUT of an earlier run (results/bench-*.json),
+prints that run's table again from its raw records, with today's rows
+and targets (a figure the run did not measure says "not run"), and
+writes nothing.  Targets are compared, never asserted: the exit status is
+0 whenever a table could be made.
 """
 import datetime
 import json
@@ -112,6 +116,12 @@ def ran_ok(rec, t, sec, row, figure):
     return True
 
 
+def le(limit):
+    """The target text of "at most @limit times": <= 1.0x, <= 0.25x."""
+    return "<= %sx" % ("%.1f" % limit if limit == int(limit)
+                       else "%g" % limit)
+
+
 def met_text(met):
     return {True: "yes", False: "NO", None: ""}[met]
 
@@ -124,8 +134,10 @@ def row_ops(rec, t):
              ("get", "SLOT_GET"), ("pop", "SLOT_POP"),
              ("data_read_16", "DATA_READ 16 B"),
              ("data_write_16", "DATA_WRITE 16 B"),
-             ("pair_dup_close", "x=DUP(h); CLOSE(x) pairs, per op"),
-             ("pair_new_close", "x=NEW; CLOSE(x) pairs, per op")]
+             ("pair_dup_close", "x=DUP(h); CLOSE(x) pairs, per call"),
+             ("pair_new_close", "x=NEW; CLOSE(x) pairs, per call")]
+    # Issue 13's targets; every other operation keeps the 1.3x of before.
+    targets = {"pair_dup_close": 2.0, "pair_new_close": 2.5}
     nop = rec.get("ops", "nop")
     if nop is None:
         t.note("1 op vs NOP", "(not run)", "see guest.log")
@@ -135,12 +147,20 @@ def row_ops(rec, t):
           fmt_ns(nop["nop_ns"]))
     for key, label in names:
         r = rec.get("ops", key)
+        limit = targets.get(key, 1.3)
         if r is None:
+            t.add("1 op vs NOP", label, None, None, None, le(limit), None,
+                  "not run", "")
             continue
         ratio = r.get("ratio")
         t.add("1 op vs NOP", label, r["value"], r["nop_ns"], ratio,
-              "<= 1.3x", ratio is not None and ratio <= 1.3,
+              le(limit), ratio is not None and ratio <= limit,
               fmt_ns(r["value"]), fmt_ns(r["nop_ns"]))
+
+
+# Per entry at batch 64, vs one NOP: issue 13's for GETREFCOUNT and the
+# DUP, CLOSE(RESULT) pairs; DUP / CLOSE keeps the 0.15x of before.
+BATCH_TARGETS = {"dup_close": 0.15, "getrefcount": 0.25, "pairs": 0.6}
 
 
 def row_batch(rec, t):
@@ -153,24 +173,32 @@ def row_batch(rec, t):
             ("pairs", "DUP+CLOSE(RESULT) pairs", (64,))):
         for size in sizes:
             r = rec.get("batch", "%s_%d" % (kind, size))
+            limit = BATCH_TARGETS.get(kind) if size == 64 else None
+            target = le(limit) if limit is not None else ""
+            figure = "%s, batch %d, per op" % (label, size)
             if r is None:
+                if limit is not None:
+                    t.add(sec, figure, None, None, None, target, None,
+                          "not run", "")
                 continue
             ratio = r.get("ratio")
-            target = "<= 0.15x" if size == 64 else ""
-            met = (ratio is not None and ratio <= 0.15) if size == 64 \
-                else None
-            t.add(sec, "%s, batch %d, per op" % (label, size),
-                  r["value"], r["nop_ns"], ratio, target, met,
+            met = (ratio is not None and ratio <= limit) \
+                if limit is not None else None
+            t.add(sec, figure, r["value"], r["nop_ns"], ratio, target, met,
                   fmt_ns(r["value"]), fmt_ns(r["nop_ns"]))
 
 
 def row_gc(rec, t):
-    for row, label in (("gc_rings", "%d rings of 21 (gc_collect)"),
-                       ("gc_heap", "%s live chain, full collect")):
+    for row, label, limit, missing in (
+            ("gc_rings", "%d rings of 21 (gc_collect)", 0.5,
+             "100 rings of 21 (gc_collect)"),
+            ("gc_heap", "%s live chain, full collect", 1.0,
+             "1M live chain, full collect")):
         py = rec.value(row, "cpython_per_obj")
         r = rec.get(row, "duration_per_obj")
         if r is None:
-            t.note("3 collect / object", row, "not run")
+            t.add("3 collect / object", missing, None, None, None,
+                  le(limit), None, "not run", "")
             continue
         n = r.get("objects", 0)
         label = label % (n // 21 if row == "gc_rings" else count(n))
@@ -179,12 +207,12 @@ def row_gc(rec, t):
         if ratio is None and py:
             ratio = r["value"] / py
         t.add("3 collect / object", "%s, duration_ns" % label, r["value"],
-              py, ratio, "<= 0.5x", ratio is not None and ratio <= 0.5,
+              py, ratio, le(limit), ratio is not None and ratio <= limit,
               fmt_ns(r["value"]), fmt_ns(py))
         wall = r.get("wall_ns")
         ratio = wall / py if wall is not None and py else None
         t.add("3 collect / object", "%s, ioctl wall time" % label, wall, py,
-              ratio, "<= 0.5x", ratio is not None and ratio <= 0.5,
+              ratio, le(limit), ratio is not None and ratio <= limit,
               fmt_ns(wall), fmt_ns(py))
 
 
@@ -352,6 +380,7 @@ def row_mem(rec, t):
     t.add(sec, "mobj_obj slab bytes vs getsizeof([]) (incl. GC header)",
           v, py_list, ratio, "<= 1.0x", ratio is not None and ratio <= 1,
           fmt_bytes(v), fmt_bytes(py_list))
+    # Issue 13: at most 1.5x for both measured figures.
     for name, pyname, label in (
             ("slab_delta_empty_obj_with_handle",
              "cpython_traced_empty_list_held",
@@ -362,8 +391,60 @@ def row_mem(rec, t):
         v = rec.value("mem", name)
         py = rec.value("mem", pyname)
         ratio = v / py if v and py else None
-        t.add(sec, label, v, py, ratio, "<= 1.0x",
-              ratio is not None and ratio <= 1, fmt_bytes(v), fmt_bytes(py))
+        t.add(sec, label, v, py, ratio, "<= 1.5x",
+              ratio is not None and ratio <= 1.5,
+              "not run" if v is None else fmt_bytes(v), fmt_bytes(py))
+    # A whole heap: mobj_bench_gc scale's Slab growth while it built its
+    # chain of that size, vs py_baseline.py heapmem's traced chain.
+    py = rec.get("heapmem", "cpython_traced_chain")
+    n = int(py["objects"]) if py else None
+    v = rec.value("gc_scale", "slab_delta_chain_%d" % n) if n else None
+    label = "a %s-object heap (chain, one slot each), per object" % (
+        count(n) if n else "1M")
+    pyv = float(py["value"]) if py else None
+    ratio = v / pyv if v and pyv else None
+    t.add(sec, label, v, pyv, ratio, "", None,
+          "not run" if v is None else fmt_bytes(v),
+          "not run" if pyv is None else fmt_bytes(pyv))
+
+
+def row_scale(rec, t):
+    """Issue 13: a full collection of a live chain of 100k, 1M and 4M
+    objects, one after another in one process, per object; CPython's
+    gc.collect() on a chain of as many lists alongside."""
+    sec = "10 collect / object vs heap size (should stay flat)"
+    prefix = "duration_per_obj_"
+    sizes = sorted(int(r["name"][len(prefix):]) for r in rec.recs
+                   if r.get("row") == "gc_scale" and
+                   r.get("name", "").startswith(prefix))
+    if not sizes:
+        for n in (100000, 1000000, 4000000):
+            t.add(sec, "%s live chain, full collect" % count(n), None, None,
+                  None, "", None, "not run", "")
+        return
+    per = {}
+    for n in sizes:
+        r = rec.get("gc_scale", prefix + str(n))
+        py = rec.value("gc_scale", "cpython_per_obj_%d" % n)
+        ratio = r.get("ratio")
+        if ratio is None and py:
+            ratio = r["value"] / py
+        per[n] = (r["value"], py)
+        base = fmt_ns(py)
+        if py is None:
+            base = "left out" if rec.get(
+                "gc_scale", "cpython_skipped_%d" % n) else "n/a"
+        t.add(sec, "%s live chain, full collect, duration_ns" % count(n),
+              r["value"], py, ratio, "", None, fmt_ns(r["value"]), base)
+    lo, hi = sizes[0], sizes[-1]
+    if hi != lo:
+        grow = per[hi][0] / per[lo][0] if per[lo][0] else None
+        pygrow = per[hi][1] / per[lo][1] \
+            if per[hi][1] and per[lo][1] else None
+        t.add(sec, "per object at %s / at %s (flat = 1.0x)" % (
+            count(hi), count(lo)), grow, pygrow, grow, "", None,
+            fmt_ratio(grow), fmt_ratio(pygrow),
+            "mobj %s, CPython %s" % (fmt_ratio(grow), fmt_ratio(pygrow)))
 
 
 def row_trace(rec, t):
@@ -460,13 +541,20 @@ def print_table(t, m):
 
 
 def main(argv):
-    if len(argv) != 4:
+    if len(argv) not in (2, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    rec = Records(load(argv[1]))
+    old = None
+    if len(argv) == 2:
+        # An earlier run's results/bench-*.json: its raw records again.
+        with open(argv[1]) as f:
+            old = json.load(f)
+        rec = Records(old.get("raw", []))
+    else:
+        rec = Records(load(argv[1]))
     t = Table()
     for fn in (row_ops, row_batch, row_gc, row_referrers, row_lockwait,
-               row_threads, row_mem, row_trace, row_stall):
+               row_threads, row_mem, row_trace, row_stall, row_scale):
         try:
             fn(rec, t)
         except (KeyError, TypeError, ZeroDivisionError) as e:
@@ -475,6 +563,9 @@ def main(argv):
         if r.get("row") == "error":
             t.note("error", "step %s failed (%s)" % (r["name"], r["value"]),
                    "")
+    if old is not None:
+        print_table(t, old.get("machine", {}))
+        return 0
     m = machine(rec, argv[2])
     print_table(t, m)
     out = {
