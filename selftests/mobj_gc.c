@@ -1584,8 +1584,9 @@ TEST_F(gc, leaks_dry_run)
 	EXPECT_ERRNO(ESTALE, mobj_weakref_get(self->fd, weak, &h));
 	CLOSE(self->fd, weak);
 	CLOSE(self->fd, held);
-	EXPECT_EQ(2, mobj_gc_leaks(self->fd, NULL, 0, NULL));
-	EXPECT_EQ(2, COLLECT(self->fd, 2));
+	/* tail has no slot: untracked, freed with held's slots, not found. */
+	EXPECT_EQ(1, mobj_gc_leaks(self->fd, NULL, 0, NULL));
+	EXPECT_EQ(1, COLLECT(self->fd, 2));
 	EXPECT_EQ(0, LIVE(self));
 }
 
@@ -1622,7 +1623,7 @@ TEST_F(gc, unwatch)
 	CLOSE(self->fd, a);
 	ASSERT_EQ(1, mobj_read_events(self->fd, ev, 4));
 	EXPECT_EQ(8, ev[0].cookie);
-	EXPECT_ERRNO(EAGAIN, mobj_read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, events_pending(self->fd));
 	/* Its handle closed: no such handle any more. */
 	EXPECT_ERRNO(ENOENT, mobj_unwatch(self->fd, a, 8));
 	CLOSE(self->fd, weak);
