@@ -65,7 +65,7 @@ main()
 	export MOBJ_BENCH_LOAD_BEFORE
 	echo "bench: running in the stock-kernel VM (a few minutes under TCG)" >&2
 	"$MOBJ_TOP/scripts/vm-run.sh" --kernel stock --quiet --mem 2048 \
-		--timeout 1200 --outdir "$OUT" \
+		--timeout 2700 --outdir "$OUT" \
 		--script "$MOBJ_TOP/bench/guest.sh" || rc=$?
 	[ -s "$OUT/raw.jsonl" ] ||
 		die "the VM produced no figures (exit $rc); see $OUT/guest.log"
