@@ -13,6 +13,7 @@
 const struct mobjctl_cmd mobjctl_cmds[] = {
 	{
 		.name = "stats",
+		.summary = "Counts, collector statistics and the lock's figures",
 		.args = "",
 		.help = "Counts, collector settings and statistics, and the big lock's\n"
 			"figures (acquisitions, contention, waits, longest hold).",
@@ -20,6 +21,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_stats,
 	}, {
 		.name = "clients",
+		.summary = "Who holds what: one line per open file of the device",
 		.args = "",
 		.help = "Who holds what: one line per open file of the device (client,\n"
 			"pid, command, handles, live objects it made, queued death notices,\n"
@@ -27,6 +29,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_clients,
 	}, {
 		.name = "collect",
+		.summary = "Run the cycle collector (gc.collect) and print what it found",
 		.args = "[GEN]",
 		.help = "Run the cycle collector on generations 0..GEN (0-2, default 2),\n"
 			"like gc.collect(GEN), and print what it found.",
@@ -34,6 +37,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_collect,
 	}, {
 		.name = "threshold",
+		.summary = "Print or set the collector's thresholds (gc.set_threshold)",
 		.args = "[T0 [T1 [T2]]]",
 		.help = "Print the collector's thresholds, or set the ones given\n"
 			"(gc.set_threshold); T0 = 0 turns automatic collection off.",
@@ -41,6 +45,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_threshold,
 	}, {
 		.name = "types",
+		.summary = "Live objects per type, most common first",
 		.args = "",
 		.help = "Live objects per type, most common first (objgraph's\n"
 			"show_most_common_types).",
@@ -48,6 +53,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_types,
 	}, {
 		.name = "objects",
+		.summary = "One line per live object, optionally of one type",
 		.args = "[--type T]",
 		.help = "One line per live object: id, type, refcount, generation, slots,\n"
 			"payload length and flags (t tracked, f frozen, g garbage,\n"
@@ -57,6 +63,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_objects,
 	}, {
 		.name = "garbage",
+		.summary = "The objects on the collector's garbage list",
 		.args = "",
 		.help = "The objects the collector kept on the garbage list\n"
 			"(MOBJ_GC_DEBUG_SAVEALL), in the format of objects.",
@@ -64,12 +71,14 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_garbage,
 	}, {
 		.name = "check",
+		.summary = "Verify the whole heap in the kernel",
 		.args = "",
 		.help = "Verify the whole heap in the kernel: \"ok ...\" or one line per\n"
 			"problem; exits 1 when there is a problem.",
 		.run = cmd_check,
 	}, {
 		.name = "graph",
+		.summary = "The reference graph around an object, as a Graphviz digraph",
 		.args = "refs|backrefs ID [--depth N] [--max N] [-o FILE]",
 		.help = "The reference graph around object ID as a Graphviz digraph: what\n"
 			"it refers to (refs, objgraph's show_refs) or what refers to it\n"
@@ -81,6 +90,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_graph,
 	}, {
 		.name = "chain",
+		.summary = "The shortest path from a handle to an object: why is it alive?",
 		.args = "ID [--depth N] [--max N] [-o FILE]",
 		.help = "The shortest path from a handle to object ID: why is it alive?\n"
 			"(objgraph's find_backref_chain).  --depth bounds the path searched\n"
@@ -89,6 +99,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_chain,
 	}, {
 		.name = "trace",
+		.summary = "Print the mobj tracepoints' events as they come",
 		.args = "[--count N]",
 		.help = "Enable the mobj tracepoints and print each event as it comes,\n"
 			"until Ctrl-C (or N events), then disable them.  Events of every\n"
@@ -97,6 +108,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_trace,
 	}, {
 		.name = "name",
+		.summary = "Name a type tag, print its name or remove it",
 		.args = "TYPE [NAME]",
 		.help = "Give type tag TYPE a name, used by debugfs and mobjctl (1-31\n"
 			"characters from A-Za-z0-9_.:<>-); print its name; or remove it\n"
@@ -129,16 +141,22 @@ void cmd_help(const struct mobjctl_cmd *cmd, FILE *f)
 	fprintf(f, "  --version      mobjctl's, libmobj's and the module's release\n");
 }
 
+/* The commands, one line each: name and summary in two columns. */
+/* The commands, one line each: the name, then what it does. */
 static void usage(FILE *f)
 {
 	const struct mobjctl_cmd *cmd;
+	int width = 0;
 
 	fprintf(f, "Usage: mobjctl [--device PATH] [--json] COMMAND [ARGS...]\n\n"
 		"Look at and steer a mobj heap (/dev/mobj): its objects, their\n"
 		"references and the cycle collector.  Most commands read debugfs\n"
 		"and need root.\n\nCommands:\n");
 	for (cmd = mobjctl_cmds; cmd->name; cmd++)
-		fprintf(f, "  %-10s %s\n", cmd->name, cmd->args);
+		if ((int)strlen(cmd->name) > width)
+			width = strlen(cmd->name);
+	for (cmd = mobjctl_cmds; cmd->name; cmd++)
+		fprintf(f, "  %-*s  %s\n", width, cmd->name, cmd->summary);
 	fprintf(f, "\n'mobjctl COMMAND --help' (or 'mobjctl help COMMAND') describes one.\n");
 }
 

@@ -34,6 +34,7 @@ typedef int mobjctl_run(struct mobjctl *ctl, int argc, char **argv);
 struct mobjctl_cmd {
 	const char *name;
 	const char *args;		/* synopsis after the name */
+	const char *summary;		/* one line, for mobjctl --help */
 	const char *help;		/* what it does, several lines */
 	bool json;			/* takes --json */
 	mobjctl_run *run;
