@@ -245,38 +245,60 @@ int cmd_threshold(struct mobjctl *ctl, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/* "tag" of a types row: the number, "-" when the name's tag is not found. */
+static void type_tag_text(struct mobjctl *ctl, const char *type, char *buf,
+			  size_t len)
+{
+	__u32 tag;
+
+	if (type_tag_parse(ctl, type, &tag))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%u", tag);
+}
+
 int cmd_types(struct mobjctl *ctl, int argc, char **argv)
 {
-	char *line = NULL, type[64];
-	unsigned long long count;
+	static const char *const heads[] = { "TYPE", "TAG", "COUNT" };
+	char *line = NULL, type[64], tag[16], count[24];
+	const char *row[] = { type, tag, count };
+	unsigned long long n;
+	struct table t;
 	bool first = true;
 	size_t len = 0;
 	FILE *f;
+	int rc;
 
 	f = plain_fopen(ctl, argc, argv, "types");
 	if (!f)
 		return EXIT_FAILURE;
+	table_init(&t, 3, heads, "lrr");
 	if (ctl->json)
 		printf("[");
-	else
-		printf("%-32s %s\n", "TYPE", "COUNT");
 	while (getline(&line, &len, f) > 0) {
-		if (line[0] == '#' ||
-		    sscanf(line, "%63s %llu", type, &count) != 2)
+		if (line[0] == '#' || sscanf(line, "%63s %llu", type, &n) != 2)
 			continue;
+		type_tag_text(ctl, type, tag, sizeof(tag));
+		snprintf(count, sizeof(count), "%llu", n);
 		if (!ctl->json) {
-			printf("%-32s %llu\n", type, count);
+			if (table_row(&t, row))
+				return fail("out of memory");
 			continue;
 		}
 		printf("%s{\"type\": ", first ? "" : ",\n ");
 		json_str(stdout, type);
-		printf(", \"count\": %llu}", count);
+		printf(", \"tag\": %s, \"count\": %llu}",
+		       strcmp(tag, "-") ? tag : "null", n);
 		first = false;
 	}
+	free(line);
+	rc = debugfs_fclose(ctl, "types", f);
 	if (ctl->json)
 		printf("]\n");
-	free(line);
-	return debugfs_fclose(ctl, "types", f);
+	else if (!rc)
+		table_print(&t, stdout);
+	table_free(&t);
+	return rc;
 }
 
 /* The name of type tag @type, "" when it has none or on any error. */
@@ -339,44 +361,59 @@ static void object_json(const char *type, unsigned long long id,
 	       strchr(flags, 'w') ? "true" : "false");
 }
 
-/* objects and garbage: the same line format, streamed line by line. */
+/* objects and garbage: the same line format; a table or JSON. */
 static int list_objects(struct mobjctl *ctl, const char *file,
 			const struct type_filter *tf)
 {
-	char *line = NULL, type[64], gen[16], flags[8];
+	static const char *const heads[] = {
+		"ID", "TYPE", "REFCOUNT", "GEN", "SLOTS", "DATA_LEN", "FLAGS"
+	};
+	char *line = NULL, type[64], gen[16], flags[8], num[4][24];
+	const char *row[] = { num[0], type, num[1], gen, num[2], num[3],
+			      flags };
 	unsigned long long id, refs;
 	unsigned int slots, dlen;
 	bool first = true;
+	struct table t;
 	size_t len = 0;
 	FILE *f;
+	int rc;
 
 	f = debugfs_fopen(ctl, file);
 	if (!f)
 		return EXIT_FAILURE;
+	table_init(&t, 7, heads, "rlrrrrl");
 	if (ctl->json)
 		printf("[");
 	while (getline(&line, &len, f) > 0) {
-		if (line[0] == '#') {
-			if (!ctl->json)
-				fputs(line, stdout);
+		if (line[0] == '#')
 			continue;
-		}
 		if (sscanf(line, "%llu %63s %llu %15s %u %u %7s", &id, type,
 			   &refs, gen, &slots, &dlen, flags) != 7)
 			continue;
 		if (tf && !type_filter_match(tf, type))
 			continue;
-		if (!ctl->json)
-			fputs(line, stdout);
-		else
+		if (ctl->json) {
 			object_json(type, id, refs, gen, slots, dlen, flags,
 				    first);
+		} else {
+			snprintf(num[0], sizeof(num[0]), "%llu", id);
+			snprintf(num[1], sizeof(num[1]), "%llu", refs);
+			snprintf(num[2], sizeof(num[2]), "%u", slots);
+			snprintf(num[3], sizeof(num[3]), "%u", dlen);
+			if (table_row(&t, row))
+				return fail("out of memory");
+		}
 		first = false;
 	}
+	free(line);
+	rc = debugfs_fclose(ctl, file, f);
 	if (ctl->json)
 		printf("]\n");
-	free(line);
-	return debugfs_fclose(ctl, file, f);
+	else if (!rc)
+		table_print(&t, stdout);
+	table_free(&t);
+	return rc;
 }
 
 int cmd_objects(struct mobjctl *ctl, int argc, char **argv)

@@ -60,6 +60,29 @@ void common_opt(struct mobjctl *ctl, const char *cmd, int c);
 void cmd_help(const struct mobjctl_cmd *cmd, FILE *f);
 const struct mobjctl_cmd *cmd_find(const char *name);
 
+/* util.c: tables printed in aligned columns. */
+#define TABLE_COLS_MAX 8
+struct table {
+	unsigned int ncols;
+	const char *const *heads;
+	const char *align;		/* 'l' or 'r' for each column */
+	char **cells;			/* rows * ncols copies */
+	size_t rows, cap;
+};
+
+void table_init(struct table *t, unsigned int ncols,
+		const char *const *heads, const char *align);
+int table_row(struct table *t, const char *const *cells);
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* util.c: type names and tags (tags up to TYPE_SCAN_MAX for a name). */
+#define TYPE_SCAN_MAX 65536
+const char *type_name_of(struct mobjctl *ctl, __u32 tag, char *name);
+int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
+		bool *complete);
+int type_tag_parse(struct mobjctl *ctl, const char *type, __u32 *tag);
+
 /* The options every command takes; its own come first in its table. */
 #define COMMON_OPTS \
 	{ "json", no_argument, NULL, 'j' }, \

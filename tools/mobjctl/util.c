@@ -231,3 +231,218 @@ void json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+/* ------------------------------------------------------------------ */
+/* Tables: rows kept until all are in, then printed in aligned columns. */
+
+void table_init(struct table *t, unsigned int ncols,
+		const char *const *heads, const char *align)
+{
+	*t = (struct table) { .ncols = ncols, .heads = heads, .align = align };
+}
+
+/* Copy a row of t->ncols cells; -ENOMEM when out of memory. */
+int table_row(struct table *t, const char *const *cells)
+{
+	unsigned int i;
+	char **v;
+
+	if (t->rows == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		v = realloc(t->cells, t->cap * t->ncols * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->cells = v;
+	}
+	v = t->cells + t->rows * t->ncols;
+	for (i = 0; i < t->ncols; i++) {
+		v[i] = strdup(cells[i]);
+		if (!v[i]) {
+			while (i--)
+				free(v[i]);
+			return -ENOMEM;
+		}
+	}
+	t->rows++;
+	return 0;
+}
+
+static void table_line(const struct table *t, const char *const *cells,
+		       const size_t *width, FILE *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->ncols; i++) {
+		bool last = i + 1 == t->ncols;
+
+		if (t->align[i] == 'r')
+			fprintf(f, "%*s", (int)width[i], cells[i]);
+		else
+			fprintf(f, "%-*s", last ? 0 : (int)width[i], cells[i]);
+		fputs(last ? "\n" : "  ", f);
+	}
+}
+
+/* The heads, then the rows: every column as wide as its widest cell. */
+void table_print(const struct table *t, FILE *f)
+{
+	size_t width[TABLE_COLS_MAX] = { 0 }, r;
+	unsigned int i;
+
+	for (i = 0; i < t->ncols && i < TABLE_COLS_MAX; i++) {
+		width[i] = strlen(t->heads[i]);
+		for (r = 0; r < t->rows; r++)
+			if (strlen(t->cells[r * t->ncols + i]) > width[i])
+				width[i] = strlen(t->cells[r * t->ncols + i]);
+	}
+	table_line(t, t->heads, width, f);
+	for (r = 0; r < t->rows; r++)
+		table_line(t, (const char *const *)t->cells + r * t->ncols,
+			   width, f);
+}
+
+void table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->rows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->rows = 0;
+	t->cap = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Type names.  The device maps a tag to its name (MOBJ_TYPE_NAME_GET) but
+ * not a name to its tag: that is found by asking the tags in turn, from 0
+ * up to TYPE_SCAN_MAX, until every named type of the device (debugfs
+ * stats' named_types, when it can be read) has been seen.  What was seen
+ * is kept for the next question.
+ */
+static struct {
+	int fd;			/* the device, -1 before the first question */
+	bool opened;
+	__u32 next;		/* the next tag to ask about */
+	bool counted;
+	unsigned long named;	/* named types on the device, or ULONG_MAX */
+	unsigned long n;
+	struct type_entry {
+		__u32 tag;
+		char name[MOBJ_TYPE_NAME_MAX];
+	} *v;
+} names = { .fd = -1 };
+
+static int names_fd(struct mobjctl *ctl)
+{
+	if (!names.opened) {
+		names.opened = true;
+		names.fd = mobj_dev_open_path(ctl->device);
+		if (names.fd < 0)
+			names.fd = -1;
+	}
+	return names.fd;
+}
+
+/* The name of @tag now, "" when it has none or cannot be asked. */
+const char *type_name_of(struct mobjctl *ctl, __u32 tag, char *name)
+{
+	int fd = names_fd(ctl);
+
+	name[0] = '\0';
+	if (fd >= 0 && mobj_type_name_get(fd, tag, name, MOBJ_TYPE_NAME_MAX) < 0)
+		name[0] = '\0';
+	return name;
+}
+
+/* debugfs stats' named_types, ULONG_MAX when it cannot be read. */
+static unsigned long named_types(struct mobjctl *ctl)
+{
+	char line[MOBJCTL_PATH_MAX + 32];
+	unsigned long n = ULONG_MAX;
+	FILE *f;
+	int fd;
+
+	if (debugfs_dir(ctl))
+		return n;
+	snprintf(line, sizeof(line), "%s/stats", ctl->debugfs);
+	fd = open(line, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return n;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return n;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "named_types %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The tag named @name: 0 and *@tag, -ENOENT when no tag asked has that
+ * name (*@complete: every named type was seen, so none has it), another
+ * -errno when the device cannot be asked.
+ */
+int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
+		bool *complete)
+{
+	char buf[MOBJ_TYPE_NAME_MAX];
+	struct type_entry *v;
+	unsigned long i;
+	int fd = names_fd(ctl), ret;
+	__u32 t;
+
+	*complete = false;
+	if (fd < 0)
+		return -ENODEV;
+	if (!names.counted) {
+		names.named = named_types(ctl);
+		names.counted = true;
+	}
+	for (i = 0; i < names.n; i++) {
+		if (!strcmp(names.v[i].name, name)) {
+			*tag = names.v[i].tag;
+			return 0;
+		}
+	}
+	while (names.next < TYPE_SCAN_MAX && names.n < names.named) {
+		t = names.next++;
+		ret = mobj_type_name_get(fd, t, buf, sizeof(buf));
+		if (ret < 0)
+			return ret;
+		if (!buf[0])
+			continue;
+		v = realloc(names.v, (names.n + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		names.v = v;
+		v[names.n].tag = t;
+		memcpy(v[names.n].name, buf, sizeof(buf));
+		names.n++;
+		if (!strcmp(buf, name)) {
+			*tag = t;
+			return 0;
+		}
+	}
+	*complete = names.n >= names.named;
+	return -ENOENT;
+}
+
+/*
+ * The tag of a type as debugfs prints it: "typeN" is tag N unless N has
+ * a name, any other text the tag of that name.  -ENOENT when not found.
+ */
+int type_tag_parse(struct mobjctl *ctl, const char *type, __u32 *tag)
+{
+	char name[MOBJ_TYPE_NAME_MAX];
+	bool complete;
+
+	if (!strncmp(type, "type", 4) && !parse_u32(type + 4, tag) &&
+	    !type_name_of(ctl, *tag, name)[0])
+		return 0;
+	return type_tag_of(ctl, type, tag, &complete);
+}
