@@ -351,9 +351,9 @@ static void object_json(const char *type, unsigned long long id,
 {
 	printf("%s{\"id\": %llu, \"type\": ", first ? "" : ",\n ", id);
 	json_str(stdout, type);
-	printf(", \"refcount\": %llu, \"generation\": \"%s\", \"slots\": %u, \"data_len\": %u, \"flags\": \"%s\", ",
-	       refs, !strcmp(gen, "-") ? "untracked" : gen, slots, len,
-	       flags);
+	/* 0, 1 or 2; null when untracked, frozen or garbage (see flags). */
+	printf(", \"refcount\": %llu, \"generation\": %s, \"slots\": %u, \"data_len\": %u, \"flags\": \"%s\", ",
+	       refs, is_number(gen) ? gen : "null", slots, len, flags);
 	printf("\"tracked\": %s, \"frozen\": %s, \"garbage\": %s, \"watched\": %s}",
 	       strchr(flags, 't') ? "true" : "false",
 	       strchr(flags, 'f') ? "true" : "false",
