@@ -321,6 +321,8 @@ static void type_name_get(struct mobjctl *ctl, __u32 type, char *name)
 struct type_filter {
 	char text[64];
 	char name[MOBJ_TYPE_NAME_MAX];
+	bool by_name;		/* T is neither a number nor typeN */
+	unsigned long matched;	/* objects listed */
 };
 
 static void type_filter_init(struct mobjctl *ctl, const char *t,
@@ -330,7 +332,9 @@ static void type_filter_init(struct mobjctl *ctl, const char *t,
 	unsigned int type;
 
 	tf->name[0] = '\0';
-	if (parse_u32(num, &type)) {
+	tf->matched = 0;
+	tf->by_name = parse_u32(num, &type);
+	if (tf->by_name) {
 		snprintf(tf->text, sizeof(tf->text), "%s", t);
 		return;
 	}
@@ -342,6 +346,23 @@ static bool type_filter_match(const struct type_filter *tf, const char *type)
 {
 	return !strcmp(type, tf->text) || (tf->name[0] &&
 					    !strcmp(type, tf->name));
+}
+
+/*
+ * Nothing listed for --type NAME, and no type has that name (among the
+ * tags up to TYPE_SCAN_MAX, or all of them when named_types was read):
+ * most likely a typo, say so on standard error.
+ */
+static void type_filter_warn(struct mobjctl *ctl, const struct type_filter *tf)
+{
+	bool complete;
+	__u32 tag;
+
+	if (!tf->by_name || tf->matched ||
+	    type_tag_of(ctl, tf->text, &tag, &complete) != -ENOENT)
+		return;
+	fprintf(stderr, "mobjctl: objects: warning: no type is named '%s'%s (see mobjctl types; a number or typeN names a tag)\n",
+		tf->text, complete ? "" : " among tags 0-" TYPE_SCAN_LAST);
 }
 
 static void object_json(const char *type, unsigned long long id,
@@ -363,7 +384,7 @@ static void object_json(const char *type, unsigned long long id,
 
 /* objects and garbage: the same line format; a table or JSON. */
 static int list_objects(struct mobjctl *ctl, const char *file,
-			const struct type_filter *tf)
+			struct type_filter *tf)
 {
 	static const char *const heads[] = {
 		"ID", "TYPE", "REFCOUNT", "GEN", "SLOTS", "DATA_LEN", "FLAGS"
@@ -393,6 +414,8 @@ static int list_objects(struct mobjctl *ctl, const char *file,
 			continue;
 		if (tf && !type_filter_match(tf, type))
 			continue;
+		if (tf)
+			tf->matched++;
 		if (ctl->json) {
 			object_json(type, id, refs, gen, slots, dlen, flags,
 				    first);
@@ -424,7 +447,7 @@ int cmd_objects(struct mobjctl *ctl, int argc, char **argv)
 	};
 	struct type_filter tf;
 	const char *type = NULL;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "t:" COMMON_SHORTOPTS, opts,
 				NULL)) != -1) {
@@ -436,7 +459,10 @@ int cmd_objects(struct mobjctl *ctl, int argc, char **argv)
 	no_args(argc, argv);
 	if (type)
 		type_filter_init(ctl, type, &tf);
-	return list_objects(ctl, "objects", type ? &tf : NULL);
+	rc = list_objects(ctl, "objects", type ? &tf : NULL);
+	if (!rc && type)
+		type_filter_warn(ctl, &tf);
+	return rc;
 }
 
 int cmd_garbage(struct mobjctl *ctl, int argc, char **argv)

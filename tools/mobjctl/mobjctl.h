@@ -78,6 +78,7 @@ void table_free(struct table *t);
 
 /* util.c: type names and tags (tags up to TYPE_SCAN_MAX for a name). */
 #define TYPE_SCAN_MAX 65536
+#define TYPE_SCAN_LAST "65535"
 const char *type_name_of(struct mobjctl *ctl, __u32 tag, char *name);
 int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
 		bool *complete);
