@@ -6,7 +6,8 @@
  * of system "mobj" enabled, its trace_pipe is printed line by line until
  * SIGINT or SIGTERM (or --count events), then the events are disabled and
  * the instance removed.  The global trace buffer and whoever uses it are
- * left alone.
+ * left alone.  Types are shown with their names on the --device given:
+ * "type=7(list)".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +66,7 @@ static int write_file(const char *path, const char *val)
 }
 
 struct trace_ctx {
+	struct mobjctl *ctl;	/* the device whose type names are shown */
 	char inst[PATH_MAX];	/* the instance's directory */
 	char path[PATH_MAX + 64];
 	unsigned long long count;	/* stop after this many, 0: never */
@@ -108,13 +110,44 @@ static void trace_stop(struct trace_ctx *t)
 		fail("%s: %s (remove it with rmdir)", t->inst, strerror(errno));
 }
 
+/*
+ * Print one event line, "type=N" of obj_new and obj_free followed by the
+ * tag's name on the device, as "type=N(NAME)", when it has one.
+ */
+static void trace_line(struct trace_ctx *t, const char *p, size_t len)
+{
+	char line[1024], name[MOBJ_TYPE_NAME_MAX], *ev, *type, *end;
+	unsigned long tag;
+
+	if (len >= sizeof(line))
+		goto raw;
+	memcpy(line, p, len);
+	line[len] = '\0';
+	ev = strstr(line, " obj_new: ");
+	if (!ev)
+		ev = strstr(line, " obj_free: ");
+	type = ev ? strstr(ev, " type=") : NULL;
+	if (!type)
+		goto raw;
+	type += 6;
+	errno = 0;
+	tag = strtoul(type, &end, 10);
+	if (end == type || errno || tag > UINT_MAX ||
+	    !type_name_of(t->ctl, tag, name)[0])
+		goto raw;
+	fprintf(stdout, "%.*s(%s)%s", (int)(end - line), line, name, end);
+	return;
+raw:
+	fwrite(p, 1, len, stdout);
+}
+
 /* Print the complete lines of @buf; returns how many bytes were used. */
 static size_t trace_lines(struct trace_ctx *t, char *buf, size_t len)
 {
 	char *p = buf, *nl;
 
 	while (!stop && (nl = memchr(p, '\n', buf + len - p))) {
-		fwrite(p, 1, nl + 1 - p, stdout);
+		trace_line(t, p, nl + 1 - p);
 		if (fflush(stdout))
 			stop = 1;	/* the reader went away */
 		p = nl + 1;
@@ -186,7 +219,8 @@ int cmd_trace(struct mobjctl *ctl, int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		COMMON_OPTS
 	};
-	struct trace_ctx t = { .count = 0 };
+	struct trace_ctx t = { .ctl = ctl };
+	char name[MOBJ_TYPE_NAME_MAX];
 	const char *tracefs;
 	int c, rc;
 
@@ -206,6 +240,8 @@ int cmd_trace(struct mobjctl *ctl, int argc, char **argv)
 	rc = trace_start(&t, tracefs);
 	if (rc)
 		return rc;
+	/* Open the device for the type names now, not at the first event. */
+	type_name_of(ctl, 0, name);
 	rc = trace_run(&t);
 	trace_stop(&t);
 	return rc;
