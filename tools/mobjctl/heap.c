@@ -472,10 +472,44 @@ int cmd_garbage(struct mobjctl *ctl, int argc, char **argv)
 	return list_objects(ctl, "garbage", NULL);
 }
 
+/*
+ * check --json: {"ok": true, "objects": N, "handles": N, "edges": N,
+ * "problems": []}, or "ok": false and one string per problem.
+ */
+static void check_json(char **lines, size_t n)
+{
+	char *save, *key, *val, *msg;
+	bool ok = false, first = false;
+	size_t i, np = 0;
+
+	for (i = 0; i < n; i++)
+		ok |= !strncmp(lines[i], "ok ", 3);
+	printf("{\"ok\": %s", ok ? "true" : "false");
+	for (i = 0; ok && i < n; i++) {
+		if (strncmp(lines[i], "ok ", 3))
+			continue;
+		strtok_r(lines[i], "\t\n ", &save);
+		while ((key = strtok_r(NULL, "\t\n ", &save)) &&
+		       (val = strtok_r(NULL, "\t\n ", &save)))
+			json_member(key, val, &first);
+		break;
+	}
+	printf(", \"problems\": [");
+	for (i = 0; !ok && i < n; i++) {
+		lines[i][strcspn(lines[i], "\n")] = '\0';
+		msg = lines[i];
+		if (!strncmp(msg, "FAIL ", 5))
+			msg += 5;
+		printf("%s", np++ ? ", " : "");
+		json_str(stdout, msg);
+	}
+	printf("]}\n");
+}
+
 int cmd_check(struct mobjctl *ctl, int argc, char **argv)
 {
-	char *line = NULL;
-	size_t len = 0;
+	char *line = NULL, **lines = NULL, **more;
+	size_t len = 0, n = 0, i;
 	bool ok = false;
 	FILE *f;
 
@@ -484,11 +518,27 @@ int cmd_check(struct mobjctl *ctl, int argc, char **argv)
 		return EXIT_FAILURE;
 	while (getline(&line, &len, f) > 0) {
 		ok |= !strncmp(line, "ok ", 3);
-		fputs(line, stdout);
+		if (!ctl->json) {
+			fputs(line, stdout);
+			continue;
+		}
+		more = realloc(lines, (n + 1) * sizeof(*lines));
+		if (!more)
+			return fail("out of memory");
+		lines = more;
+		lines[n] = strdup(line);
+		if (!lines[n])
+			return fail("out of memory");
+		n++;
 	}
 	free(line);
 	if (debugfs_fclose(ctl, "check", f))
 		return EXIT_FAILURE;
+	if (ctl->json)
+		check_json(lines, n);
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

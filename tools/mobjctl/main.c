@@ -75,6 +75,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.args = "",
 		.help = "Verify the whole heap in the kernel: \"ok ...\" or one line per\n"
 			"problem; exits 1 when there is a problem.",
+		.json = true,
 		.run = cmd_check,
 	}, {
 		.name = "graph",
