@@ -3,7 +3,7 @@
  * mobjctl graph and chain: write a query to the device's debugfs "graph"
  * file and read the Graphviz digraph back from the same open file (each
  * open file has its own query), to standard output, a .dot file, or
- * through Graphviz dot to a picture.
+ * through Graphviz dot to a picture; or, with --json, as JSON.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -177,9 +177,171 @@ static int query_error(const char *query, const char *id, int err)
 	return fail("graph query '%s': %s", query, strerror(err));
 }
 
+/* The whole answer, NUL-terminated, in *@text; 0 or after saying why not. */
+static int graph_slurp(struct mobjctl *ctl, int gfd, char **text)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *more;
+	ssize_t n;
+
+	for (;;) {
+		if (cap - len < 4097) {
+			cap = cap ? 2 * cap : 65536;
+			more = realloc(buf, cap);
+			if (!more) {
+				free(buf);
+				return fail("out of memory");
+			}
+			buf = more;
+		}
+		n = read(gfd, buf + len, cap - len - 1);
+		if (!n)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			if (errno == ENOENT)
+				return fail("the object was freed before the graph was read");
+			return debugfs_error(ctl, "graph", errno);
+		}
+		len += n;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/* One section of the JSON answer: a member per kind of digraph line. */
+enum graph_sect { G_NODES, G_EDGES, G_MORE, G_CLIENTS, G_HANDLES, G_GARBAGE,
+		  G_NOTES, G_NSECT };
+
+static const char *const graph_sect_name[G_NSECT] = {
+	"nodes", "edges", "more", "clients", "handles", "garbage", "notes",
+};
+
+/* Print @line as an element of section @sect, if it is one; true if so. */
+static bool graph_json_line(FILE *f, enum graph_sect sect, const char *line,
+			    bool first)
+{
+	unsigned long long a, b, c;
+	char type[64], text[256];
+	const char *sep = first ? "" : ", ";
+	unsigned int slot;
+	int pid;
+
+	switch (sect) {
+	case G_NODES:
+		if (sscanf(line, "  o%llu [label=\"%63[^\\]\\n#%llu refcount=%llu\"",
+			   &a, type, &b, &c) != 4)
+			return false;
+		fprintf(f, "%s{\"id\": %llu, \"type\": ", sep, a);
+		json_str(f, type);
+		fprintf(f, ", \"refcount\": %llu, \"queried\": %s}", c,
+			strstr(line, "penwidth=3") ? "true" : "false");
+		return true;
+	case G_EDGES:
+		if (sscanf(line, "  o%llu -> o%llu [label=\"[%u]\"", &a, &b,
+			   &slot) != 3)
+			return false;
+		fprintf(f, "%s{\"from\": %llu, \"to\": %llu, \"slot\": %u}",
+			sep, a, b, slot);
+		return true;
+	case G_MORE:
+		if (sscanf(line, "  o%llu_more [label=\"%llu more", &a, &b) != 2)
+			return false;
+		fprintf(f, "%s{\"id\": %llu, \"count\": %llu}", sep, a, b);
+		return true;
+	case G_CLIENTS:
+		if (sscanf(line, "  c%llu [label=\"client %llu\\npid %d\"", &a,
+			   &b, &pid) != 3)
+			return false;
+		fprintf(f, "%s{\"client\": %llu, \"pid\": %d}", sep, a, pid);
+		return true;
+	case G_HANDLES:
+		if (sscanf(line, "  c%llu -> o%llu [label=\"h%llu\"", &a, &b,
+			   &c) != 3)
+			return false;
+		fprintf(f, "%s{\"client\": %llu, \"handle\": %llu, \"id\": %llu}",
+			sep, a, c, b);
+		return true;
+	case G_GARBAGE:
+		if (sscanf(line, "  garbage -> o%llu;", &a) != 1)
+			return false;
+		fprintf(f, "%s%llu", sep, a);
+		return true;
+	case G_NOTES:
+		if (sscanf(line, "  // %255[^\n]", text) != 1 &&
+		    sscanf(line, "  unreachable [label=\"%255[^\"]", text) != 1)
+			return false;
+		fputs(sep, f);
+		json_str(f, text);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The digraph as JSON: {"graph": VERB, "id": ID, "nodes": [...],
+ * "edges": [...], "more": [...], "clients": [...], "handles": [...],
+ * "garbage": [...], "notes": [...]}, from the kernel's fixed line format.
+ */
+static void graph_json(FILE *f, const char *verb, const char *id, char *text)
+{
+	char *line, *save;
+	unsigned int s;
+	bool first;
+	char *copy;
+
+	fprintf(f, "{\"graph\": ");
+	json_str(f, verb);
+	fprintf(f, ", \"id\": %s", id);
+	for (s = 0; s < G_NSECT; s++) {
+		fprintf(f, ", \"%s\": [", graph_sect_name[s]);
+		copy = strdup(text);
+		first = true;
+		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			if (graph_json_line(f, s, line, first))
+				first = false;
+		free(copy);
+		fprintf(f, "]");
+	}
+	fprintf(f, "}\n");
+}
+
+/* --json: the answer read whole, then written as JSON to @out. */
+static int graph_copy_json(struct mobjctl *ctl, int gfd, const char *verb,
+			   const char *id, struct graph_out *out)
+{
+	char *text = NULL, *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	if (graph_slurp(ctl, gfd, &text))
+		return 1;
+	f = open_memstream(&json, &len);
+	if (!f) {
+		free(text);
+		return fail("out of memory");
+	}
+	graph_json(f, verb, id, text);
+	free(text);
+	if (fclose(f))
+		return fail("out of memory");
+	err = write_all(out->fd, json, len);
+	free(json);
+	if (err)
+		return fail("%s: %s", out->path ? out->path : "stdout",
+			    strerror(-err));
+	return 0;
+}
+
 /* Send @query, copy the answer; the same open file for both. */
-static int graph_run(struct mobjctl *ctl, const char *query, const char *id,
-		     struct graph_out *out)
+static int graph_run(struct mobjctl *ctl, const char *query, const char *verb,
+		     const char *id, struct graph_out *out)
 {
 	int gfd, rc;
 
@@ -195,7 +357,10 @@ static int graph_run(struct mobjctl *ctl, const char *query, const char *id,
 		close(gfd);
 		return EXIT_FAILURE;
 	}
-	rc = graph_copy(ctl, gfd, out);
+	if (ctl->json)
+		rc = graph_copy_json(ctl, gfd, verb, id, out);
+	else
+		rc = graph_copy(ctl, gfd, out);
 	close(gfd);
 	return graph_out_close(out, !rc);
 }
@@ -249,12 +414,12 @@ static int graph_main(struct mobjctl *ctl, struct graph_args *a,
 	graph_check_number(cmd, "object id", a->id);
 	graph_check_number(cmd, "--depth", a->depth);
 	graph_check_number(cmd, "--max", a->max);
-	if (a->out.path)
+	if (a->out.path && !ctl->json)
 		graph_out_format(cmd, &a->out);
 	snprintf(query, sizeof(query), "%s %s%s%s%s%s", a->verb, a->id,
 		 a->depth ? " depth=" : "", a->depth ? a->depth : "",
 		 a->max ? " max=" : "", a->max ? a->max : "");
-	return graph_run(ctl, query, a->id, &a->out);
+	return graph_run(ctl, query, a->verb, a->id, &a->out);
 }
 
 int cmd_graph(struct mobjctl *ctl, int argc, char **argv)

@@ -79,7 +79,7 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.run = cmd_check,
 	}, {
 		.name = "graph",
-		.summary = "The reference graph around an object, as a Graphviz digraph",
+		.summary = "The reference graph around an object (Graphviz or JSON)",
 		.args = "refs|backrefs ID [--depth N] [--max N] [-o FILE]",
 		.help = "The reference graph around object ID as a Graphviz digraph: what\n"
 			"it refers to (refs, objgraph's show_refs) or what refers to it\n"
@@ -87,7 +87,10 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 			"--depth: levels (1-20, default 3); --max: edges drawn per node\n"
 			"(1-1000, default 10), the rest as an \"N more references\" node.\n"
 			"-o FILE.dot writes the digraph, -o FILE.svg|.png|.pdf renders it\n"
-			"with Graphviz dot; without -o it goes to standard output.",
+			"with Graphviz dot; without -o it goes to standard output.\n"
+			"--json: the nodes, edges, clients and handles as JSON instead\n"
+			"(to -o FILE, whatever its name, or standard output).",
+		.json = true,
 		.run = cmd_graph,
 	}, {
 		.name = "chain",
@@ -96,7 +99,9 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.help = "The shortest path from a handle to object ID: why is it alive?\n"
 			"(objgraph's find_backref_chain).  --depth bounds the path searched\n"
 			"(1-1048576, default: no bound), --max the referrers followed from\n"
-			"each object (1-1000, default: all).  -o as for graph.",
+			"each object (1-1000, default: all).  -o and --json as for\n"
+			"graph.",
+		.json = true,
 		.run = cmd_chain,
 	}, {
 		.name = "trace",
