@@ -111,6 +111,63 @@ static int ctl_run(struct proc_out *po, uid_t uid, ...)
 		TH_LOG("%s: %s (build it: make -C tools/mobjctl)", \
 		       mobjctl_path(), strerror(errno))
 
+/* @text with every run of spaces made one space. */
+static char *squeeze(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *text; text++)
+		if (*text != ' ' || o == out || o[-1] != ' ')
+			*o++ = *text;
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Is @text a table in aligned columns, @align saying for each column
+ * whether it is left ('l': every line's cell starts at the same place) or
+ * right ('r': ends at the same place) aligned?  Every line must have one
+ * cell per column, none empty.
+ */
+static bool table_aligned(const char *text, const char *align)
+{
+	int ncols = strlen(align), col, at[16], pos;
+	const char *line = text, *p;
+	bool first = true;
+
+	for (; *line; line = p + (*p == '\n'), first = false) {
+		p = line;
+		for (col = 0; col < ncols; col++) {
+			while (*p == ' ')
+				p++;
+			if (*p == '\n' || !*p)
+				return false;
+			pos = align[col] == 'l' ? p - line : -1;
+			while (*p && *p != ' ' && *p != '\n')
+				p++;
+			if (pos < 0)
+				pos = p - line;
+			if (first)
+				at[col] = pos;
+			else if (at[col] != pos)
+				return false;
+		}
+		if (*p && *p != '\n')
+			return false;
+	}
+	return !first;
+}
+
+/* The member @key of @j has JSON type @t. */
+static bool jis(const struct jv *j, const char *key, enum jtype t)
+{
+	const struct jv *v = jget(j, key);
+
+	return v && v->t == t;
+}
+
 TEST_F_TIMEOUT(trace, mobjctl_stats_and_check, SLOW_TEST_TIMEOUT)
 {
 	struct mobj_gc_state st;
@@ -158,6 +215,21 @@ TEST_F_TIMEOUT(trace, mobjctl_stats_and_check, SLOW_TEST_TIMEOUT)
 	CTL(&po, "check");
 	EXPECT_CTL_OK(&po);
 	EXPECT_EQ(0, strncmp(po.out, "ok objects ", 11));
+	proc_out_free(&po);
+
+	CTL(&po, "check", "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	EXPECT_TRUE(jis(j, "ok", J_BOOL));
+	EXPECT_EQ(1, jnum(j, "ok"));
+	EXPECT_TRUE(jis(j, "objects", J_NUM)) TH_LOG("%s", po.out);
+	EXPECT_LE(live, jnum(j, "objects"));
+	EXPECT_TRUE(jis(j, "handles", J_NUM));
+	EXPECT_TRUE(jis(j, "edges", J_NUM));
+	ASSERT_TRUE(jis(j, "problems", J_ARR));
+	EXPECT_EQ(0, jget(j, "problems")->n);
+	jv_free(j);
 	proc_out_free(&po);
 }
 
@@ -218,13 +290,13 @@ TEST_F_TIMEOUT(trace, mobjctl_collect_and_threshold, SLOW_TEST_TIMEOUT)
 
 TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 {
-	char type[16], other[24], want[256];
+	char type[16], other[24], want[256], *s;
+	int i, found = 0, found_other = 0;
 	const struct jv *o;
 	struct proc_out po;
 	__u64 ida, idb, idc, idd;
 	__u32 a, b, c, d;
 	struct jv *j;
-	int i, found = 0;
 
 	ASSERT_MOBJCTL();
 	ASSERT_EQ(0, name_type(self, T_CTL, "trace.Ctl"));
@@ -233,36 +305,81 @@ TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 	c = TNEW(T_CTL, NULL, &idc);
 	d = TNEW(T_CTL + 1, NULL, &idd);
 	TAPPEND(a, b);
+	snprintf(other, sizeof(other), "type%u", T_CTL + 1);
 
+	/* A numeric tag beside each name, numbers as JSON numbers. */
 	CTL(&po, "types", "--json");
 	EXPECT_CTL_OK(&po);
 	j = json_parse(po.out);
 	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
 	ASSERT_EQ(J_ARR, j->t);
-	for (i = 0; i < j->n; i++)
-		if (!strcmp(jstr(j->v[i], "type"), "trace.Ctl"))
+	for (i = 0; i < j->n; i++) {
+		EXPECT_TRUE(jis(j->v[i], "count", J_NUM)) TH_LOG("%s", po.out);
+		if (!strcmp(jstr(j->v[i], "type"), "trace.Ctl")) {
 			found = jnum(j->v[i], "count");
+			EXPECT_TRUE(jis(j->v[i], "tag", J_NUM));
+			EXPECT_EQ(T_CTL, jnum(j->v[i], "tag"));
+		}
+		if (!strcmp(jstr(j->v[i], "type"), other)) {
+			EXPECT_EQ(T_CTL + 1, jnum(j->v[i], "tag"));
+			found_other = 1;
+		}
+	}
 	EXPECT_EQ(3, found);
+	EXPECT_EQ(1, found_other);
 	jv_free(j);
 	proc_out_free(&po);
 
-	/* By name or by number: the same three lines. */
+	/* The same as a table: TYPE, TAG and COUNT in aligned columns. */
+	CTL(&po, "types");
+	EXPECT_CTL_OK(&po);
+	EXPECT_TRUE(table_aligned(po.out, "lrr")) TH_LOG("%s", po.out);
+	s = squeeze(po.out);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, strncmp(s, "TYPE TAG COUNT\n", 15)) TH_LOG("%s", s);
+	EXPECT_TRUE(has_linef(s, "trace.Ctl %u 3", T_CTL)) TH_LOG("%s", s);
+	EXPECT_TRUE(has_linef(s, "%s %u 1", other, T_CTL + 1))
+		TH_LOG("%s", s);
+	free(s);
+	proc_out_free(&po);
+
+	/* By name or by number: the same three rows, aligned. */
 	snprintf(want, sizeof(want),
-		 "# id type refcount generation slots data_len flags\n"
+		 "ID TYPE REFCOUNT GEN SLOTS DATA_LEN FLAGS\n"
 		 "%llu trace.Ctl 1 0 1 0 t\n%llu trace.Ctl 2 - 0 3 -\n"
 		 "%llu trace.Ctl 1 - 0 0 -\n", (unsigned long long)ida,
 		 (unsigned long long)idb, (unsigned long long)idc);
 	CTL(&po, "objects", "--type", "trace.Ctl");
 	EXPECT_CTL_OK(&po);
-	EXPECT_STREQ(want, po.out);
+	EXPECT_TRUE(table_aligned(po.out, "rlrrrrl")) TH_LOG("%s", po.out);
+	s = squeeze(po.out);
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ(want, s);
+	free(s);
 	proc_out_free(&po);
 	snprintf(type, sizeof(type), "%u", T_CTL);
 	CTL(&po, "objects", "--type", type);
 	EXPECT_CTL_OK(&po);
-	EXPECT_STREQ(want, po.out);
+	s = squeeze(po.out);
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ(want, s);
+	free(s);
 	proc_out_free(&po);
 
-	snprintf(other, sizeof(other), "type%u", T_CTL + 1);
+	/* A name no type has: nothing listed, and a warning says so. */
+	CTL(&po, "objects", "--type", "trace.NoSuchType");
+	EXPECT_EQ(0, po.status);
+	EXPECT_STREQ("ID  TYPE  REFCOUNT  GEN  SLOTS  DATA_LEN  FLAGS\n", po.out);
+	EXPECT_EQ(1, count_lines(po.err)) TH_LOG("stderr: %s", po.err);
+	EXPECT_NE(NULL, strstr(po.err, "warning: no type is named 'trace.NoSuchType'"))
+		TH_LOG("stderr: %s", po.err);
+	proc_out_free(&po);
+	/* A tag needs no name: no warning. */
+	snprintf(type, sizeof(type), "type%u", T_CTL + 3);
+	CTL(&po, "objects", "--type", type);
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+
 	CTL(&po, "objects", "--json", "--type", other);
 	EXPECT_CTL_OK(&po);
 	j = json_parse(po.out);
@@ -272,9 +389,31 @@ TEST_F_TIMEOUT(trace, mobjctl_types_and_objects, SLOW_TEST_TIMEOUT)
 	o = j->v[0];
 	EXPECT_EQ(idd, jnum(o, "id"));
 	EXPECT_STREQ(other, jstr(o, "type"));
+	EXPECT_TRUE(jis(o, "id", J_NUM));
 	EXPECT_EQ(1, jnum(o, "refcount"));
-	EXPECT_STREQ("untracked", jstr(o, "generation"));
+	/* Untracked: no generation. */
+	EXPECT_TRUE(jis(o, "generation", J_NULL)) TH_LOG("%s", po.out);
 	EXPECT_EQ(0, jnum(o, "tracked"));
+	jv_free(j);
+	proc_out_free(&po);
+
+	/* Tracked: its generation as a number, not a string. */
+	CTL(&po, "objects", "--json", "--type", "trace.Ctl");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	ASSERT_EQ(J_ARR, j->t);
+	ASSERT_EQ(3, j->n);
+	o = j->v[0];
+	EXPECT_EQ(ida, jnum(o, "id"));
+	EXPECT_TRUE(jis(o, "generation", J_NUM)) TH_LOG("%s", po.out);
+	EXPECT_EQ(0, jnum(o, "generation"));
+	EXPECT_TRUE(jis(o, "refcount", J_NUM));
+	EXPECT_TRUE(jis(o, "slots", J_NUM));
+	EXPECT_TRUE(jis(o, "data_len", J_NUM));
+	EXPECT_TRUE(jis(o, "tracked", J_BOOL));
+	EXPECT_EQ(1, jnum(o, "tracked"));
+	EXPECT_TRUE(jis(j->v[1], "generation", J_NULL));
 	jv_free(j);
 	proc_out_free(&po);
 
@@ -318,9 +457,12 @@ static char *fontconf_without_system_cache(const char *path)
 
 TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
 {
+	const struct jv *nodes, *edges, *clients;
 	char id0[24], id3[24], file[128], *s;
 	struct proc_out po;
 	struct diamond dm;
+	int i, mine;
+	struct jv *j;
 	struct xedge e[5];
 	struct dgraph g;
 
@@ -387,21 +529,72 @@ TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
 	EXPECT_NE(NULL, g_node(&g, dm.n[3]));
 	EXPECT_NE(NULL, g_my_client(&g));
 	proc_out_free(&po);
+
+	/* --json: the same graph as the digraph, in numbers. */
+	CTL(&po, "graph", "refs", id0, "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	EXPECT_STREQ("refs", jstr(j, "graph"));
+	EXPECT_EQ(dm.id[0], jnum(j, "id"));
+	ASSERT_TRUE(jis(j, "nodes", J_ARR));
+	ASSERT_TRUE(jis(j, "edges", J_ARR));
+	nodes = jget(j, "nodes");
+	edges = jget(j, "edges");
+	EXPECT_EQ(4, nodes->n);
+	EXPECT_EQ(5, edges->n);
+	for (i = 0; i < nodes->n; i++) {
+		EXPECT_TRUE(jis(nodes->v[i], "id", J_NUM));
+		EXPECT_TRUE(jis(nodes->v[i], "refcount", J_NUM));
+		if (jnum(nodes->v[i], "id") == dm.id[0]) {
+			EXPECT_EQ(1, jnum(nodes->v[i], "queried"));
+			EXPECT_STREQ("trace.G", jstr(nodes->v[i], "type"));
+		}
+	}
+	for (i = 0; i < edges->n; i++)
+		if (jnum(edges->v[i], "from") == dm.id[0] &&
+		    jnum(edges->v[i], "slot") == 1)
+			EXPECT_EQ(dm.id[2], jnum(edges->v[i], "to"));
+	jv_free(j);
+	proc_out_free(&po);
+
+	/* chain --json to a file: the path and this test's handle. */
+	snprintf(file, sizeof(file), "%s/chain.json", self->tmp);
+	CTL(&po, "chain", id3, "--json", "-o", file);
+	EXPECT_CTL_OK(&po);
+	proc_out_free(&po);
+	s = slurp(file);
+	ASSERT_NE(NULL, s);
+	j = json_parse(s);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", s);
+	free(s);
+	EXPECT_STREQ("chain", jstr(j, "graph"));
+	ASSERT_TRUE(jis(j, "nodes", J_ARR));
+	EXPECT_LE(1, jget(j, "nodes")->n);
+	ASSERT_TRUE(jis(j, "clients", J_ARR));
+	clients = jget(j, "clients");
+	for (i = 0, mine = 0; i < clients->n; i++)
+		mine += jnum(clients->v[i], "pid") == getpid();
+	EXPECT_EQ(1, mine);
+	ASSERT_TRUE(jis(j, "handles", J_ARR));
+	EXPECT_LE(1, jget(j, "handles")->n);
+	jv_free(j);
 	diamond_free(_metadata, self, &dm);
 }
 
 TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 {
 	static const char *const cmds[] = {
-		"stats", "collect", "threshold", "types", "objects",
-		"garbage", "check", "graph", "chain", "trace", "name",
+		"stats", "clients", "collect", "threshold", "types",
+		"objects", "garbage", "check", "graph", "chain", "trace",
+		"name",
 	};
 	char id[24], nx[24];
 	struct proc_out po;
 	struct stat st;
+	int i, col;
 	__u64 ida;
 	__u32 a;
-	int i;
 
 	ASSERT_MOBJCTL();
 	a = TNEW(T_CTL, NULL, &ida);
@@ -432,7 +625,9 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	EXPECT_CTL_ERROR(&po, 2, "unexpected argument");
 	CTL(&po, "objects", "--type");
 	EXPECT_CTL_ERROR(&po, 2, "--type");
-	CTL(&po, "check", "--json");
+	CTL(&po, "clients", "--json");
+	EXPECT_CTL_ERROR(&po, 2, "--json");
+	CTL(&po, "--json", "name", "1");
 	EXPECT_CTL_ERROR(&po, 2, "--json");
 
 	/* Devices that are not there, or not mobj. */
@@ -489,6 +684,25 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	CTL(&po, "--help");
 	EXPECT_EQ(0, po.status);
 	EXPECT_NE(NULL, strstr(po.out, "Commands:"));
+	/* One line per command: its name, then what it does, aligned. */
+	for (i = 0, col = -1; i < (int)ARRAY_SIZE(cmds); i++) {
+		char want[32];
+		const char *p, *desc;
+
+		snprintf(want, sizeof(want), "\n  %s ", cmds[i]);
+		p = strstr(po.out, want);
+		ASSERT_NE(NULL, p) TH_LOG("no line for %s: %s", cmds[i], po.out);
+		p++;
+		desc = p + strlen(want) - 1;
+		while (*desc == ' ')
+			desc++;
+		EXPECT_TRUE(*desc >= 'A' && *desc <= 'Z')
+			TH_LOG("%s: no description", cmds[i]);
+		EXPECT_LT(10, strcspn(desc, "\n")) TH_LOG("%s", cmds[i]);
+		if (col < 0)
+			col = desc - p;
+		EXPECT_EQ(col, desc - p) TH_LOG("%s: not aligned", cmds[i]);
+	}
 	proc_out_free(&po);
 	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
 }
@@ -551,12 +765,13 @@ TEST_F_TIMEOUT(trace, mobjctl_trace, SLOW_TEST_TIMEOUT)
 {
 	char out[16384] = "", err[1024] = "", want[96], inst[128];
 	int po[2], pe[2], status;
-	__u64 idx;
+	__u64 idx, idy;
+	__u32 x, y;
 	pid_t pid;
-	__u32 x;
 
 	ASSERT_MOBJCTL();
 	ASSERT_EQ(0, tracefs_ready());
+	ASSERT_EQ(0, name_type(self, T_CTL, "trace.Ctl"));
 	ASSERT_EQ(0, pipe(po));
 	ASSERT_EQ(0, pipe(pe));
 	pid = fork();
@@ -574,15 +789,24 @@ TEST_F_TIMEOUT(trace, mobjctl_trace, SLOW_TEST_TIMEOUT)
 	snprintf(inst, sizeof(inst), TRACEFS_DIR "/instances/mobjctl-%d", pid);
 	EXPECT_EQ(0, access(inst, F_OK));
 
+	/* A named type shows its name after the tag, another its tag. */
+	y = TNEW(T_CTL + 1, NULL, &idy);
 	x = TNEW(T_CTL, "ab", &idx);
 	ASSERT_EQ(0, mobj_handle_close(self->fd, x));
+	ASSERT_EQ(0, mobj_handle_close(self->fd, y));
 	snprintf(want, sizeof(want), "obj_free: id=%llu type=%u reason=refcount\n",
-		 (unsigned long long)idx, T_CTL);
+		 (unsigned long long)idy, T_CTL + 1);
 	EXPECT_TRUE(wait_for_text(po[0], want, 60000, out, sizeof(out)))
 		TH_LOG("stdout: %s", out);
-	snprintf(want, sizeof(want), "obj_new: id=%llu type=%u data_len=2\n",
+	snprintf(want, sizeof(want), "obj_new: id=%llu type=%u(trace.Ctl) data_len=2\n",
 		 (unsigned long long)idx, T_CTL);
-	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("stdout: %s", out);
+	snprintf(want, sizeof(want), "obj_free: id=%llu type=%u(trace.Ctl) reason=refcount\n",
+		 (unsigned long long)idx, T_CTL);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("stdout: %s", out);
+	snprintf(want, sizeof(want), "obj_new: id=%llu type=%u data_len=0\n",
+		 (unsigned long long)idy, T_CTL + 1);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("stdout: %s", out);
 
 	kill(pid, SIGINT);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
