@@ -111,7 +111,7 @@ static int ctl_run(struct proc_out *po, uid_t uid, ...)
 		TH_LOG("%s: %s (build it: make -C tools/mobjctl)", \
 		       mobjctl_path(), strerror(errno))
 
-/* @text with every run of spaces made one space. */
+/* @text with every run of spaces one space, none at a line's start. */
 static char *squeeze(const char *text)
 {
 	char *out = malloc(strlen(text) + 1), *o = out;
@@ -119,7 +119,7 @@ static char *squeeze(const char *text)
 	if (!out)
 		return NULL;
 	for (; *text; text++)
-		if (*text != ' ' || o == out || o[-1] != ' ')
+		if (*text != ' ' || (o != out && o[-1] != ' ' && o[-1] != '\n'))
 			*o++ = *text;
 	*o = '\0';
 	return out;
