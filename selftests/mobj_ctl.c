@@ -233,6 +233,49 @@ TEST_F_TIMEOUT(trace, mobjctl_stats_and_check, SLOW_TEST_TIMEOUT)
 	proc_out_free(&po);
 }
 
+/* leaks: the lost cycle named, nothing freed; then collected, none left. */
+TEST_F_TIMEOUT(trace, mobjctl_leaks, SLOW_TEST_TIMEOUT)
+{
+	struct proc_out po;
+	struct jv *j, *ids;
+	char want[64];
+	__u64 id;
+
+	ASSERT_MOBJCTL();
+	lost_cycle(_metadata, self, T_CTL, &id);
+	CTL(&po, "leaks", "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	EXPECT_EQ(2, jnum(j, "leaks"));
+	EXPECT_LE(2, jnum(j, "examined"));
+	ids = jget(j, "ids");
+	ASSERT_NE(NULL, ids);
+	ASSERT_EQ(J_ARR, ids->t);
+	ASSERT_EQ(2, ids->n);
+	EXPECT_TRUE(ids->v[0]->num == id || ids->v[1]->num == id);
+	jv_free(j);
+	proc_out_free(&po);
+	EXPECT_EQ(self->base.live_objects + 2, live_of(self->fd));
+
+	CTL(&po, "leaks");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(0, strncmp(po.out, "2 objects the next collection would free (", 42))
+		TH_LOG("%s", po.out);
+	snprintf(want, sizeof(want), "\n%llu\n", (unsigned long long)id);
+	EXPECT_NE(NULL, strstr(po.out, want)) TH_LOG("%s", po.out);
+	proc_out_free(&po);
+	CTL(&po, "leaks", "x");
+	EXPECT_CTL_ERROR(&po, 2, "unexpected argument");
+
+	EXPECT_EQ(2, mobj_gc_collect(self->fd, 2, NULL));
+	CTL(&po, "leaks");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(0, strncmp(po.out, "0 objects the next collection would free (", 42))
+		TH_LOG("%s", po.out);
+	proc_out_free(&po);
+}
+
 TEST_F_TIMEOUT(trace, mobjctl_collect_and_threshold, SLOW_TEST_TIMEOUT)
 {
 	struct mobj_gc_state st;

@@ -211,6 +211,53 @@ int cmd_collect(struct mobjctl *ctl, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+int cmd_leaks(struct mobjctl *ctl, int argc, char **argv)
+{
+	unsigned long long examined;
+	__u64 *ids = NULL, *more;
+	int first, fd, n, room = 0;
+
+	first = plain_opts(ctl, argc, argv);
+	if (first < argc)
+		usage_error(argv[0], "unexpected argument '%s'", argv[first]);
+	fd = device_open(ctl);
+	if (fd < 0)
+		return EXIT_FAILURE;
+	/* Again with room for all, should more have leaked meanwhile. */
+	for (;;) {
+		n = mobj_gc_leaks(fd, ids, room, (__u64 *)&examined);
+		if (n <= room || n < 0)
+			break;
+		more = realloc(ids, n * sizeof(*ids));
+		if (!more) {
+			n = -ENOMEM;
+			break;
+		}
+		ids = more;
+		room = n;
+	}
+	close(fd);
+	if (n < 0) {
+		free(ids);
+		return fail("%s: MOBJ_GC_LEAKS: %s", ctl->device, strerror(-n));
+	}
+	if (ctl->json) {
+		printf("{\"leaks\": %d, \"examined\": %llu, \"ids\": [", n,
+		       examined);
+		for (first = 0; first < n; first++)
+			printf("%s%llu", first ? ", " : "",
+			       (unsigned long long)ids[first]);
+		printf("]}\n");
+	} else {
+		printf("%d object%s the next collection would free (%llu examined)%s\n",
+		       n, n == 1 ? "" : "s", examined, n ? ":" : "");
+		for (first = 0; first < n; first++)
+			printf("%llu\n", (unsigned long long)ids[first]);
+	}
+	free(ids);
+	return EXIT_SUCCESS;
+}
+
 int cmd_threshold(struct mobjctl *ctl, int argc, char **argv)
 {
 	__u32 t[MOBJ_GC_GENERATIONS];

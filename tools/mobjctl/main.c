@@ -36,6 +36,18 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.json = true,
 		.run = cmd_collect,
 	}, {
+		.name = "leaks",
+		.summary = "What the next collection would free, freeing nothing",
+		.args = "",
+		.help = "The ids of the objects the next full collection would free\n"
+			"(kept alive only by reference cycles: objgraph's\n"
+			"get_leaking_objects), found by a collection that frees, promotes\n"
+			"and counts nothing.  Without CAP_SYS_ADMIN, only the objects\n"
+			"made through the caller's own open files (here: none of\n"
+			"another process's).",
+		.json = true,
+		.run = cmd_leaks,
+	}, {
 		.name = "threshold",
 		.summary = "Print or set the collector's thresholds (gc.set_threshold)",
 		.args = "[T0 [T1 [T2]]]",

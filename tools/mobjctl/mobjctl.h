@@ -93,7 +93,8 @@ int type_tag_parse(struct mobjctl *ctl, const char *type, __u32 *tag);
 #define COMMON_SHORTOPTS "hD:"
 
 /* heap.c */
-mobjctl_run cmd_stats, cmd_clients, cmd_collect, cmd_threshold, cmd_types,
+mobjctl_run cmd_stats, cmd_clients, cmd_collect, cmd_leaks, cmd_threshold,
+	cmd_types,
 	cmd_objects, cmd_garbage, cmd_check, cmd_name;
 
 /* graph.c */
