@@ -53,11 +53,13 @@ case "${1:-}" in
 	if [ ! -x "$dir/bin/python" ]; then
 		mkdir -p "$cache"
 		make_venv "$dir.new" >&2
-		# Only the venv of the current sources is kept.
-		find "$cache" -mindepth 1 -maxdepth 1 ! -name "$(basename "$dir").new" \
-			-exec rm -rf {} +
+		# Other trees (a CI clone, a worktree) may be using theirs:
+		# only venvs unused for two days go.
+		find "$cache" -mindepth 1 -maxdepth 1 -mtime +2 \
+			! -name "$(basename "$dir").new" -exec rm -rf {} +
 		mv "$dir.new" "$dir"
 	fi
+	touch "$dir"
 	echo "$dir"
 	;;
 ""|-*)
