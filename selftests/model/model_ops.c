@@ -788,7 +788,7 @@ static void do_watch(struct run *R, const struct op *op)
 	cmd.handle = pick_handle(R, x.c, op->r[1], op->r[2], true);
 	cmd.cookie = ((__u64)op->r[3] << 32) | R->step;
 	if (op_begin(R, op, &x, MOBJ_WATCH, &cmd, sizeof(cmd),
-		     offsetof(struct mobj_watch, __reserved), 1, false))
+		     offsetof(struct mobj_watch, __reserved), 2, false))
 		return;
 	rc = lookup_strong(m, x.c, cmd.handle, &obj);
 	issue(R, op, x.c, rc, x.what);
