@@ -48,9 +48,9 @@ const char *mobj_type_name(struct mobj_heap *heap, u32 type)
 	return entry ? entry->name : NULL;
 }
 
-/* Is @name the name of a tag other than @type? */
-static bool mobj_type_name_taken(struct mobj_heap *heap, u32 type,
-				 const char *name)
+/* The entry named @name, or NULL. */
+static struct mobj_type_entry *mobj_type_by_name(struct mobj_heap *heap,
+						 const char *name)
 {
 	struct mobj_type_entry *entry;
 
@@ -58,9 +58,18 @@ static bool mobj_type_name_taken(struct mobj_heap *heap, u32 type,
 
 	hash_for_each_possible(heap->type_by_name, entry, hnode,
 			       mobj_type_name_hash(name))
-		if (entry->type != type && !strcmp(entry->name, name))
-			return true;
-	return false;
+		if (!strcmp(entry->name, name))
+			return entry;
+	return NULL;
+}
+
+/* Is @name the name of a tag other than @type? */
+static bool mobj_type_name_taken(struct mobj_heap *heap, u32 type,
+				 const char *name)
+{
+	struct mobj_type_entry *entry = mobj_type_by_name(heap, name);
+
+	return entry && entry->type != type;
 }
 
 /* When the heap goes away. */
@@ -105,6 +114,26 @@ static int mobj_type_name_get(struct mobj_ucmd *ucmd)
 	return mobj_ucmd_respond(ucmd);
 }
 
+/* LOOKUP: the tag that has @name, -ENOENT when none has. */
+static int mobj_type_name_lookup(struct mobj_ucmd *ucmd)
+{
+	struct mobj_heap *heap = ucmd->client->heap;
+	struct mobj_type_name *cmd = ucmd->cmd;
+	struct mobj_type_entry *entry;
+	size_t len;
+
+	len = strnlen(cmd->name, sizeof(cmd->name));
+	if (!len || len == sizeof(cmd->name) ||
+	    !mobj_type_name_valid(cmd->name, len))
+		return -EINVAL;
+	mobj_lock(heap);
+	entry = mobj_type_by_name(heap, cmd->name);
+	if (entry)
+		cmd->type = entry->type;
+	mobj_unlock(heap);
+	return entry ? mobj_ucmd_respond(ucmd) : -ENOENT;
+}
+
 int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 {
 	struct mobj_heap *heap = ucmd->client->heap;
@@ -114,8 +143,16 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 	size_t len;
 	int rc = 0;
 
-	if (cmd->flags & MOBJ_TYPE_NAME_GET)
+	switch (cmd->flags) {
+	case MOBJ_TYPE_NAME_GET:
 		return mobj_type_name_get(ucmd);
+	case MOBJ_TYPE_NAME_LOOKUP:
+		return mobj_type_name_lookup(ucmd);
+	case 0:
+		break;
+	default:
+		return -EINVAL;	/* GET and LOOKUP together */
+	}
 	len = strnlen(cmd->name, sizeof(cmd->name));
 	if (len == sizeof(cmd->name) || !mobj_type_name_valid(cmd->name, len))
 		return -EINVAL;

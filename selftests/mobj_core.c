@@ -1176,6 +1176,57 @@ TEST_F(core, type_name_invalid)
 	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, ""));
 }
 
+TEST_F(core, type_name_lookup)
+{
+	struct mobj_type_name tn;
+	char long32[MOBJ_TYPE_NAME_MAX];
+	__u32 type = 7;
+	int fd2;
+
+	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, "lookup.me"));
+	ASSERT_EQ(0, mobj_type_name_lookup(self->fd, "lookup.me", &type));
+	EXPECT_EQ(TN_TYPE, type);
+	/* Any client of the device finds it; @type in is ignored. */
+	fd2 = extra_open(self);
+	ASSERT_LE(0, fd2);
+	memset(&tn, 0, sizeof(tn));
+	ASSERT_EQ(0, type_name_raw(fd2, MOBJ_TYPE_NAME_LOOKUP, 12345,
+				   "lookup.me", 9, &tn));
+	EXPECT_EQ(TN_TYPE, tn.type);
+	EXPECT_EQ(0, memcmp(tn.name, "lookup.me\0", 10));
+
+	/* A name nobody has, a prefix, another case: ENOENT. */
+	type = 7;
+	EXPECT_ERRNO(ENOENT, mobj_type_name_lookup(self->fd, "lookup", &type));
+	EXPECT_ERRNO(ENOENT, mobj_type_name_lookup(self->fd, "Lookup.me",
+						   &type));
+	EXPECT_ERRNO(ENOENT, mobj_type_name_lookup(self->fd, "lookup.me2",
+						   &type));
+	EXPECT_EQ(7, type);
+
+	/* A name that could never be one: EINVAL, as for setting it. */
+	EXPECT_ERRNO(EINVAL, mobj_type_name_lookup(self->fd, "", &type));
+	EXPECT_ERRNO(EINVAL, mobj_type_name_lookup(self->fd, "a b", &type));
+	memset(long32, 'x', sizeof(long32));
+	EXPECT_ERRNO(EINVAL, type_name_raw(self->fd, MOBJ_TYPE_NAME_LOOKUP, 0,
+					   long32, sizeof(long32), NULL));
+	EXPECT_ERRNO(EINVAL, type_name_raw(self->fd, MOBJ_TYPE_NAME_LOOKUP, 0,
+					   "lookup.me\0z", 11, NULL));
+	/* GET and LOOKUP together. */
+	EXPECT_ERRNO(EINVAL, type_name_raw(self->fd, MOBJ_TYPE_NAME_GET |
+					   MOBJ_TYPE_NAME_LOOKUP, TN_TYPE,
+					   "lookup.me", 9, NULL));
+	EXPECT_EQ(7, type);
+
+	/* Renamed or removed: the old name is gone at once. */
+	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, "lookup.two"));
+	EXPECT_ERRNO(ENOENT, mobj_type_name_lookup(fd2, "lookup.me", &type));
+	ASSERT_EQ(0, mobj_type_name_lookup(fd2, "lookup.two", &type));
+	EXPECT_EQ(TN_TYPE, type);
+	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, ""));
+	EXPECT_ERRNO(ENOENT, mobj_type_name_lookup(fd2, "lookup.two", &type));
+}
+
 TEST_F(core, type_name_limit)
 {
 	static __u32 mine[4096 + 1];

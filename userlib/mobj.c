@@ -613,6 +613,25 @@ int mobj_type_name_get(int fd, __u32 type, char *name, size_t len)
 	return (int)n;
 }
 
+int mobj_type_name_lookup(int fd, const char *name, __u32 *type)
+{
+	struct mobj_type_name cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_TYPE_NAME_LOOKUP,
+	};
+	size_t len = strlen(name);
+	int ret;
+
+	if (len >= sizeof(cmd.name))
+		return -EINVAL;
+	memcpy(cmd.name, name, len);
+	ret = mobj_ioctl(fd, MOBJ_TYPE_NAME, &cmd);
+	if (ret)
+		return ret;
+	*type = cmd.type;
+	return 0;
+}
+
 static int mobj_batch_run(int fd, struct mobj_batch_op *ops, __u32 count,
 			  __u32 *done)
 {

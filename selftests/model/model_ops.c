@@ -849,19 +849,61 @@ static void do_weakref(struct run *R, const struct op *op)
 		handle_add(m, &m->cl[x.c], cmd.result, H_WEAK, obj);
 }
 
+static const char *const type_names[] = {
+	"model.a", "model::B<int>", "x", "bad name", "",
+	"0123456789012345678901234567890",
+	"01234567890123456789012345678901",
+};
+
+/*
+ * LOOKUP of name @k: the model's tag that has it; EINVAL for a name no
+ * tag could have; ENOENT for a "model" name the model does not give (a
+ * short name no tag of the model has may be another test's).
+ */
+static void do_type_lookup(struct run *R, const struct op *op, int k)
+{
+	struct mobj_type_name cmd = { .size = sizeof(cmd),
+				      .flags = MOBJ_TYPE_NAME_LOOKUP };
+	size_t len = strlen(type_names[k]);
+	struct model *m = &R->m;
+	int rc = -ENOENT, u, t = -1;
+	struct opctx x;
+
+	for (u = 0; len && u < NNAMED; u++)
+		if (!strcmp(m->names[u], type_names[k]))
+			t = u;
+	if (!len || len == 32 || k == 3)
+		rc = -EINVAL;
+	else if (t >= 0)
+		rc = 0;
+	else if (strncmp(type_names[k], "model", 5))
+		return;
+	cmd.type = op->r[1];	/* ignored */
+	memcpy(cmd.name, type_names[k], len < 32 ? len : 32);
+	if (op_begin(R, op, &x, MOBJ_TYPE_NAME, &cmd, sizeof(cmd),
+		     offsetof(struct mobj_type_name, __reserved), 4, true))
+		return;
+	if (!op_answer(R, op, &x, rc, &cmd, sizeof(cmd)))
+		return;
+	CHECK(R, cmd.type == T_BASE + (__u32)t,
+	      "TYPE_NAME LOOKUP of '%s': %#x, the model says %#x",
+	      type_names[k], cmd.type, T_BASE + t);
+}
+
 static void do_type_name(struct run *R, const struct op *op)
 {
-	static const char *const names[] = {
-		"model.a", "model::B<int>", "x", "bad name", "",
-		"0123456789012345678901234567890",
-		"01234567890123456789012345678901",
-	};
+	const char *const *names = type_names;
 	struct model *m = &R->m;
 	struct mobj_type_name cmd = { .size = sizeof(cmd) };
 	int t = op->r[1] % (NNAMED + 1), k = op->r[2] % 7, rc = 0, u;
 	bool get = op->r[3] % 3 == 0;
 	struct opctx x;
 	size_t len;
+
+	if (op->r[3] % 3 == 1 && op->r[5] % 4 == 0) {
+		do_type_lookup(R, op, k);
+		return;
+	}
 
 	cmd.type = T_BASE + t;
 	cmd.flags = get ? MOBJ_TYPE_NAME_GET : 0;
@@ -870,7 +912,7 @@ static void do_type_name(struct run *R, const struct op *op)
 	if (!get && k == 0 && op->r[3] % 5 == 1)
 		cmd.name[20] = 'z';	/* junk after the NUL */
 	if (op_begin(R, op, &x, MOBJ_TYPE_NAME, &cmd, sizeof(cmd),
-		     offsetof(struct mobj_type_name, __reserved), 2, get))
+		     offsetof(struct mobj_type_name, __reserved), 4, get))
 		return;
 	if (!get && (len == 32 || k == 3 || (k == 0 && op->r[3] % 5 == 1)))
 		rc = -EINVAL;

@@ -708,17 +708,21 @@ struct mobj_weakref {
 /* mobj_type_name.flags */
 enum mobj_type_name_flags {
 	MOBJ_TYPE_NAME_GET = 1 << 0,	/* read the name instead of setting it */
+	MOBJ_TYPE_NAME_LOOKUP = 1 << 1,	/* find the tag that has the name */
 };
 
 /**
  * struct mobj_type_name - MOBJ_TYPE_NAME: name a type tag for tracing
  * @size: sizeof(struct mobj_type_name)
- * @flags: 0 to set the name, MOBJ_TYPE_NAME_GET to read it
- * @type: the type tag
+ * @flags: 0 to set the name, MOBJ_TYPE_NAME_GET to read it,
+ *	MOBJ_TYPE_NAME_LOOKUP to find the tag that has @name (-ENOENT when
+ *	no tag has it; both flags together: -EINVAL)
+ * @type: the type tag; out with MOBJ_TYPE_NAME_LOOKUP (ignored in)
  * @__reserved: must be 0
  * @name: 1 to 31 characters from [A-Za-z0-9_.:<>-], NUL-terminated, the
  *	rest of the array zero; an empty string removes the name.  Out with
- *	MOBJ_TYPE_NAME_GET (empty when the type has none).
+ *	MOBJ_TYPE_NAME_GET (empty when the type has none); in with
+ *	MOBJ_TYPE_NAME_LOOKUP, by the same rules, not empty.
  *
  * Names belong to the device, are shared by all clients and appear in
  * debugfs and in tracing.  At most 4096 types have a name (-ENOSPC).  A

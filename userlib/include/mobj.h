@@ -147,9 +147,11 @@ int mobj_weakref_get(int fd, __u32 weak, __u32 *handle);
  * Type names, for debugfs and tracing.  An empty @name removes the name.
  * mobj_type_name_get() returns the name's length and copies as much of it
  * as fits in @len bytes, NUL-terminated, like snprintf().
+ * mobj_type_name_lookup() finds the tag that has @name (-ENOENT: none).
  */
 int mobj_type_name_set(int fd, __u32 type, const char *name);
 int mobj_type_name_get(int fd, __u32 type, char *name, size_t len);
+int mobj_type_name_lookup(int fd, const char *name, __u32 *type);
 
 /*
  * Several operations in one call, in chunks of bounded work (not atomic:
