@@ -315,11 +315,11 @@ void table_free(struct table *t)
 
 /* ------------------------------------------------------------------ */
 /*
- * Type names.  The device maps a tag to its name (MOBJ_TYPE_NAME_GET) but
- * not a name to its tag: that is found by asking the tags in turn, from 0
- * up to TYPE_SCAN_MAX, until every named type of the device (debugfs
- * stats' named_types, when it can be read) has been seen.  What was seen
- * is kept for the next question.
+ * Type names.  The device maps a tag to its name (MOBJ_TYPE_NAME_GET) and
+ * a name to its tag (MOBJ_TYPE_NAME_LOOKUP).  A module older than LOOKUP
+ * is asked about the tags in turn, from 0 up to TYPE_SCAN_MAX, until every
+ * named type of the device (debugfs stats' named_types, when it can be
+ * read) has been seen.  What was seen is kept for the next question.
  */
 static struct {
 	int fd;			/* the device, -1 before the first question */
@@ -382,23 +382,26 @@ static unsigned long named_types(struct mobjctl *ctl)
 	return n;
 }
 
-/*
- * The tag named @name: 0 and *@tag, -ENOENT when no tag asked has that
- * name (*@complete: every named type was seen, so none has it), another
- * -errno when the device cannot be asked.
- */
-int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
-		bool *complete)
+/* Could @name be a type's name (the device's rules)? */
+static bool type_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len && len < MOBJ_TYPE_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:<>-") == len;
+}
+
+/* A module without MOBJ_TYPE_NAME_LOOKUP: ask the tags in turn. */
+static int type_tag_scan(int fd, struct mobjctl *ctl, const char *name,
+			 __u32 *tag, bool *complete)
 {
 	char buf[MOBJ_TYPE_NAME_MAX];
 	struct type_entry *v;
 	unsigned long i;
-	int fd = names_fd(ctl), ret;
+	int ret;
 	__u32 t;
 
-	*complete = false;
-	if (fd < 0)
-		return -ENODEV;
 	if (!names.counted) {
 		names.named = named_types(ctl);
 		names.counted = true;
@@ -430,6 +433,31 @@ int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
 	}
 	*complete = names.n >= names.named;
 	return -ENOENT;
+}
+
+/*
+ * The tag named @name: 0 and *@tag, -ENOENT when no tag asked has that
+ * name (*@complete: every named type was seen, so none has it), another
+ * -errno when the device cannot be asked.
+ */
+int type_tag_of(struct mobjctl *ctl, const char *name, __u32 *tag,
+		bool *complete)
+{
+	int fd = names_fd(ctl), ret;
+
+	*complete = false;
+	if (fd < 0)
+		return -ENODEV;
+	if (!type_name_valid(name)) {
+		*complete = true;
+		return -ENOENT;
+	}
+	ret = mobj_type_name_lookup(fd, name, tag);
+	if (ret != -EINVAL) {
+		*complete = ret == -ENOENT;
+		return ret;
+	}
+	return type_tag_scan(fd, ctl, name, tag, complete);
 }
 
 /*
