@@ -100,6 +100,7 @@ EVENT_LOST = 3
 
 TYPE_NAME_MAX = 32
 TYPE_NAME_GET = 1 << 0
+TYPE_NAME_LOOKUP = 1 << 1
 
 BATCH_MAX = 4096
 BATCH_RESULT_FLAG = 0x80000000
@@ -498,6 +499,20 @@ def type_name_get(fd: int, type: int) -> bytes:
     cmd = TypeName(type=type, flags=TYPE_NAME_GET)
     ioctl(fd, CMD_TYPE_NAME, cmd)
     return cmd.name
+
+
+def type_name_lookup(fd: int, name: bytes) -> Optional[int]:
+    """The tag that has ``name``, None when no tag has it."""
+    if len(name) >= TYPE_NAME_MAX:
+        raise error_from_errno(_errno.EINVAL, "MOBJ_TYPE_NAME")
+    cmd = TypeName(flags=TYPE_NAME_LOOKUP, name=name)
+    try:
+        ioctl(fd, CMD_TYPE_NAME, cmd)
+    except OSError as e:
+        if e.errno == _errno.ENOENT:
+            return None
+        raise
+    return int(cmd.type)
 
 
 def batch(fd: int, ops: "ctypes.Array[ctypes.c_char]", count: int

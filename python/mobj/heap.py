@@ -882,6 +882,13 @@ class Heap(_Closable):
         _u32(tag, "tag")
         return _lib.type_name_get(self.fileno(), tag).decode("ascii")
 
+    def get_type_tag(self, name: str) -> Optional[int]:
+        """The type tag named ``name``, None when no tag has that name.
+
+        InvalidArgument for a name no tag could have (empty, 32 characters
+        or more, or outside [A-Za-z0-9_.:<>-])."""
+        return _lib.type_name_lookup(self.fileno(), name.encode("ascii"))
+
     # Death notices.
 
     def watch(self, obj: Object,

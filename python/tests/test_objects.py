@@ -232,11 +232,16 @@ class TestObjects(HeapTest):
         self.heap.set_type_name(4242, "py.list")
         try:
             self.assertEqual(self.heap.get_type_name(4242), "py.list")
+            self.assertEqual(self.heap.get_type_tag("py.list"), 4242)
+            self.assertIsNone(self.heap.get_type_tag("py.nothing"))
+            with self.assertRaises(mobj.InvalidArgument):
+                self.heap.get_type_tag("bad name")
             with self.assertRaises(mobj.InvalidArgument):
                 self.heap.set_type_name(4242, "bad name")
         finally:
             self.heap.set_type_name(4242, "")
         self.assertEqual(self.heap.get_type_name(4242), "")
+        self.assertIsNone(self.heap.get_type_tag("py.list"))
 
 
 if __name__ == "__main__":
