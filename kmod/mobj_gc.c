@@ -806,14 +806,11 @@ int mobj_ioctl_gc_leaks(struct mobj_ucmd *ucmd)
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);
 
-	cmd->count = found;
 	cmd->examined = res.examined;
-	found = min(found, room);
-	if (found)
-		rc = mobj_copy_to_user(heap, u64_to_user_ptr(cmd->ids), ids,
-				       found * sizeof(*ids));
+	rc = mobj_respond_array(ucmd, &cmd->count, found, cmd->ids, ids,
+				min(found, room), sizeof(*ids));
 	kvfree(ids);
-	return rc ? rc : mobj_ucmd_respond(ucmd);
+	return rc;
 }
 
 int mobj_ioctl_gc_get(struct mobj_ucmd *ucmd)

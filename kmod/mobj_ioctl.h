@@ -9,7 +9,7 @@
  *   mobj_handle.c  the handle table; DUP, CLOSE
  *   mobj_obj.c     NEW, GETREFCOUNT, INFO, DATA_READ, DATA_WRITE, SLOT_*
  *   mobj_gc.c      GC_COLLECT, GC_GET, GC_SET, GC_STATS, GC_FREEZE,
- *                  GC_GARBAGE
+ *                  GC_GARBAGE, GC_LEAKS
  *   mobj_ref.c     REFERENTS, REFERRERS, WEAKREF, WEAKREF_GET
  *   mobj_event.c   the death-notice ring, read() and poll(); WATCH
  *   mobj_type.c    TYPE_NAME
@@ -68,6 +68,9 @@ static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 	return mobj_copy_to_user(ucmd->client->heap, ucmd->ubuffer, ucmd->cmd,
 				 min_t(u32, ucmd->user_size, ucmd->size));
 }
+
+int mobj_respond_array(struct mobj_ucmd *ucmd, u32 *count, u32 total,
+		       u64 uptr, const void *array, u32 filled, size_t elem);
 
 /*
  * For commands whose effect cannot be undone: write the caller's struct

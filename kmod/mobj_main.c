@@ -70,6 +70,35 @@ void *mobj_memdup_user(struct mobj_heap *heap, u64 uptr, size_t len)
 	return p;
 }
 
+/**
+ * mobj_respond_array - the answer of a command that fills a user array
+ * @ucmd: the call
+ * @count: the struct's in/out count field, set to @total
+ * @total: how many entries there are in all
+ * @uptr: the user's array
+ * @array: the first @filled entries, @elem bytes each
+ * @filled: entries to copy, at most the room the caller gave
+ * @elem: the size of one entry
+ *
+ * The array first, then the struct: a bad @uptr fails with -EFAULT and
+ * the caller's struct is left as it was.
+ */
+int mobj_respond_array(struct mobj_ucmd *ucmd, u32 *count, u32 total,
+		       u64 uptr, const void *array, u32 filled, size_t elem)
+{
+	int rc;
+
+	*count = total;
+	if (filled) {
+		rc = mobj_copy_to_user(ucmd->client->heap,
+				       u64_to_user_ptr(uptr), array,
+				       (size_t)filled * elem);
+		if (rc)
+			return rc;
+	}
+	return mobj_ucmd_respond(ucmd);
+}
+
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd);
 
 /* Does nothing: the cost of a call, and a probe of the device. */

@@ -117,12 +117,10 @@ out_unlock:
 		return rc;
 	}
 
-	cmd->count = total;
-	if (n)
-		rc = mobj_copy_to_user(heap, u64_to_user_ptr(cmd->ids), ids,
-				       n * sizeof(*ids));
+	rc = mobj_respond_array(ucmd, &cmd->count, total, cmd->ids, ids, n,
+				sizeof(*ids));
 	kvfree(ids);
-	return rc ? rc : mobj_ucmd_respond(ucmd);
+	return rc;
 }
 
 int mobj_ioctl_referents(struct mobj_ucmd *ucmd)
