@@ -663,6 +663,8 @@ void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
 /* Type names (mobj_type.c). */
 const char *mobj_type_name(struct mobj_heap *heap, u32 type);
 void mobj_types_destroy(struct mobj_heap *heap);
+long mobj_type_histogram(struct mobj_heap *heap, struct mobj_quota *quota,
+			 struct mobj_type_count **counts, u64 *objects);
 
 /* Events (mobj_event.c). */
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);

@@ -18,7 +18,6 @@
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "mobj.h"
@@ -248,78 +247,26 @@ static int mobj_garbage_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_garbage);
 
-/* types */
-
-struct mobj_type_count {
-	u32 type;
-	unsigned long count;
-};
-
-static int mobj_type_count_cmp(const void *a, const void *b)
-{
-	const struct mobj_type_count *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return x->type < y->type ? -1 : x->type > y->type;
-}
-
-/*
- * Count objects per type in an xarray of values, then sort.  Memory grows
- * with the number of distinct types, not with the heap.
- */
+/* types: the whole device's counts (MOBJ_TYPE_COUNTS_ALL), named */
 static int mobj_types_show(struct seq_file *m, void *unused)
 {
-	unsigned int step = mobj_gc_step_budget(), work = 0;
 	struct mobj_type_count *counts = NULL;
 	struct mobj_heap *heap = m->private;
-	unsigned long type, n = 0, i, id = 0;
-	struct mobj_obj *obj;
-	struct xarray hist;
-	void *entry;
-	int rc = 0;
+	u64 objects;
+	long n, i;
 
-	/*
-	 * One object at a time in id order, the lock handed over every
-	 * gc_step_budget objects: on a changing heap the counts are what
-	 * the walk found as it went.
-	 */
-	xa_init(&hist);
-	mobj_lock(heap);
-	obj = xa_find(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
-	while (obj) {
-		entry = xa_load(&hist, obj->type);
-		n += !entry;
-		entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);
-		rc = xa_err(xa_store(&hist, obj->type, entry, GFP_KERNEL));
-		if (rc)
-			goto out_unlock;
-		if (step && ++work == step) {
-			mobj_lock_yield(heap);
-			work = 0;
-		}
-		obj = xa_find_after(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
-	}
-	counts = kvmalloc_array(n ?: 1, sizeof(*counts), GFP_KERNEL);
-	if (!counts) {
-		rc = -ENOMEM;
-		goto out_unlock;
-	}
-	i = 0;
-	xa_for_each(&hist, type, entry)
-		counts[i++] = (struct mobj_type_count) {
-			.type = type, .count = xa_to_value(entry) };
-	sort(counts, n, sizeof(*counts), mobj_type_count_cmp, NULL);
+	n = mobj_type_histogram(heap, NULL, &counts, &objects);
+	if (n < 0)
+		return n;
 	seq_puts(m, "# type count\n");
+	mobj_lock(heap);
 	for (i = 0; i < n; i++) {
 		mobj_seq_type(m, heap, counts[i].type);
-		seq_printf(m, " %lu\n", counts[i].count);
+		seq_printf(m, " %llu\n", counts[i].count);
 	}
-out_unlock:
 	mobj_unlock(heap);
 	kvfree(counts);
-	xa_destroy(&hist);
-	return rc;
+	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mobj_types);
 

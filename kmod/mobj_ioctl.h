@@ -12,7 +12,7 @@
  *                  GC_GARBAGE, GC_LEAKS
  *   mobj_ref.c     REFERENTS, REFERRERS, WEAKREF, WEAKREF_GET
  *   mobj_event.c   the death-notice ring, read() and poll(); WATCH
- *   mobj_type.c    TYPE_NAME
+ *   mobj_type.c    TYPE_NAME, TYPE_COUNTS
  *   mobj_batch.c   BATCH
  *   mobj_export.c  EXPORT, IMPORT (objects as file descriptors)
  */
@@ -141,6 +141,7 @@ int mobj_ioctl_weakref(struct mobj_ucmd *ucmd);
 int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd);
 int mobj_ioctl_watch(struct mobj_ucmd *ucmd);
 int mobj_ioctl_type_name(struct mobj_ucmd *ucmd);
+int mobj_ioctl_type_counts(struct mobj_ucmd *ucmd);
 int mobj_ioctl_batch(struct mobj_ucmd *ucmd);
 int mobj_ioctl_export(struct mobj_ucmd *ucmd);
 int mobj_ioctl_import(struct mobj_ucmd *ucmd);

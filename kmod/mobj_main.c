@@ -132,6 +132,7 @@ union mobj_ucmd_buffer {
 	struct mobj_export export;
 	struct mobj_import import;
 	struct mobj_gc_leaks gc_leaks;
+	struct mobj_type_counts type_counts;
 };
 
 /**
@@ -237,6 +238,8 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 	IOCTL_OP(IMPORT, mobj_ioctl_import, struct mobj_import, handle, 0, 0),
 	IOCTL_OP(GC_LEAKS, mobj_ioctl_gc_leaks, struct mobj_gc_leaks, examined,
 		 0, RSV(struct mobj_gc_leaks)),
+	IOCTL_OP(TYPE_COUNTS, mobj_ioctl_type_counts, struct mobj_type_counts,
+		 objects, MOBJ_TYPE_COUNTS_ALL, RSV(struct mobj_type_counts)),
 };
 
 static int mobj_ioctl_query(struct mobj_ucmd *ucmd)

@@ -8,11 +8,15 @@
  * The name stays when the open file that set it is closed, like the
  * objects it made: its owner's next run finds it.  One name is never
  * given to two tags (EEXIST).
+ *
+ * Also the count of live objects per tag (MOBJ_TYPE_COUNTS, debugfs
+ * "types"): objgraph.typestats().
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/stringhash.h>
 
@@ -189,5 +193,106 @@ int mobj_ioctl_type_name(struct mobj_ucmd *ucmd)
 	}
 	mobj_unlock(heap);
 	kfree(rc ? entry : old);
+	return rc;
+}
+
+/* Types */
+
+static int mobj_type_count_cmp(const void *a, const void *b)
+{
+	const struct mobj_type_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/**
+ * mobj_type_histogram - live objects per type, most common first
+ * @heap: the device; the caller holds neither lock
+ * @quota: count only the objects this client created (NULL: all)
+ * @counts: out, a kvmalloc'ed array (free it with kvfree()), or NULL
+ * @objects: out, objects counted
+ *
+ * One object at a time in id order, the lock handed over every
+ * gc_step_budget objects: on a changing heap the counts are what the walk
+ * found as it went.  Memory grows with the number of distinct types, not
+ * with the heap.  Returns the number of entries in @counts, or -errno.
+ */
+long mobj_type_histogram(struct mobj_heap *heap, struct mobj_quota *quota,
+			 struct mobj_type_count **counts, u64 *objects)
+{
+	unsigned int step = mobj_gc_step_budget(), work = 0;
+	unsigned long type, n = 0, i, id = 0;
+	struct mobj_type_count *c = NULL;
+	struct mobj_obj *obj;
+	struct xarray hist;
+	void *entry;
+	int rc = 0;
+
+	*objects = 0;
+	xa_init(&hist);
+	mobj_lock(heap);
+	obj = xa_find(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
+	while (obj) {
+		if (!quota || obj->quota == quota) {
+			entry = xa_load(&hist, obj->type);
+			n += !entry;
+			entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);
+			rc = xa_err(xa_store(&hist, obj->type, entry,
+					     GFP_KERNEL_ACCOUNT));
+			if (rc)
+				break;
+			++*objects;
+		}
+		if (step && ++work == step) {
+			mobj_lock_yield(heap);
+			work = 0;
+		}
+		obj = xa_find_after(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
+	}
+	mobj_unlock(heap);
+	if (rc)
+		goto out;
+
+	c = kvmalloc_array(n ?: 1, sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	i = 0;
+	xa_for_each(&hist, type, entry)
+		c[i++] = (struct mobj_type_count) {
+			.type = type, .count = xa_to_value(entry) };
+	sort(c, n, sizeof(*c), mobj_type_count_cmp, NULL);
+	*counts = c;
+out:
+	xa_destroy(&hist);
+	return rc ? rc : n;
+}
+
+/* objgraph.typestats(): a client counts its own, unless privileged. */
+int mobj_ioctl_type_counts(struct mobj_ucmd *ucmd)
+{
+	struct mobj_client *client = ucmd->client;
+	struct mobj_type_counts *cmd = ucmd->cmd;
+	struct mobj_quota *quota = client->quota;
+	struct mobj_type_count *counts = NULL;
+	u32 filled;
+	long n;
+	int rc;
+
+	if (cmd->flags & MOBJ_TYPE_COUNTS_ALL) {
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		quota = NULL;
+	}
+	n = mobj_type_histogram(client->heap, quota, &counts, &cmd->objects);
+	if (n < 0)
+		return n;
+	filled = min_t(unsigned long, n, cmd->count);
+	rc = mobj_respond_array(ucmd, &cmd->count, n, cmd->types, counts,
+				filled, sizeof(*counts));
+	kvfree(counts);
 	return rc;
 }

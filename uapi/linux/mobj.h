@@ -51,7 +51,8 @@
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
  *  EPERM    a command that changes the heap for every client (GC_SET,
- *           GC_FREEZE) without CAP_SYS_ADMIN; another user's type name
+ *           GC_FREEZE) without CAP_SYS_ADMIN; another user's type name;
+ *           MOBJ_TYPE_COUNTS_ALL without CAP_SYS_ADMIN
  *  EEXIST   a type name that another tag has
  *  EXDEV    MOBJ_IMPORT of an object of another device
  *  EBADF    MOBJ_IMPORT of a descriptor that is not open
@@ -88,6 +89,9 @@
  *    that user or CAP_SYS_ADMIN may rename or remove it (-EPERM), and a
  *    name is never given to two tags (-EEXIST).  The name stays when the
  *    open file that set it is closed.
+ *  - TYPE_COUNTS counts, without CAP_SYS_ADMIN, only the objects the
+ *    caller's open file created; MOBJ_TYPE_COUNTS_ALL (the whole device)
+ *    needs CAP_SYS_ADMIN (-EPERM).
  *  - debugfs and the module parameters are root's.
  */
 
@@ -139,6 +143,7 @@ enum {
 	MOBJ_CMD_EXPORT,
 	MOBJ_CMD_IMPORT,
 	MOBJ_CMD_GC_LEAKS,
+	MOBJ_CMD_TYPE_COUNTS,
 };
 
 /**
@@ -625,6 +630,52 @@ struct mobj_gc_leaks {
 };
 
 #define MOBJ_GC_LEAKS _IO(MOBJ_TYPE, MOBJ_CMD_GC_LEAKS)
+
+/**
+ * struct mobj_type_count - one entry of MOBJ_TYPE_COUNTS' array
+ * @type: a type tag
+ * @__reserved: 0
+ * @count: live objects of that type
+ */
+struct mobj_type_count {
+	__u32 type;
+	__u32 __reserved;
+	__aligned_u64 count;
+};
+
+/* mobj_type_counts.flags */
+enum mobj_type_counts_flags {
+	MOBJ_TYPE_COUNTS_ALL = 1 << 0,	/* every client's objects (admin) */
+};
+
+/**
+ * struct mobj_type_counts - MOBJ_TYPE_COUNTS: live objects per type tag
+ * @size: sizeof(struct mobj_type_counts)
+ * @flags: 0 for the objects this open file created (alive, wherever
+ *	they are referred to from), MOBJ_TYPE_COUNTS_ALL for every live
+ *	object of the device, which needs CAP_SYS_ADMIN (-EPERM)
+ * @count: in, room in @types; out, how many distinct types there are
+ * @__reserved: must be 0
+ * @types: pointer to an array of struct mobj_type_count, filled with the
+ *	first min(@count, types) entries, most objects first, ties by tag
+ * @objects: out, objects counted (the sum over all types)
+ *
+ * objgraph.typestats() for one client, without debugfs: the device's
+ * objects are walked in id order, the lock handed to other clients every
+ * gc_step_budget objects (module parameter), so on a changing heap the
+ * counts are what the walk found as it went, not a snapshot.  The walk
+ * costs time in the device's objects, memory in the distinct types.
+ */
+struct mobj_type_counts {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 __reserved;
+	__aligned_u64 types;
+	__aligned_u64 objects;
+};
+
+#define MOBJ_TYPE_COUNTS _IO(MOBJ_TYPE, MOBJ_CMD_TYPE_COUNTS)
 
 /* mobj_watch.flags */
 enum mobj_watch_flags {
