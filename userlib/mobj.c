@@ -520,6 +520,25 @@ int mobj_gc_leaks(int fd, __u64 *ids, __u32 count, __u64 *examined)
 	return clamp_int(cmd.count);
 }
 
+int mobj_type_counts(int fd, struct mobj_type_count *types, __u32 count,
+		     __u32 flags, __u64 *objects)
+{
+	struct mobj_type_counts cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.count = count,
+		.types = (__u64)(unsigned long)types,
+	};
+	int ret;
+
+	ret = mobj_ioctl(fd, MOBJ_TYPE_COUNTS, &cmd);
+	if (ret)
+		return ret;
+	if (objects)
+		*objects = cmd.objects;
+	return clamp_int(cmd.count);
+}
+
 int mobj_watch(int fd, __u32 handle, __u64 cookie)
 {
 	struct mobj_watch cmd = {

@@ -133,6 +133,15 @@ int mobj_get_referrers(int fd, __u32 handle, __u64 *ids, __u32 count);
  */
 int mobj_gc_leaks(int fd, __u64 *ids, __u32 count, __u64 *examined);
 
+/*
+ * objgraph.typestats(): live objects per type tag, most first, of the
+ * objects created through @fd (flags 0) or, with MOBJ_TYPE_COUNTS_ALL and
+ * CAP_SYS_ADMIN, of the whole device; returns the number of distinct
+ * types, fills the first @count entries.
+ */
+int mobj_type_counts(int fd, struct mobj_type_count *types, __u32 count,
+		     __u32 flags, __u64 *objects);
+
 /* Death notices: mobj_read_events() returns the number of records read. */
 int mobj_watch(int fd, __u32 handle, __u64 cookie);
 /* Take back a watch made with @cookie: no notice comes for it. */
