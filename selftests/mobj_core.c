@@ -1145,6 +1145,97 @@ TEST_F(core, type_name_roundtrip)
 	ASSERT_EQ(0, mobj_type_name_set(self->fd, TN_TYPE, ""));
 }
 
+/*
+ * MOBJ_TYPE_COUNTS: live objects per tag, most first, of the objects this
+ * open file created (alive wherever they are referred to from); with
+ * MOBJ_TYPE_COUNTS_ALL, of the whole device.
+ */
+#define TC_A 0x7c0a
+#define TC_B 0x7c0b
+#define TC_C 0x7c0c
+
+TEST_F(core, type_counts)
+{
+	struct mobj_type_count tc[4];
+	__u32 a[3], b[2], c, other, holder, imp;
+	__u64 objects = 0;
+	unsigned int i;
+	int fd, fd2, efd;
+
+	fd = extra_open(self);
+	ASSERT_LE(0, fd);
+	fd2 = extra_open(self);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0, mobj_type_counts(fd, tc, 4, 0, &objects));
+	EXPECT_EQ(0, objects);
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mobj_new(fd, TC_A, NULL, 0, &a[i], NULL));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, mobj_new(fd, TC_C, NULL, 0, &b[i], NULL));
+	ASSERT_EQ(0, mobj_new(fd, TC_B, NULL, 0, &c, NULL));
+	/* Another client's object is not ours, whatever its type. */
+	ASSERT_EQ(0, mobj_new(fd2, TC_B, NULL, 0, &other, NULL));
+	ASSERT_EQ(0, mobj_new(fd2, TC_B, NULL, 0, &holder, NULL));
+
+	memset(tc, 0xff, sizeof(tc));
+	EXPECT_EQ(3, mobj_type_counts(fd, tc, 4, 0, &objects));
+	EXPECT_EQ(6, objects);
+	EXPECT_EQ(TC_A, tc[0].type);
+	EXPECT_EQ(3, tc[0].count);
+	EXPECT_EQ(TC_C, tc[1].type);
+	EXPECT_EQ(2, tc[1].count);
+	EXPECT_EQ(TC_B, tc[2].type);
+	EXPECT_EQ(1, tc[2].count);
+	EXPECT_EQ(0, tc[0].__reserved);
+	/* Past the answer, the array is untouched. */
+	EXPECT_EQ(0xffffffffffffffffULL, tc[3].count);
+
+	/* A short array gets the most common; 0 only counts. */
+	memset(tc, 0, sizeof(tc));
+	EXPECT_EQ(3, mobj_type_counts(fd, tc, 1, 0, NULL));
+	EXPECT_EQ(TC_A, tc[0].type);
+	EXPECT_EQ(0, tc[1].type);
+	EXPECT_EQ(3, mobj_type_counts(fd, NULL, 0, 0, NULL));
+
+	/*
+	 * One of ours, its handle closed but held in the other client's
+	 * slot, is still alive and still ours; a dead one is not counted.
+	 */
+	ASSERT_EQ(0, mobj_export(fd, a[2], &efd));
+	ASSERT_EQ(0, mobj_import(fd2, efd, &imp));
+	close(efd);
+	APPEND(fd2, holder, imp);
+	CLOSE(fd2, imp);
+	CLOSE(fd, a[2]);
+	EXPECT_EQ(3, mobj_type_counts(fd, tc, 4, 0, &objects));
+	EXPECT_EQ(6, objects);
+	EXPECT_EQ(3, tc[0].count);
+	ASSERT_EQ(0, mobj_slot_pop(fd2, holder, 0));
+	CLOSE(fd, b[1]);
+	EXPECT_EQ(3, mobj_type_counts(fd, tc, 4, 0, &objects));
+	EXPECT_EQ(4, objects);
+	EXPECT_EQ(TC_A, tc[0].type);
+	EXPECT_EQ(2, tc[0].count);
+
+	/* Unknown flags; the whole device needs CAP_SYS_ADMIN. */
+	EXPECT_ERRNO(EINVAL, mobj_type_counts(fd, tc, 4, 2, NULL));
+	if (!geteuid()) {
+		EXPECT_LE(2, mobj_type_counts(fd, tc, 4, MOBJ_TYPE_COUNTS_ALL,
+					      &objects));
+		EXPECT_LE(6, objects);
+	}
+	EXPECT_ERRNO(EFAULT, mobj_type_counts(fd, (void *)1, 4, 0, NULL));
+
+	CLOSE(fd, a[0]);
+	CLOSE(fd, a[1]);
+	CLOSE(fd, b[0]);
+	CLOSE(fd, c);
+	CLOSE(fd2, other);
+	CLOSE(fd2, holder);
+	EXPECT_EQ(0, mobj_type_counts(fd, tc, 4, 0, NULL));
+}
+
 TEST_F(core, type_name_invalid)
 {
 	static const char *const bad[] = {

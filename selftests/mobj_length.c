@@ -595,6 +595,44 @@ static void gc_leaks_after(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, LIVE(x));
 }
 
+/* TYPE_COUNTS: three objects of one type lead the caller's counts */
+
+#define TC_TYPE 0x6c656e33
+
+static void type_counts_prepare(struct __test_metadata *_metadata,
+				struct len_ctx *x, union mobj_any_cmd *u)
+{
+	ASSERT_EQ(0, mobj_new(x->fd, TC_TYPE, NULL, 0, &x->a, NULL));
+	ASSERT_EQ(0, mobj_new(x->fd, TC_TYPE, NULL, 0, &x->b, NULL));
+	ASSERT_EQ(0, mobj_new(x->fd, TC_TYPE, NULL, 0, &x->handles[0], NULL));
+	u->type_counts.count = 1;
+	u->type_counts.types = (__u64)(unsigned long)x->ids;
+}
+
+static void type_counts_unchanged(struct __test_metadata *_metadata,
+				  struct len_ctx *x, union mobj_any_cmd *u)
+{
+	EXPECT_EQ(0, x->ids[0]);
+	EXPECT_EQ(0, x->ids[1]);
+	EXPECT_EQ(3, LIVE(x));
+}
+
+static void type_counts_after(struct __test_metadata *_metadata,
+			      struct len_ctx *x, union mobj_any_cmd *u)
+{
+	struct mobj_type_count tc;
+
+	memcpy(&tc, x->ids, sizeof(tc));
+	EXPECT_LE(1, u->type_counts.count);
+	EXPECT_LE(3, u->type_counts.objects);
+	EXPECT_EQ(TC_TYPE, tc.type);
+	EXPECT_EQ(3, tc.count);
+	EXPECT_EQ(3, LIVE(x));
+	CLOSE(x->fd, x->a);
+	CLOSE(x->fd, x->b);
+	CLOSE(x->fd, x->handles[0]);
+}
+
 /* EXPORT, IMPORT: the descriptor holds a reference of its own */
 
 static void export_prepare(struct __test_metadata *_metadata,
@@ -710,6 +748,8 @@ ROW(EXPORT, mobj_export, export_prepare, rc_a_is_1, export_after);
 ROW(IMPORT, mobj_import, import_prepare, rc_a_is_2, import_after);
 ROW(GC_LEAKS, mobj_gc_leaks, gc_leaks_prepare, gc_leaks_unchanged,
     gc_leaks_after);
+ROW(TYPE_COUNTS, mobj_type_counts, type_counts_prepare,
+    type_counts_unchanged, type_counts_after);
 
 FIXTURE_SETUP(length)
 {

@@ -12,6 +12,8 @@
  *    everyone else's stays saved for them.
  *  - MOBJ_GC_LEAKS reports, without privilege, only the caller's own
  *    objects among those a collection would free.
+ *  - MOBJ_TYPE_COUNTS counts, without privilege, only the caller's own
+ *    objects; MOBJ_TYPE_COUNTS_ALL (the whole device) is root's: EPERM.
  *  - Type names belong to the user that set them: another user's rename
  *    or removal fails with EPERM, one name is never given to two tags
  *    (EEXIST), root may change any.
@@ -242,6 +244,124 @@ TEST_F(tenancy, leaks_only_ones_own)
 	/* Root sees every client's, and nothing was freed. */
 	EXPECT_EQ(4, mobj_gc_leaks(self->fd, NULL, 0, NULL));
 	EXPECT_EQ(4, mobj_gc_collect(self->fd, 2, NULL));
+}
+
+/* As nobody, with root's objects of its own type there too. */
+static int type_counts_as_user(void *arg)
+{
+	struct mobj_type_count tc[4];
+	__u64 objects;
+	__u32 h[2];
+	int fd;
+
+	fd = mobj_dev_open();
+	if (fd < 0)
+		return 10;
+	if (mobj_type_counts(fd, tc, 4, 0, &objects) != 0 || objects)
+		return 11;
+	if (mobj_new(fd, T_USER, NULL, 0, &h[0], NULL) ||
+	    mobj_new(fd, T_USER, NULL, 0, &h[1], NULL))
+		return 12;
+	if (mobj_type_counts(fd, tc, 4, 0, &objects) != 1 || objects != 2)
+		return 13;
+	if (tc[0].type != T_USER || tc[0].count != 2)
+		return 14;
+	if (mobj_type_counts(fd, tc, 4, MOBJ_TYPE_COUNTS_ALL, NULL) != -EPERM)
+		return 15;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, type_counts_only_ones_own)
+{
+	struct mobj_type_count tc[64];
+	__u32 h[3];
+	__u64 objects;
+	int i, n;
+	bool seen = false;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mobj_new(self->fd, T_ROOT, NULL, 0, &h[i], NULL));
+	EXPECT_EQ(0, mobj_as_nobody(type_counts_as_user, NULL));
+	/* Root's own: only its three. */
+	ASSERT_EQ(1, mobj_type_counts(self->fd, tc, 64, 0, &objects));
+	EXPECT_EQ(T_ROOT, tc[0].type);
+	EXPECT_EQ(3, tc[0].count);
+	/* With the flag, root sees every client's (nobody's are closed). */
+	n = mobj_type_counts(self->fd, tc, 64, MOBJ_TYPE_COUNTS_ALL, &objects);
+	ASSERT_LE(1, n);
+	EXPECT_LE(3, objects);
+	for (i = 0; i < n && i < 64; i++) {
+		EXPECT_NE(T_USER, tc[i].type);
+		if (tc[i].type == T_ROOT) {
+			EXPECT_EQ(3, tc[i].count);
+			seen = true;
+		}
+	}
+	EXPECT_TRUE(seen);
+	for (i = 0; i < 3; i++)
+		CLOSE(self->fd, h[i]);
+}
+
+/*
+ * As nobody, holding two objects of its own until told to stop: root's
+ * MOBJ_TYPE_COUNTS_ALL counts them, root's flag-less call does not.
+ */
+static int type_counts_hold(int *up, int *down)
+{
+	__u32 h[2];
+	char c;
+	int fd;
+
+	if (mobj_become_nobody())
+		return 100;
+	fd = mobj_dev_open();
+	if (fd < 0)
+		return 10;
+	if (mobj_new(fd, T_USER, NULL, 0, &h[0], NULL) ||
+	    mobj_new(fd, T_USER, NULL, 0, &h[1], NULL))
+		return 11;
+	if (write(up[1], "r", 1) != 1)
+		return 12;
+	if (read(down[0], &c, 1) != 1)
+		return 13;
+	close(fd);
+	return 0;
+}
+
+TEST_F(tenancy, type_counts_all_is_roots)
+{
+	struct mobj_type_count tc[64];
+	int up[2], down[2], i, n;
+	bool seen = false;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(type_counts_hold(up, down));
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	EXPECT_EQ(0, mobj_type_counts(self->fd, tc, 64, 0, NULL));
+	n = mobj_type_counts(self->fd, tc, 64, MOBJ_TYPE_COUNTS_ALL, NULL);
+	EXPECT_LE(1, n);
+	for (i = 0; i < n && i < 64; i++) {
+		if (tc[i].type == T_USER) {
+			EXPECT_EQ(2, tc[i].count);
+			seen = true;
+		}
+	}
+	EXPECT_TRUE(seen);
+	ASSERT_EQ(1, write(down[1], "x", 1));
+	ASSERT_CHILD_EXIT(pid, 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 
 /* As nobody: root's name is root's; its own name is its own. */

@@ -65,10 +65,10 @@
 #endif
 
 /*
- * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_GC_LEAKS.  (The
- * uapi has no "last command": a newer module may have more.)
+ * The commands these tests know: MOBJ_CMD_QUERY .. MOBJ_CMD_TYPE_COUNTS.
+ * (The uapi has no "last command": a newer module may have more.)
  */
-#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_GC_LEAKS + 1)
+#define MOBJ_TEST_NR_CMDS (MOBJ_CMD_TYPE_COUNTS + 1)
 
 /* Clients a test may open besides its fixture's own. */
 #define MOBJ_EXTRA_FDS 4
@@ -415,6 +415,7 @@ union mobj_any_cmd {
 	struct mobj_export export;
 	struct mobj_import import;
 	struct mobj_gc_leaks gc_leaks;
+	struct mobj_type_counts type_counts;
 	__u8 bytes[256];
 };
 
@@ -530,6 +531,10 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD_B(GC_LEAKS, MOBJ_GC_LEAKS, mobj_gc_leaks,
 		   RES(mobj_gc_leaks), 0,
 		   MOBJ_BUF(mobj_gc_leaks, ids, count, sizeof(__u64))),
+	MOBJ_CMD_B(TYPE_COUNTS, MOBJ_TYPE_COUNTS, mobj_type_counts,
+		   RES(mobj_type_counts), MOBJ_TYPE_COUNTS_ALL,
+		   MOBJ_BUF(mobj_type_counts, types, count,
+			    sizeof(struct mobj_type_count))),
 };
 
 _Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_TEST_NR_CMDS,
@@ -539,7 +544,7 @@ _Static_assert(ARRAY_SIZE(mobj_cmds) == MOBJ_TEST_NR_CMDS,
 static inline bool mobj_cmd_is_core(const struct mobj_cmd_desc *d)
 {
 	return d->nr <= MOBJ_CMD_SLOT_POP || d->nr == MOBJ_CMD_TYPE_NAME ||
-	       d->nr == MOBJ_CMD_BATCH;
+	       d->nr == MOBJ_CMD_BATCH || d->nr == MOBJ_CMD_TYPE_COUNTS;
 }
 
 /*
