@@ -57,6 +57,7 @@ CMD_BATCH = 0x19
 CMD_EXPORT = 0x1A
 CMD_IMPORT = 0x1B
 CMD_GC_LEAKS = 0x1C
+CMD_TYPE_COUNTS = 0x1D
 
 #: The command names, by number ("MOBJ_" + name is the ioctl's name).
 COMMAND_NAMES = {
@@ -71,7 +72,7 @@ COMMAND_NAMES = {
     CMD_REFERRERS: "REFERRERS", CMD_WATCH: "WATCH", CMD_WEAKREF: "WEAKREF",
     CMD_WEAKREF_GET: "WEAKREF_GET", CMD_TYPE_NAME: "TYPE_NAME",
     CMD_BATCH: "BATCH", CMD_EXPORT: "EXPORT", CMD_IMPORT: "IMPORT",
-    CMD_GC_LEAKS: "GC_LEAKS",
+    CMD_GC_LEAKS: "GC_LEAKS", CMD_TYPE_COUNTS: "TYPE_COUNTS",
 }
 
 
@@ -101,6 +102,7 @@ EVENT_LOST = 3
 TYPE_NAME_MAX = 32
 TYPE_NAME_GET = 1 << 0
 TYPE_NAME_LOOKUP = 1 << 1
+TYPE_COUNTS_ALL = 1 << 0
 
 BATCH_MAX = 4096
 BATCH_RESULT_FLAG = 0x80000000
@@ -230,6 +232,15 @@ class GcLeaks(ctypes.Structure):
                 ("__reserved", u32), ("ids", u64), ("examined", u64)]
 
 
+class TypeCount(ctypes.Structure):
+    _fields_ = [("type", u32), ("__reserved", u32), ("count", u64)]
+
+
+class TypeCounts(ctypes.Structure):
+    _fields_ = [("size", u32), ("flags", u32), ("count", u32),
+                ("__reserved", u32), ("types", u64), ("objects", u64)]
+
+
 class Watch(ctypes.Structure):
     _fields_ = [("size", u32), ("flags", u32), ("handle", u32),
                 ("__reserved", u32), ("cookie", u64)]
@@ -294,6 +305,8 @@ UAPI_STRUCTS = {
     "mobj_gc_garbage": GcGarbage,
     "mobj_refs": Refs,
     "mobj_gc_leaks": GcLeaks,
+    "mobj_type_count": TypeCount,
+    "mobj_type_counts": TypeCounts,
     "mobj_watch": Watch,
     "mobj_event": Event,
     "mobj_weakref": WeakRef,
@@ -448,6 +461,17 @@ def gc_leaks(fd: int, room: int) -> Tuple[int, List[int]]:
     arg = GcLeaks(count=room, ids=_addr(ids))
     ioctl(fd, CMD_GC_LEAKS, arg)
     return arg.count, list(ids[:min(arg.count, room)])
+
+
+def type_counts(fd: int, room: int,
+                flags: int = 0) -> Tuple[int, int, List[Tuple[int, int]]]:
+    """MOBJ_TYPE_COUNTS: (distinct types, objects counted, the first
+    ``room`` (type tag, count) pairs, most objects first)."""
+    buf = (TypeCount * max(room, 1))()
+    arg = TypeCounts(flags=flags, count=room, types=_addr(buf))
+    ioctl(fd, CMD_TYPE_COUNTS, arg)
+    return arg.count, arg.objects, [(t.type, t.count)
+                                    for t in buf[:min(arg.count, room)]]
 
 
 def watch(fd: int, handle: int, cookie: int) -> None:

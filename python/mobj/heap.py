@@ -19,7 +19,8 @@ import types
 import warnings
 import weakref
 from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable,
-                    Iterator, List, NamedTuple, Optional, Tuple, Union)
+                    Iterator, List, NamedTuple, Optional, TextIO, Tuple,
+                    Union)
 
 from . import _lib
 from .errors import InvalidArgument, NoSuchHandle, StaleHandle
@@ -750,6 +751,8 @@ class Heap(_Closable):
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         #: Death notices dropped because the kernel's queue was full.
         self.events_lost = 0
+        # show_growth()'s peaks: type tag -> the most objects seen.
+        self._peak_stats: Dict[int, int] = {}
         try:
             q = _lib.query(fd)
         except BaseException:
@@ -888,6 +891,84 @@ class Heap(_Closable):
         InvalidArgument for a name no tag could have (empty, 32 characters
         or more, or outside [A-Za-z0-9_.:<>-])."""
         return _lib.type_name_lookup(self.fileno(), name.encode("ascii"))
+
+    # objgraph's views of this client's objects (mobj.objgraph).
+
+    def type_counts(self, *, all: bool = False) -> List[Tuple[int, int]]:
+        """(type tag, live objects) of the objects this heap created, most
+        first (MOBJ_TYPE_COUNTS).  ``all=True``: every object of the
+        device, which needs CAP_SYS_ADMIN (PermissionError)."""
+        from . import objgraph
+        return objgraph.type_counts(self, all=all)
+
+    def most_common_types(self, limit: Optional[int] = 10, *,
+                          all: bool = False) -> List[Tuple[str, int]]:
+        """objgraph.most_common_types(): (type name, count) of the
+        ``limit`` most common types of this heap's objects; the name is
+        the one set with set_type_name(), else "type<tag>"."""
+        from . import objgraph
+        return objgraph.most_common_types(self, limit, all=all)
+
+    def show_most_common_types(self, limit: Optional[int] = 10, *,
+                               all: bool = False,
+                               file: Optional[TextIO] = None) -> None:
+        """Print most_common_types(), one aligned line per type."""
+        from . import objgraph
+        objgraph.show_most_common_types(self, limit, all=all, file=file)
+
+    def growth(self, limit: Optional[int] = 10,
+               peak_stats: Optional[Dict[int, int]] = None, *,
+               all: bool = False) -> List[Tuple[str, int, int]]:
+        """objgraph.growth(): (name, count, increase) of the types whose
+        count rose above its peak since the last call (peaks kept on this
+        Heap unless ``peak_stats`` is given)."""
+        from . import objgraph
+        if peak_stats is None:
+            peak_stats = self._peak_stats
+        return objgraph.growth(self, limit, peak_stats, all=all)
+
+    def show_growth(self, limit: Optional[int] = 10,
+                    peak_stats: Optional[Dict[int, int]] = None, *,
+                    all: bool = False,
+                    file: Optional[TextIO] = None) -> None:
+        """objgraph.show_growth(): print growth() as name, count, +delta,
+        aligned; nothing when no type grew."""
+        from . import objgraph
+        if peak_stats is None:
+            peak_stats = self._peak_stats
+        objgraph.show_growth(self, limit, peak_stats, all=all, file=file)
+
+    def find_backref_chain(self, obj: Object,
+                           predicate: Callable[[int], bool],
+                           max_depth: int = 20,
+                           roots: Iterable[Object] = ()) -> List[int]:
+        """objgraph.find_backref_chain(): ids [root, ..., obj.id] with
+        ``predicate(root)`` true, each referring to the next; [obj.id]
+        when none within ``max_depth``.  The walk goes on only through
+        referrers reachable from ``roots`` (see mobj.objgraph)."""
+        from . import objgraph
+        return objgraph.find_backref_chain(self, obj, predicate, max_depth,
+                                           roots)
+
+    def show_refs(self, objs: Iterable[Object], max_depth: int = 3,
+                  filename: Optional[str] = None, too_many: int = 10,
+                  file: Optional[TextIO] = None) -> Optional[str]:
+        """objgraph.show_refs(): what ``objs`` refer to, as Graphviz
+        (.dot, or .png/.svg/.pdf through ``dot``)."""
+        from . import objgraph
+        return objgraph.show_refs(self, objs, max_depth, filename, too_many,
+                                  file)
+
+    def show_backrefs(self, objs: Iterable[Object], max_depth: int = 3,
+                      filename: Optional[str] = None, too_many: int = 10,
+                      roots: Iterable[Object] = (),
+                      file: Optional[TextIO] = None) -> Optional[str]:
+        """objgraph.show_backrefs(): what refers to ``objs``, drawn like
+        show_refs(); referrers not reachable from ``roots`` or ``objs``
+        are shown by id, dashed, and not expanded."""
+        from . import objgraph
+        return objgraph.show_backrefs(self, objs, max_depth, filename,
+                                      too_many, roots, file)
 
     # Death notices.
 

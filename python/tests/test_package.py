@@ -41,7 +41,8 @@ class TestInstalled(unittest.TestCase):
         self.assertEqual(importlib.metadata.version("mobj"), version)
         files = {str(p) for p in importlib.metadata.files("mobj")}
         for name in ("__init__.py", "__main__.py", "_lib.py", "batch.py",
-                     "errors.py", "heap.py", "py.typed", "_version.py"):
+                     "errors.py", "heap.py", "objgraph.py", "py.typed",
+                     "_version.py"):
             self.assertIn("mobj/" + name, files)
         self.assertTrue(os.path.exists(os.path.join(
             os.path.dirname(mobj.__file__), "py.typed")))
