@@ -498,6 +498,84 @@ static char *fontconf_without_system_cache(const char *path)
 	return strdup(path);
 }
 
+/*
+ * growth: the types that rose above their peak since the last run, peaks
+ * kept in $XDG_RUNTIME_DIR/mobjctl/; and types --fd N, an open file's own
+ * objects for a user who may not see every client's.
+ */
+TEST_F_TIMEOUT(trace, mobjctl_growth_and_fd, SLOW_TEST_TIMEOUT)
+{
+	char dir[] = "/tmp/mobjctl-growth-XXXXXX", fdtext[16], *s;
+	struct proc_out po;
+	struct jv *j;
+	int i, fd, found = 0;
+
+	ASSERT_MOBJCTL();
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, setenv("XDG_RUNTIME_DIR", dir, 1));
+	ASSERT_EQ(0, name_type(self, T_CTL, "trace.Ctl"));
+	TNEW(T_CTL, NULL, NULL);
+	TNEW(T_CTL, NULL, NULL);
+
+	/* The first run: every type, from 0. */
+	CTL(&po, "growth", "--reset");
+	EXPECT_CTL_OK(&po);
+	EXPECT_TRUE(table_aligned(po.out, "lrrr")) TH_LOG("%s", po.out);
+	s = squeeze(po.out);
+	ASSERT_NE(NULL, s);
+	EXPECT_EQ(0, strncmp(s, "TYPE TAG COUNT DELTA\n", 21)) TH_LOG("%s", s);
+	EXPECT_TRUE(has_linef(s, "trace.Ctl %u 2 +2", T_CTL)) TH_LOG("%s", s);
+	free(s);
+	proc_out_free(&po);
+	/* Nothing grew: nothing of ours. */
+	CTL(&po, "growth");
+	EXPECT_CTL_OK(&po);
+	EXPECT_EQ(NULL, strstr(po.out, "trace.Ctl")) TH_LOG("%s", po.out);
+	proc_out_free(&po);
+	TNEW(T_CTL, NULL, NULL);
+	CTL(&po, "growth", "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("not JSON: %s", po.out);
+	ASSERT_EQ(J_ARR, j->t);
+	for (i = 0; i < j->n; i++) {
+		if (strcmp(jstr(j->v[i], "type"), "trace.Ctl"))
+			continue;
+		EXPECT_EQ(T_CTL, jnum(j->v[i], "tag"));
+		EXPECT_EQ(3, jnum(j->v[i], "count"));
+		EXPECT_EQ(1, jnum(j->v[i], "delta"));
+		EXPECT_TRUE(jis(j->v[i], "delta", J_NUM));
+		found++;
+	}
+	EXPECT_EQ(1, found) TH_LOG("%s", po.out);
+	jv_free(j);
+	proc_out_free(&po);
+	CTL(&po, "growth", "x");
+	EXPECT_CTL_ERROR(&po, 2, "unexpected argument");
+
+	/* Not root: every client's types are refused, and say why. */
+	CTL_NOBODY(&po, "types");
+	EXPECT_CTL_ERROR(&po, 1, "--fd");
+	/* An inherited open file: its own objects, by name, no root needed. */
+	fd = dup(self->fd);	/* without O_CLOEXEC */
+	ASSERT_LE(0, fd);
+	snprintf(fdtext, sizeof(fdtext), "%d", fd);
+	CTL_NOBODY(&po, "types", "--fd", fdtext);
+	EXPECT_CTL_OK(&po);
+	EXPECT_TRUE(table_aligned(po.out, "lrr")) TH_LOG("%s", po.out);
+	s = squeeze(po.out);
+	ASSERT_NE(NULL, s);
+	EXPECT_TRUE(has_linef(s, "trace.Ctl %u 3", T_CTL)) TH_LOG("%s", s);
+	free(s);
+	proc_out_free(&po);
+	CTL(&po, "types", "--fd", "999");
+	EXPECT_CTL_ERROR(&po, 1, "not an open descriptor");
+	close(fd);
+
+	unsetenv("XDG_RUNTIME_DIR");
+	ASSERT_EQ(0, system("rm -rf /tmp/mobjctl-growth-*"));
+}
+
 TEST_F_TIMEOUT(trace, mobjctl_graph_files, SLOW_TEST_TIMEOUT)
 {
 	const struct jv *nodes, *edges, *clients;
@@ -629,7 +707,7 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 {
 	static const char *const cmds[] = {
 		"stats", "clients", "collect", "threshold", "types",
-		"objects", "garbage", "check", "graph", "chain", "trace",
+		"growth", "objects", "garbage", "check", "graph", "chain", "trace",
 		"name",
 	};
 	char id[24], nx[24];

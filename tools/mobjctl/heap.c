@@ -304,7 +304,11 @@ static void type_tag_text(struct mobjctl *ctl, const char *type, char *buf,
 		snprintf(buf, len, "%u", tag);
 }
 
-int cmd_types(struct mobjctl *ctl, int argc, char **argv)
+/*
+ * mobjctl types on a module without MOBJ_TYPE_COUNTS: debugfs "types"
+ * (root's).  The options are already parsed.
+ */
+int types_from_debugfs(struct mobjctl *ctl)
 {
 	static const char *const heads[] = { "TYPE", "TAG", "COUNT" };
 	char *line = NULL, type[64], tag[16], count[24];
@@ -316,7 +320,7 @@ int cmd_types(struct mobjctl *ctl, int argc, char **argv)
 	FILE *f;
 	int rc;
 
-	f = plain_fopen(ctl, argc, argv, "types");
+	f = debugfs_fopen(ctl, "types");
 	if (!f)
 		return EXIT_FAILURE;
 	table_init(&t, 3, heads, "lrr");

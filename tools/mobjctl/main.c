@@ -58,11 +58,24 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 	}, {
 		.name = "types",
 		.summary = "Live objects per type, most common first",
-		.args = "",
+		.args = "[--fd N]",
 		.help = "Live objects per type, most common first (objgraph's\n"
-			"show_most_common_types).",
+			"show_most_common_types): every client's, which needs\n"
+			"CAP_SYS_ADMIN, or with --fd N those made through the open file\n"
+			"of the device inherited as descriptor N, which needs nothing.",
 		.json = true,
 		.run = cmd_types,
+	}, {
+		.name = "growth",
+		.summary = "Types whose count grew since the last growth (show_growth)",
+		.args = "[--fd N] [--reset]",
+		.help = "The types whose live objects rose above their peak since the last\n"
+			"run, with the increase (objgraph's show_growth); the first run\n"
+			"shows every type.  Peaks are kept in $XDG_RUNTIME_DIR/mobjctl/\n"
+			"(else ~/.cache/mobjctl/), per device and per scope; --reset\n"
+			"forgets them.  --fd N as for types.",
+		.json = true,
+		.run = cmd_growth,
 	}, {
 		.name = "objects",
 		.summary = "One line per live object, optionally of one type",

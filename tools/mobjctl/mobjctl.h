@@ -94,8 +94,11 @@ int type_tag_parse(struct mobjctl *ctl, const char *type, __u32 *tag);
 
 /* heap.c */
 mobjctl_run cmd_stats, cmd_clients, cmd_collect, cmd_leaks, cmd_threshold,
-	cmd_types,
 	cmd_objects, cmd_garbage, cmd_check, cmd_name;
+int types_from_debugfs(struct mobjctl *ctl);
+
+/* types.c */
+mobjctl_run cmd_types, cmd_growth;
 
 /* graph.c */
 mobjctl_run cmd_graph, cmd_chain;
