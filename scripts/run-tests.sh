@@ -96,6 +96,9 @@ prepare_debug_knobs()
 		done
 	fi
 	if [ -w "$KMEMLEAK" ]; then
+		# Scans only when asked (check_kmemleak): the periodic scan
+		# thread would compete with the tests for the CPUs.
+		[ "$native" = 1 ] || echo scan=off >"$KMEMLEAK" 2>/dev/null || true
 		if ! { echo scan >"$KMEMLEAK" && echo clear >"$KMEMLEAK"; } 2>/dev/null; then
 			say "kmemleak is present but disabled"
 		fi
