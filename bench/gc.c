@@ -504,13 +504,51 @@ static __u32 build_chain(int fd, unsigned int n, __u32 *mid)
 	return head;
 }
 
+/* What time_collections() measured, per object. */
+struct timed {
+	double dur[MAX_REPS];	/* mobj's own duration_ns */
+	double py[MAX_REPS];	/* CPython's gc.collect(), 0 without it */
+	double ratio[MAX_REPS];	/* dur / py */
+	char extra[256];	/* the JSON fields of the mobj row */
+};
+
+/*
+ * @reps full collections of the device's @n-object heap, each followed by
+ * a gc.collect() of CPython's copy while @p answers.  Returns whether it
+ * still does.
+ */
+static bool time_collections(int fd, unsigned int n, unsigned int reps,
+			     struct py *p, bool have_py, struct timed *t)
+{
+	struct mobj_gc_collect res = { 0 };
+	double wall[MAX_REPS], a, b;
+	unsigned int r;
+	uint64_t t0;
+
+	for (r = 0; r < reps; r++) {
+		t0 = bench_now_ns();
+		bench_check(mobj_gc_collect(fd, 2, &res), "collect");
+		wall[r] = (double)(bench_now_ns() - t0) / n;
+		t->dur[r] = (double)res.duration_ns / n;
+		if (have_py)
+			have_py = py_cmd(p, "collect", &a, &b);
+		t->py[r] = have_py ? a / n : 0;
+		t->ratio[r] = have_py ? t->dur[r] / t->py[r] : 0;
+	}
+	snprintf(t->extra, sizeof(t->extra),
+		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
+		 n, (unsigned long long)res.examined,
+		 (unsigned long long)res.collected, reps,
+		 bench_median(wall, reps));
+	return have_py;
+}
+
 static void run_heap(int fd, unsigned int n, unsigned int reps)
 {
-	double dur[MAX_REPS], wall[MAX_REPS], refs[MAX_REPS], py[MAX_REPS];
-	double ratio[MAX_REPS], pyrefs[MAX_REPS], refratio[MAX_REPS];
+	double refs[MAX_REPS], pyrefs[MAX_REPS], refratio[MAX_REPS];
 	double a, b, tracked = 0, found = 0;
-	struct mobj_gc_collect res = { 0 };
 	unsigned int r, i, calls = 2000;
+	struct timed t;
 	__u32 head, mid = 0;
 	struct py p = { 0 };
 	bool have_py;
@@ -531,23 +569,9 @@ static void run_heap(int fd, unsigned int n, unsigned int reps)
 	if (have_py)
 		have_py = py_cmd(&p, cmd, &a, &tracked);
 
-	for (r = 0; r < reps; r++) {
-		t0 = bench_now_ns();
-		bench_check(mobj_gc_collect(fd, 2, &res), "collect");
-		wall[r] = (double)(bench_now_ns() - t0) / n;
-		dur[r] = (double)res.duration_ns / n;
-		if (have_py)
-			have_py = py_cmd(&p, "collect", &a, &b);
-		py[r] = have_py ? a / n : 0;
-		ratio[r] = have_py ? dur[r] / py[r] : 0;
-	}
-	snprintf(extra, sizeof(extra),
-		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
-		 n, (unsigned long long)res.examined,
-		 (unsigned long long)res.collected, reps,
-		 bench_median(wall, reps));
-	emit_vs_python(have_py, reps, "gc_heap", "duration_per_obj", dur, extra,
-		       "ratio", ratio, "cpython_per_obj", py,
+	have_py = time_collections(fd, n, reps, &p, have_py, &t);
+	emit_vs_python(have_py, reps, "gc_heap", "duration_per_obj", t.dur,
+		       t.extra, "ratio", t.ratio, "cpython_per_obj", t.py,
 		       "\"objects\": %u, \"tracked\": %.0f, \"reps\": %u",
 		       n, tracked, reps);
 
@@ -603,15 +627,13 @@ static long long slab_settle(void)
 
 static void run_scale_one(int fd, unsigned int n, unsigned int reps)
 {
-	double dur[MAX_REPS], wall[MAX_REPS], py[MAX_REPS], ratio[MAX_REPS];
 	double a, b, tracked = 0, build, slab;
-	struct mobj_gc_collect res = { 0 };
 	long long before, avail;
+	struct timed t;
 	char extra[256], cmd[64], name[64];
 	__u32 head, mid = 0;
 	struct py p = { 0 };
 	bool have_py = false;
-	unsigned int r;
 	uint64_t t0;
 
 	before = slab_settle();
@@ -638,30 +660,16 @@ static void run_scale_one(int fd, unsigned int n, unsigned int reps)
 		if (have_py)
 			have_py = py_cmd(&p, cmd, &a, &tracked);
 	}
-	for (r = 0; r < reps; r++) {
-		t0 = bench_now_ns();
-		bench_check(mobj_gc_collect(fd, 2, &res), "collect");
-		wall[r] = (double)(bench_now_ns() - t0) / n;
-		dur[r] = (double)res.duration_ns / n;
-		if (have_py)
-			have_py = py_cmd(&p, "collect", &a, &b);
-		py[r] = have_py ? a / n : 0;
-		ratio[r] = have_py ? dur[r] / py[r] : 0;
-	}
+	have_py = time_collections(fd, n, reps, &p, have_py, &t);
 	if (p.pid) {
 		if (have_py)
 			py_cmd(&p, "drop", &a, &b);
 		py_stop(&p);
 	}
-	snprintf(extra, sizeof(extra),
-		 "\"objects\": %u, \"examined\": %llu, \"collected\": %llu, \"reps\": %u, \"wall_ns\": %.6g",
-		 n, (unsigned long long)res.examined,
-		 (unsigned long long)res.collected, reps,
-		 bench_median(wall, reps));
 	snprintf(name, sizeof(name), "duration_per_obj_%u", n);
 	snprintf(cmd, sizeof(cmd), "cpython_per_obj_%u", n);
-	emit_vs_python(have_py, reps, "gc_scale", name, dur, extra, "ratio",
-		       ratio, cmd, py,
+	emit_vs_python(have_py, reps, "gc_scale", name, t.dur, t.extra,
+		       "ratio", t.ratio, cmd, t.py,
 		       "\"objects\": %u, \"tracked\": %.0f, \"reps\": %u",
 		       n, tracked, reps);
 	bench_check(mobj_handle_close(fd, mid), "close");
