@@ -174,11 +174,13 @@ struct mobj_watcher {
  *	their own last collection
  * @threshold: collect when @count exceeds it
  * @stats: collections, collected, uncollectable, time
+ * @candidates: objects the collections of this generation examined
  */
 struct mobj_gc_gen {
 	unsigned long count;
 	unsigned int threshold;
 	struct mobj_gc_gen_stats stats;
+	u64 candidates;
 };
 
 /* The passes of a collection, in order (mobj_gc.c). */
@@ -221,6 +223,7 @@ enum mobj_gc_phase {
  * @cursor: where the current pass resumes, a marker on @young or
  *	@unreachable, moved only where a step ends
  * @survivors: objects that stayed tracked
+ * @candidates: objects taken into the set (gc.get_stats()'s "candidates")
  * @res: what is reported
  * @start_ns: when it started
  *
@@ -248,6 +251,7 @@ struct mobj_gc_cycle {
 	struct list_head unreachable;
 	struct list_head cursor;
 	unsigned long survivors;
+	unsigned long candidates;
 	struct mobj_gc_collect res;
 	u64 start_ns;
 };

@@ -91,10 +91,11 @@ static int mobj_stats_show(struct seq_file *m, void *unused)
 		struct mobj_gc_gen *gen = &heap->gen[i];
 
 		seq_printf(m,
-			   "gen%u objects %lu count %lu threshold %u collections %llu collected %llu uncollectable %llu total_ns %llu\n",
+			   "gen%u objects %lu count %lu threshold %u collections %llu collected %llu uncollectable %llu total_ns %llu candidates %llu\n",
 			   i, heap->list_count[i], gen->count, gen->threshold,
 			   gen->stats.collections, gen->stats.collected,
-			   gen->stats.uncollectable, gen->stats.total_ns);
+			   gen->stats.uncollectable, gen->stats.total_ns,
+			   gen->candidates);
 	}
 	seq_printf(m, "frozen %lu\nuntracked %lu\ngarbage %lu\n",
 		   heap->list_count[MOBJ_GEN_PERMANENT],

@@ -191,6 +191,7 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 		from = &heap->lists[c->from[0]];
 		if (!c->quota) {
 			--*budget;
+			c->candidates += heap->list_count[c->from[0]];
 			list_splice_tail_init(from, &c->young);
 		}
 		while (c->take && !list_empty(from)) {
@@ -198,8 +199,12 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 				return false;
 			obj = list_first_entry(from, struct mobj_obj, gc_node);
 			c->take--;
-			list_move_tail(&obj->gc_node, obj->quota == c->quota ?
-				       &c->young : &c->others);
+			if (obj->quota != c->quota) {
+				list_move_tail(&obj->gc_node, &c->others);
+				continue;
+			}
+			c->candidates++;
+			list_move_tail(&obj->gc_node, &c->young);
 		}
 		c->nfrom--;
 		memmove(c->from, c->from + 1, c->nfrom * sizeof(c->from[0]));
@@ -440,6 +445,7 @@ static void mobj_gc_cycle_end(struct mobj_heap *heap)
 	stats->collections++;
 	stats->collected += c->res.collected;
 	stats->total_ns += c->res.duration_ns;
+	heap->gen[c->generation].candidates += c->candidates;
 	if (c->generation == MOBJ_GEN1)
 		heap->long_lived_pending += c->survivors;
 	if (c->generation == MOBJ_GEN2) {
@@ -492,6 +498,7 @@ static void mobj_gc_cycle_init(struct mobj_heap *heap, const unsigned int *from,
 	c->nfrom = nfrom;
 	c->take = heap->list_count[from[0]];
 	c->survivors = 0;
+	c->candidates = 0;
 	memset(&c->res, 0, sizeof(c->res));
 	c->start_ns = ktime_get_ns();
 	list_add(&c->cursor, &c->young);
@@ -867,8 +874,10 @@ int mobj_ioctl_gc_stats(struct mobj_ucmd *ucmd)
 	unsigned int i;
 
 	mobj_lock(heap);
-	for (i = 0; i < MOBJ_GC_GENERATIONS; i++)
+	for (i = 0; i < MOBJ_GC_GENERATIONS; i++) {
 		cmd->gen[i] = heap->gen[i].stats;
+		cmd->candidates[i] = heap->gen[i].candidates;
+	}
 	mobj_unlock(heap);
 	return mobj_ucmd_respond(ucmd);
 }

@@ -721,6 +721,39 @@ static void mobj_gc_counts(struct kunit *test)
 	mutex_unlock(&heap->lock);
 }
 
+/*
+ * candidates: the objects of the generations collected, counted when they
+ * join the set, summed per generation collected.
+ */
+static void mobj_gc_candidates(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_heap *heap = &t->heap;
+	struct mobj_obj *a, *b, *c;
+
+	mutex_lock(&heap->lock);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	c = mobj_test_new(test, t);
+	mobj_test_link(test, t, a, b);
+	mobj_test_link(test, t, b, c);
+	mobj_test_link(test, t, c, a);
+	mobj_gc_collect(heap, 0, NULL);		/* three examined, in gen 1 */
+	KUNIT_EXPECT_EQ(test, heap->gen[0].candidates, 3ULL);
+	mobj_gc_collect(heap, 0, NULL);		/* gen 0 is empty */
+	KUNIT_EXPECT_EQ(test, heap->gen[0].candidates, 3ULL);
+	mobj_gc_collect(heap, 1, NULL);		/* gens 0 and 1: the three */
+	KUNIT_EXPECT_EQ(test, heap->gen[1].candidates, 3ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].candidates, 0ULL);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	mobj_test_put(test, t, c);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 3UL);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].candidates, 3ULL);
+	KUNIT_EXPECT_EQ(test, heap->gen[2].stats.collections, 1ULL);
+	mutex_unlock(&heap->lock);
+}
+
 /* Generation 1 is collected after threshold[1] generation-0 collections. */
 static void mobj_gc_thresholds(struct kunit *test)
 {
@@ -1006,6 +1039,7 @@ static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_leaks_dry_run),
 	KUNIT_CASE(mobj_gc_old_to_young),
 	KUNIT_CASE(mobj_gc_counts),
+	KUNIT_CASE(mobj_gc_candidates),
 	KUNIT_CASE(mobj_gc_thresholds),
 	KUNIT_CASE(mobj_gc_long_lived),
 	KUNIT_CASE(mobj_gc_freeze_test),

@@ -711,6 +711,61 @@ TEST_F(gc, stats_arithmetic)
 		      s0.gen[2].collections));
 }
 
+/*
+ * candidates: a collection of generation 0 with N tracked objects there
+ * examines N; a full one examines every generation's.  A caller with the
+ * first version's size gets the same gen[] and nothing past it.
+ */
+TEST_F(gc, stats_candidates)
+{
+	const size_t first = offsetofend(struct mobj_gc_stats, gen);
+	struct mobj_gc_stats s0, s1, s2, old;
+	struct mobj_gc_collect r;
+	__u32 h[5];
+	int i;
+
+	ASSERT_EQ(0, mobj_gc_collect(self->fd, 0, &r));
+	for (i = 0; i < 5; i++) {
+		NEW(self->fd, h[i]);
+		APPEND(self->fd, h[i], h[i]);	/* tracked: it has a slot */
+	}
+	ASSERT_EQ(0, mobj_gc_get_stats(self->fd, &s0));
+	ASSERT_EQ(0, mobj_gc_collect(self->fd, 0, &r));
+	ASSERT_EQ(0, mobj_gc_get_stats(self->fd, &s1));
+	EXPECT_EQ(s0.candidates[0] + 5, s1.candidates[0]);
+	EXPECT_EQ(5, r.examined);
+	EXPECT_EQ(s0.candidates[1], s1.candidates[1]);
+	EXPECT_EQ(s0.candidates[2], s1.candidates[2]);
+
+	/* Generation 0 is empty now: a collection of it examines nothing. */
+	ASSERT_EQ(0, mobj_gc_collect(self->fd, 0, &r));
+	ASSERT_EQ(0, mobj_gc_get_stats(self->fd, &s2));
+	EXPECT_EQ(s1.candidates[0], s2.candidates[0]);
+	EXPECT_EQ(s1.gen[0].collections + 1, s2.gen[0].collections);
+
+	/* Generation 1 holds the five: collecting it counts them there. */
+	ASSERT_EQ(0, mobj_gc_collect(self->fd, 1, &r));
+	ASSERT_EQ(0, mobj_gc_get_stats(self->fd, &s1));
+	EXPECT_EQ(s2.candidates[1] + 5, s1.candidates[1]);
+	EXPECT_EQ(s2.candidates[0], s1.candidates[0]);
+
+	for (i = 0; i < 5; i++)
+		CLOSE(self->fd, h[i]);
+	ASSERT_EQ(5, mobj_gc_collect(self->fd, 2, &r));
+	ASSERT_EQ(0, mobj_gc_get_stats(self->fd, &s2));
+	EXPECT_LE(s1.candidates[2] + 5, s2.candidates[2]);
+	EXPECT_EQ(s1.candidates[2] + r.examined, s2.candidates[2]);
+
+	/* The first version's size: gen[] as before, the rest untouched. */
+	memset(&old, 0xa5, sizeof(old));
+	old.size = first;
+	old.flags = 0;
+	ASSERT_EQ(0, ioctl(self->fd, MOBJ_GC_STATS, &old));
+	EXPECT_EQ(s2.gen[2].collections, old.gen[2].collections);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, old.candidates[0]);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, old.candidates[2]);
+}
+
 /* MOBJ_INFO: generation and state */
 
 TEST_F(gc, info_generation)

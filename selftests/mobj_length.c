@@ -730,7 +730,7 @@ ROW(GC_COLLECT, mobj_gc_collect, gc_collect_prepare, gc_collect_unchanged,
     gc_collect_after);
 ROW(GC_GET, mobj_gc_state, NULL, NULL, gc_get_after);
 ROW(GC_SET, mobj_gc_set, gc_set_prepare, gc_set_unchanged, gc_set_after);
-ROW(GC_STATS, mobj_gc_stats, NULL, NULL, gc_stats_after);
+ROW_GREW(GC_STATS, mobj_gc_stats, gen, NULL, NULL, gc_stats_after);
 ROW(GC_FREEZE, mobj_gc_freeze, gc_freeze_prepare, gc_freeze_unchanged,
     gc_freeze_after);
 ROW(GC_GARBAGE, mobj_gc_garbage, gc_garbage_prepare, gc_garbage_unchanged,

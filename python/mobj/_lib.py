@@ -210,6 +210,7 @@ class GcGenStats(ctypes.Structure):
 class GcStats(ctypes.Structure):
     _fields_ = [
         ("size", u32), ("flags", u32), ("gen", GcGenStats * GC_GENERATIONS),
+        ("candidates", u64 * GC_GENERATIONS),
     ]
 
 

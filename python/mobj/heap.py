@@ -573,12 +573,17 @@ class GC:
         """gc.set_debug(flags), e.g. mobj.DEBUG_SAVEALL."""
         _lib.gc_set(self._fd, _lib.GC_SET_DEBUG, debug=_u32(flags, "flags"))
 
-    def get_stats(self) -> List[Dict[str, int]]:
-        """One dict per generation, as gc.get_stats(), plus total_ns."""
+    def get_stats(self) -> List[Dict[str, Union[int, float]]]:
+        """One dict per generation, as CPython 3.15's gc.get_stats():
+        collections, collected, uncollectable, candidates (objects the
+        collections of that generation examined) and duration (seconds
+        spent in them); plus total_ns, the same time in nanoseconds."""
         stats = _lib.gc_stats(self._fd)
         return [{"collections": g.collections, "collected": g.collected,
-                 "uncollectable": g.uncollectable, "total_ns": g.total_ns}
-                for g in stats.gen]
+                 "uncollectable": g.uncollectable,
+                 "candidates": stats.candidates[i],
+                 "duration": g.total_ns / 1e9, "total_ns": g.total_ns}
+                for i, g in enumerate(stats.gen)]
 
     def freeze(self) -> int:
         """Move every tracked object to the permanent generation."""

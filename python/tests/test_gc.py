@@ -104,7 +104,7 @@ class TestCollector(HeapTest):
         self.assertEqual(len(before), 3)
         self.assertEqual(set(before[0]),
                          {"collections", "collected", "uncollectable",
-                          "total_ns"})
+                          "candidates", "duration", "total_ns"})
         for o in objs:
             o.close()
         self.assertEqual(gc.collect(2), 3)
@@ -112,6 +112,24 @@ class TestCollector(HeapTest):
         self.assertEqual(after[2]["collections"],
                          before[2]["collections"] + 1)
         self.assertEqual(after[2]["collected"], before[2]["collected"] + 3)
+        self.assertGreaterEqual(after[2]["candidates"],
+                                before[2]["candidates"] + 3)
+        self.assertIsInstance(after[2]["duration"], float)
+        self.assertAlmostEqual(after[2]["duration"],
+                               after[2]["total_ns"] / 1e9)
+        self.assertGreater(after[2]["duration"], before[2]["duration"])
+
+    def test_candidates(self):
+        """gen 0 collected with N tracked objects in it: N candidates."""
+        heap, gc = self.heap, self.heap.gc
+        gc.collect(0)       # HeapTest turned automatic collection off
+        objs = [heap.new() for _ in range(5)]
+        for o in objs:
+            o.append(o)
+        self.addCleanup(lambda: [o.close() for o in objs])
+        before = gc.get_stats()[0]["candidates"]
+        gc.collect(0)
+        self.assertEqual(gc.get_stats()[0]["candidates"], before + 5)
 
     def test_freeze(self):
         heap, gc = self.heap, self.heap.gc

@@ -496,7 +496,8 @@ struct mobj_gc_set {
  * @collections: collections of this generation
  * @collected: objects it freed (or saved)
  * @uncollectable: always 0
- * @total_ns: time spent collecting it
+ * @total_ns: time spent collecting it (gc.get_stats()'s "duration", in
+ *	seconds)
  */
 struct mobj_gc_gen_stats {
 	__aligned_u64 collections;
@@ -510,11 +511,17 @@ struct mobj_gc_gen_stats {
  * @size: sizeof(struct mobj_gc_stats)
  * @flags: must be 0
  * @gen: out, one entry per generation
+ * @candidates: out, per generation: the objects the collections of that
+ *	generation examined, summed over them (CPython 3.14's "candidates"):
+ *	every object on the lists of the generations collected, counted
+ *	when they join the set.  Added after the first version, which ended
+ *	at @gen: a caller with that size gets no @candidates.
  */
 struct mobj_gc_stats {
 	__u32 size;
 	__u32 flags;
 	struct mobj_gc_gen_stats gen[MOBJ_GC_GENERATIONS];
+	__aligned_u64 candidates[MOBJ_GC_GENERATIONS];
 };
 
 #define MOBJ_GC_STATS _IO(MOBJ_TYPE, MOBJ_CMD_GC_STATS)
