@@ -302,6 +302,8 @@ struct mobj_lock_stats {
  * @long_lived_total: objects that survived the last full collection
  * @long_lived_pending: objects that have since reached generation 2
  * @clients: the open files
+ * @gc_watchers: the clients told of every collection's start and stop
+ *	(MOBJ_WATCH_GC), by their @gc_node
  * @exports: the files made by MOBJ_EXPORT (struct mobj_export_ref)
  * @name: the device's name, for fdinfo
  * @next_client_id: id of the next client, for tracing
@@ -349,6 +351,7 @@ struct mobj_heap {
 	unsigned long long_lived_total;
 	unsigned long long_lived_pending;
 	struct list_head clients;
+	struct list_head gc_watchers;
 	struct list_head exports;
 	const char *name;
 	u64 next_client_id;
@@ -400,6 +403,9 @@ struct mobj_export_ref {
  * @events_count: records queued
  * @events_max: ring size
  * @events_lost: records dropped since the last read
+ * @gc_node: entry in heap->gc_watchers while it watches the collector
+ *	(MOBJ_WATCH_GC), else empty
+ * @gc_cookie: the cookie its MOBJ_EVENT_GC_START and _STOP records carry
  * @node: entry in heap->clients
  */
 struct mobj_client {
@@ -419,6 +425,8 @@ struct mobj_client {
 	unsigned int events_count;
 	unsigned int events_max;
 	u64 events_lost;
+	struct list_head gc_node;
+	u64 gc_cookie;
 	struct list_head node;
 };
 
@@ -672,6 +680,8 @@ long mobj_type_histogram(struct mobj_heap *heap, struct mobj_quota *quota,
 
 /* Events (mobj_event.c). */
 void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev);
+void mobj_gc_notify(struct mobj_heap *heap, u32 reason, u32 generation,
+		    u64 collected, u64 uncollectable);
 
 /* The cycle collector (mobj_gc.c). */
 int mobj_gc_wq_init(void);

@@ -2,7 +2,9 @@
 /*
  * mobj death notices: the per-client ring of struct mobj_event records,
  * read() and poll() on the open file, and MOBJ_WATCH, which asks for one.
- * The ring is allocated by the first WATCH, before the big lock is taken.
+ * MOBJ_WATCH_GC asks for the collector's start and stop records instead
+ * (gc.callbacks), on the same ring.  The ring is allocated by the first
+ * WATCH, before the big lock is taken.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -25,6 +27,32 @@ void mobj_client_post(struct mobj_client *client, const struct mobj_event *ev)
 		WRITE_ONCE(client->events_count, client->events_count + 1);
 	}
 	wake_up_interruptible_poll(&client->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * gc.callbacks: tell every client watching the collector that a collection
+ * of @generation started (MOBJ_EVENT_GC_START) or ended (_GC_STOP, with
+ * what it found).  One record each, dropped and counted as lost when its
+ * queue is full, like any other: a copy and a wake-up per watcher, never
+ * an allocation (each has its ring since it asked).
+ */
+void mobj_gc_notify(struct mobj_heap *heap, u32 reason, u32 generation,
+		    u64 collected, u64 uncollectable)
+{
+	struct mobj_event ev = {
+		.id = collected,
+		.reason = reason,
+		.generation = generation,
+		.lost = uncollectable,
+	};
+	struct mobj_client *client;
+
+	lockdep_assert_held(&heap->lock);
+
+	list_for_each_entry(client, &heap->gc_watchers, gc_node) {
+		ev.cookie = client->gc_cookie;
+		mobj_client_post(client, &ev);
+	}
 }
 
 static bool mobj_client_readable(struct mobj_client *client)
@@ -143,6 +171,76 @@ static int mobj_watch_cancel(struct mobj_client *client,
 	return rc;
 }
 
+/*
+ * The first watch allocates the ring, before the lock is taken: *@ring is
+ * left NULL when @client has one already.
+ */
+static int mobj_client_ring_alloc(struct mobj_client *client,
+				  struct mobj_event **ring,
+				  unsigned int *ring_max)
+{
+	*ring = NULL;
+	*ring_max = 0;
+	if (READ_ONCE(client->events))
+		return 0;
+	*ring_max = mobj_events_max();
+	*ring = kvmalloc_array(*ring_max, sizeof(**ring), GFP_KERNEL_ACCOUNT);
+	return *ring ? 0 : -ENOMEM;
+}
+
+/*
+ * Under the lock: @client takes the ring allocated, unless another WATCH
+ * won (set once, kept until release); *@ring is NULL when it was taken.
+ */
+static void mobj_client_ring_install(struct mobj_client *client,
+				     struct mobj_event **ring,
+				     unsigned int ring_max)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	if (client->events)
+		return;
+	client->events_max = ring_max;
+	WRITE_ONCE(client->events, *ring);
+	*ring = NULL;
+}
+
+/*
+ * MOBJ_WATCH_GC: start or (with MOBJ_WATCH_CANCEL) stop watching every
+ * collection of the device.  Asking again only changes the cookie.
+ */
+static int mobj_watch_gc(struct mobj_client *client,
+			 const struct mobj_watch *cmd)
+{
+	struct mobj_heap *heap = client->heap;
+	struct mobj_event *ring = NULL;
+	unsigned int ring_max = 0;
+	int rc = 0;
+
+	if (cmd->handle)
+		return -EINVAL;
+	if (!(cmd->flags & MOBJ_WATCH_CANCEL)) {
+		rc = mobj_client_ring_alloc(client, &ring, &ring_max);
+		if (rc)
+			return rc;
+	}
+
+	mobj_lock(heap);
+	if (cmd->flags & MOBJ_WATCH_CANCEL) {
+		if (list_empty(&client->gc_node))
+			rc = -ENOENT;
+		list_del_init(&client->gc_node);
+	} else {
+		mobj_client_ring_install(client, &ring, ring_max);
+		client->gc_cookie = cmd->cookie;
+		if (list_empty(&client->gc_node))
+			list_add_tail(&client->gc_node, &heap->gc_watchers);
+	}
+	mobj_unlock(heap);
+	kvfree(ring);
+	return rc;
+}
+
 int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 {
 	struct mobj_client *client = ucmd->client;
@@ -154,20 +252,17 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	struct mobj_obj *obj;
 	int rc = -ENOMEM;
 
+	if (cmd->flags & MOBJ_WATCH_GC)
+		return mobj_watch_gc(client, cmd);
 	if (cmd->flags & MOBJ_WATCH_CANCEL)
 		return mobj_watch_cancel(client, cmd);
 
-	/* The first watch allocates the ring, before the lock is taken. */
 	watcher = kzalloc(sizeof(*watcher), GFP_KERNEL_ACCOUNT);
 	if (!watcher)
 		goto out_free;
-	if (!READ_ONCE(client->events)) {
-		ring_max = mobj_events_max();
-		ring = kvmalloc_array(ring_max, sizeof(*ring),
-				      GFP_KERNEL_ACCOUNT);
-		if (!ring)
-			goto out_free;
-	}
+	rc = mobj_client_ring_alloc(client, &ring, &ring_max);
+	if (rc)
+		goto out_free;
 
 	mobj_lock(heap);
 	obj = mobj_handle_obj(client, cmd->handle);
@@ -176,12 +271,7 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	if (!rc && client->nwatches >= mobj_client_watches_max())
 		rc = -ENOSPC;
 	if (!rc) {
-		/* Set once, kept until release: another WATCH may have won. */
-		if (!client->events) {
-			client->events_max = ring_max;
-			WRITE_ONCE(client->events, ring);
-			ring = NULL;
-		}
+		mobj_client_ring_install(client, &ring, ring_max);
 		watcher->observer.kind = MOBJ_OBSERVER_WATCH;
 		watcher->observer.obj = obj;
 		watcher->client = client;

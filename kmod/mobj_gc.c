@@ -442,6 +442,8 @@ static void mobj_gc_cycle_end(struct mobj_heap *heap)
 		     c->res.duration_ns);
 	if (!c->stats)
 		return;
+	mobj_gc_notify(heap, MOBJ_EVENT_GC_STOP, c->generation,
+		       c->res.collected, c->res.uncollectable);
 	stats->collections++;
 	stats->collected += c->res.collected;
 	stats->total_ns += c->res.duration_ns;
@@ -505,6 +507,8 @@ static void mobj_gc_cycle_init(struct mobj_heap *heap, const unsigned int *from,
 	for (i = 0; i < nfrom; i++)
 		candidates += heap->list_count[from[i]];
 	trace_gc_start(generation, candidates);
+	if (stats)
+		mobj_gc_notify(heap, MOBJ_EVENT_GC_START, generation, 0, 0);
 }
 
 /* Start collecting generations 0..@generation. */

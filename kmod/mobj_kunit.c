@@ -754,6 +754,63 @@ static void mobj_gc_candidates(struct kunit *test)
 	mutex_unlock(&heap->lock);
 }
 
+/*
+ * gc.callbacks: a client on gc_watchers gets a start and a stop record per
+ * collection, around the notices of its garbage; a full ring drops the
+ * rest and counts them.
+ */
+static void mobj_gc_watch_records(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_heap *heap = &t->heap;
+	struct mobj_client *client;
+	struct mobj_obj *a, *b;
+	struct mobj_event *ev;
+
+	client = kunit_kzalloc(test, sizeof(*client), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, client);
+	client->events = kunit_kcalloc(test, 3, sizeof(*client->events),
+				       GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, client->events);
+	client->heap = heap;
+	client->events_max = 3;
+	client->gc_cookie = 42;
+	init_waitqueue_head(&client->wait);
+	INIT_LIST_HEAD(&client->watches);
+
+	mutex_lock(&heap->gc_mutex);
+	mutex_lock(&heap->lock);
+	list_add_tail(&client->gc_node, &heap->gc_watchers);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	mobj_test_link(test, t, a, b);
+	mobj_test_link(test, t, b, a);
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 1, NULL), 2UL);
+	ev = client->events;
+	KUNIT_EXPECT_EQ(test, client->events_count, 2U);
+	KUNIT_EXPECT_EQ(test, ev[0].reason, (u32)MOBJ_EVENT_GC_START);
+	KUNIT_EXPECT_EQ(test, ev[0].generation, 1U);
+	KUNIT_EXPECT_EQ(test, ev[0].cookie, 42ULL);
+	KUNIT_EXPECT_EQ(test, ev[1].reason, (u32)MOBJ_EVENT_GC_STOP);
+	KUNIT_EXPECT_EQ(test, ev[1].generation, 1U);
+	KUNIT_EXPECT_EQ(test, ev[1].id, 2ULL);
+	KUNIT_EXPECT_EQ(test, ev[1].lost, 0ULL);
+	/* One slot left: the next start fits, its stop is lost. */
+	mobj_gc_collect(heap, 0, NULL);
+	KUNIT_EXPECT_EQ(test, client->events_count, 3U);
+	KUNIT_EXPECT_EQ(test, client->events_lost, 1ULL);
+	/* The dry run is not a collection. */
+	mobj_gc_leaks(heap, NULL, NULL, 0, NULL);
+	KUNIT_EXPECT_EQ(test, client->events_lost, 1ULL);
+	list_del_init(&client->gc_node);
+	mobj_gc_collect(heap, 0, NULL);
+	KUNIT_EXPECT_EQ(test, client->events_lost, 1ULL);
+	mutex_unlock(&heap->lock);
+	mutex_unlock(&heap->gc_mutex);
+}
+
 /* Generation 1 is collected after threshold[1] generation-0 collections. */
 static void mobj_gc_thresholds(struct kunit *test)
 {
@@ -1040,6 +1097,7 @@ static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_old_to_young),
 	KUNIT_CASE(mobj_gc_counts),
 	KUNIT_CASE(mobj_gc_candidates),
+	KUNIT_CASE(mobj_gc_watch_records),
 	KUNIT_CASE(mobj_gc_thresholds),
 	KUNIT_CASE(mobj_gc_long_lived),
 	KUNIT_CASE(mobj_gc_freeze_test),

@@ -224,7 +224,7 @@ static const struct mobj_ioctl_op mobj_ioctl_ops[] = {
 	IOCTL_OP(REFERRERS, mobj_ioctl_referrers, struct mobj_refs, ids, 0,
 		 0),
 	IOCTL_OP(WATCH, mobj_ioctl_watch, struct mobj_watch, cookie,
-		 MOBJ_WATCH_CANCEL, RSV(struct mobj_watch)),
+		 MOBJ_WATCH_CANCEL | MOBJ_WATCH_GC, RSV(struct mobj_watch)),
 	IOCTL_OP(WEAKREF, mobj_ioctl_weakref, struct mobj_weakref, result, 0,
 		 0),
 	IOCTL_OP(WEAKREF_GET, mobj_ioctl_weakref_get, struct mobj_weakref,
@@ -336,6 +336,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	get_task_comm(client->comm, current);
 	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
+	INIT_LIST_HEAD(&client->gc_node);
 	init_waitqueue_head(&client->wait);
 
 	mobj_lock(heap);
@@ -349,10 +350,10 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 
 /*
  * The last reference to the open file is gone, so no ioctl of it is in
- * flight and no handle is half made.  Drop every watch, then every handle,
- * gc_step_budget at a time with the big lock handed over in between (a
- * client may hold millions); objects that other clients or objects still
- * refer to survive.
+ * flight and no handle is half made.  Stop watching the collector, then
+ * drop every watch, then every handle, gc_step_budget at a time with the
+ * big lock handed over in between (a client may hold millions); objects
+ * that other clients or objects still refer to survive.
  */
 static int mobj_fops_release(struct inode *inode, struct file *filp)
 {
@@ -362,6 +363,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	bool done;
 
 	mobj_lock(heap);
+	list_del_init(&client->gc_node);
 	for (;;) {
 		budget = mobj_gc_step_budget() ?: LONG_MAX;
 		done = mobj_client_drop_watches(client, budget) &&

@@ -47,6 +47,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
 		INIT_LIST_HEAD(&heap->lists[i]);
 	INIT_LIST_HEAD(&heap->clients);
+	INIT_LIST_HEAD(&heap->gc_watchers);
 	INIT_LIST_HEAD(&heap->exports);
 	INIT_LIST_HEAD(&heap->dying);
 	heap->name = "mobj";

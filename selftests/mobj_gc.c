@@ -1008,6 +1008,139 @@ TEST_F(gc, watch_cycle_event_generation)
 	EXPECT_EQ(1, ev[0].generation);
 }
 
+/* gc.callbacks: MOBJ_WATCH_GC */
+
+/* Expect one collection's records: start, @deaths notices, stop. */
+static void expect_gc_records(struct __test_metadata *_metadata,
+			      const struct mobj_event *ev, int n,
+			      __u64 cookie, __u32 gen, int deaths,
+			      __u64 collected)
+{
+	int i;
+
+	ASSERT_EQ(deaths + 2, n);
+	EXPECT_EQ(MOBJ_EVENT_GC_START, ev[0].reason);
+	EXPECT_EQ(cookie, ev[0].cookie);
+	EXPECT_EQ(gen, ev[0].generation);
+	EXPECT_EQ(0, ev[0].id);
+	EXPECT_EQ(0, ev[0].lost);
+	for (i = 1; i <= deaths; i++)
+		EXPECT_EQ(MOBJ_EVENT_CYCLE, ev[i].reason);
+	EXPECT_EQ(MOBJ_EVENT_GC_STOP, ev[n - 1].reason);
+	EXPECT_EQ(cookie, ev[n - 1].cookie);
+	EXPECT_EQ(gen, ev[n - 1].generation);
+	EXPECT_EQ(collected, ev[n - 1].id);
+	EXPECT_EQ(0, ev[n - 1].lost);
+	EXPECT_EQ(0, ev[n - 1].type);
+	EXPECT_EQ(0, ev[n - 1].__reserved);
+}
+
+TEST_F(gc, gc_watch_start_stop)
+{
+	struct mobj_event ev[8];
+	__u32 a, b;
+	int fd2;
+
+	ASSERT_EQ(0, mobj_gc_watch(self->fd, 0xabc));
+	EXPECT_EQ(0, events_pending(self->fd));
+
+	/* start, the death notice of a (watched), stop with 2 collected */
+	CYCLE2(self->fd, a, b);
+	ASSERT_EQ(0, mobj_watch(self->fd, a, 1));
+	CLOSE(self->fd, a);
+	CLOSE(self->fd, b);
+	ASSERT_EQ(2, COLLECT(self->fd, 0));
+	expect_gc_records(_metadata, ev, events_wait(self->fd, ev, 8, 1000),
+			  0xabc, 0, 1, 2);
+	EXPECT_EQ(1, ev[1].cookie);
+
+	/* An empty collection of generation 1, asked for by another client. */
+	fd2 = extra_open(self);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, COLLECT(fd2, 1));
+	expect_gc_records(_metadata, ev, events_wait(self->fd, ev, 8, 1000),
+			  0xabc, 1, 0, 0);
+	EXPECT_EQ(0, events_pending(fd2));	/* it did not ask */
+
+	/* Asking again changes the cookie. */
+	ASSERT_EQ(0, mobj_gc_watch(self->fd, 0xdef));
+	ASSERT_EQ(0, COLLECT(self->fd, 2));
+	expect_gc_records(_metadata, ev, events_wait(self->fd, ev, 8, 1000),
+			  0xdef, 2, 0, 0);
+
+	/* The dry run of GC_LEAKS is not a collection: nothing. */
+	ASSERT_EQ(0, mobj_gc_leaks(self->fd, NULL, 0, NULL));
+	EXPECT_EQ(0, events_pending(self->fd));
+
+	/* Cancelled: no more records, and a second cancel finds none. */
+	ASSERT_EQ(0, mobj_gc_unwatch(self->fd));
+	ASSERT_EQ(0, COLLECT(self->fd, 0));
+	EXPECT_EQ(0, events_pending(self->fd));
+	EXPECT_EQ(-ENOENT, mobj_gc_unwatch(self->fd));
+	EXPECT_EQ(-ENOENT, mobj_gc_unwatch(fd2));
+}
+
+TEST_F(gc, gc_watch_bad_args)
+{
+	struct mobj_watch cmd = { .size = sizeof(cmd) };
+	__u32 a;
+
+	NEW(self->fd, a);
+	/* An unknown flag bit, alone or with the known ones. */
+	cmd.handle = a;
+	cmd.flags = 1 << 2;
+	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_WATCH, &cmd));
+	cmd.handle = 0;
+	cmd.flags = MOBJ_WATCH_GC | 1 << 2;
+	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_WATCH, &cmd));
+	/* MOBJ_WATCH_GC names no object. */
+	cmd.handle = a;
+	cmd.flags = MOBJ_WATCH_GC;
+	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_WATCH, &cmd));
+	cmd.flags = MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL;
+	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_WATCH, &cmd));
+	cmd.handle = 0;
+	cmd.__reserved = 1;
+	cmd.flags = MOBJ_WATCH_GC;
+	EXPECT_ERRNO(EINVAL, mobj_raw(self->fd, MOBJ_WATCH, &cmd));
+	/* None of these subscribed. */
+	EXPECT_EQ(-ENOENT, mobj_gc_unwatch(self->fd));
+	ASSERT_EQ(0, COLLECT(self->fd, 0));
+	EXPECT_EQ(0, events_pending(self->fd));
+	CLOSE(self->fd, a);
+}
+
+/* A full queue drops the records and says how many in one LOST record. */
+TEST_F(gc, gc_watch_lost)
+{
+	unsigned long long max;
+	struct mobj_event ev[32];
+	__u64 got = 0, lost = 0;
+	int i, n, runs;
+
+	ASSERT_EQ(0, mobj_param_read("events_max", &max));
+	ASSERT_EQ(0, mobj_gc_watch(self->fd, 5));
+	runs = max / 2 + 10;
+	for (i = 0; i < runs; i++)
+		ASSERT_EQ(0, COLLECT(self->fd, 0));
+	while (events_pending(self->fd) > 0) {
+		n = mobj_read_events(self->fd, ev, 32);
+		ASSERT_LT(0, n);
+		for (i = 0; i < n; i++) {
+			if (ev[i].reason == MOBJ_EVENT_LOST) {
+				lost += ev[i].lost;
+				continue;
+			}
+			EXPECT_EQ(got % 2 ? MOBJ_EVENT_GC_STOP :
+				  MOBJ_EVENT_GC_START, ev[i].reason);
+			got++;
+		}
+	}
+	EXPECT_EQ(max, got);
+	EXPECT_EQ(2 * runs - max, lost);
+	ASSERT_EQ(0, mobj_gc_unwatch(self->fd));
+}
+
 TEST_F(gc, poll_readiness)
 {
 	struct pollfd p = { .fd = self->fd, .events = POLLIN };

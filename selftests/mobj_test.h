@@ -520,7 +520,7 @@ static const struct mobj_cmd_desc mobj_cmds[] = {
 	MOBJ_CMD_HB(REFERRERS, MOBJ_REFERRERS, mobj_refs, -1, 0, MH_B,
 		    MOBJ_BUF(mobj_refs, ids, count, sizeof(__u64))),
 	MOBJ_CMD_H(WATCH, MOBJ_WATCH, mobj_watch, RES(mobj_watch),
-		   MOBJ_WATCH_CANCEL, MH_A),
+		   MOBJ_WATCH_CANCEL | MOBJ_WATCH_GC, MH_A),
 	MOBJ_CMD_H(WEAKREF, MOBJ_WEAKREF, mobj_weakref, -1, 0, MH_A),
 	MOBJ_CMD_H(WEAKREF_GET, MOBJ_WEAKREF_GET, mobj_weakref, -1, 0, MH_W),
 	MOBJ_CMD(TYPE_NAME, MOBJ_TYPE_NAME, mobj_type_name,

@@ -562,6 +562,27 @@ int mobj_unwatch(int fd, __u32 handle, __u64 cookie)
 	return mobj_ioctl(fd, MOBJ_WATCH, &cmd);
 }
 
+int mobj_gc_watch(int fd, __u64 cookie)
+{
+	struct mobj_watch cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_WATCH_GC,
+		.cookie = cookie,
+	};
+
+	return mobj_ioctl(fd, MOBJ_WATCH, &cmd);
+}
+
+int mobj_gc_unwatch(int fd)
+{
+	struct mobj_watch cmd = {
+		.size = sizeof(cmd),
+		.flags = MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL,
+	};
+
+	return mobj_ioctl(fd, MOBJ_WATCH, &cmd);
+}
+
 int mobj_read_events(int fd, struct mobj_event *events, size_t count)
 {
 	ssize_t ret;

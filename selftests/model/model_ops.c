@@ -787,8 +787,9 @@ static void do_watch(struct run *R, const struct op *op)
 	x.c = pick_client(R, op->r[0]);
 	cmd.handle = pick_handle(R, x.c, op->r[1], op->r[2], true);
 	cmd.cookie = ((__u64)op->r[3] << 32) | R->step;
+	/* Bad flag: bit 2; bits 0 and 1 are MOBJ_WATCH_CANCEL and _GC. */
 	if (op_begin(R, op, &x, MOBJ_WATCH, &cmd, sizeof(cmd),
-		     offsetof(struct mobj_watch, __reserved), 2, false))
+		     offsetof(struct mobj_watch, __reserved), 4, false))
 		return;
 	rc = lookup_strong(m, x.c, cmd.handle, &obj);
 	issue(R, op, x.c, rc, x.what);

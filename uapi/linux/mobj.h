@@ -687,13 +687,14 @@ struct mobj_type_counts {
 /* mobj_watch.flags */
 enum mobj_watch_flags {
 	MOBJ_WATCH_CANCEL = 1 << 0,	/* take back a watch (unwatch) */
+	MOBJ_WATCH_GC = 1 << 1,		/* the collector's start and stop */
 };
 
 /**
  * struct mobj_watch - MOBJ_WATCH: ask for a death notice, or take it back
  * @size: sizeof(struct mobj_watch)
- * @flags: 0, or MOBJ_WATCH_CANCEL
- * @handle: the object to watch
+ * @flags: 0, MOBJ_WATCH_CANCEL, MOBJ_WATCH_GC, or both of these
+ * @handle: the object to watch; with MOBJ_WATCH_GC, must be 0
  * @__reserved: must be 0
  * @cookie: returned in the event
  *
@@ -704,6 +705,19 @@ enum mobj_watch_flags {
  * this open file has on the object with this cookie is removed (-ENOENT
  * when there is none): no notice will come for it, and it no longer
  * counts against client_watches_max.
+ *
+ * With MOBJ_WATCH_GC the open file watches the cycle collector instead,
+ * CPython's gc.callbacks: every collection of the device that counts in
+ * MOBJ_GC_STATS (GC_COLLECT by any client, and the automatic ones; not
+ * MOBJ_GC_LEAKS's dry run nor the clearing of the saved garbage) queues a
+ * MOBJ_EVENT_GC_START record when it starts and a MOBJ_EVENT_GC_STOP
+ * record when it ends, after the death notices of its garbage.  They
+ * reveal only counts, never which objects, so every client may watch
+ * every collection.  They share the queue of death notices: when it is
+ * full they are dropped and counted in a MOBJ_EVENT_LOST record.  Asking
+ * again only changes the cookie; it does not count against
+ * client_watches_max.  MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL stops it
+ * (-ENOENT when the file was not watching); records already queued stay.
  */
 struct mobj_watch {
 	__u32 size;
@@ -719,16 +733,28 @@ struct mobj_watch {
 #define MOBJ_EVENT_REFCOUNT	1	/* its refcount reached zero */
 #define MOBJ_EVENT_CYCLE	2	/* the cycle collector freed it */
 #define MOBJ_EVENT_LOST		3	/* @lost events were dropped */
+#define MOBJ_EVENT_GC_START	4	/* a collection started */
+#define MOBJ_EVENT_GC_STOP	5	/* it ended (@id, @lost: its counts) */
 
 /**
  * struct mobj_event - one record read() from /dev/mobj
  * @cookie: the cookie given to MOBJ_WATCH
- * @id: the object's id
- * @type: the object's type tag
+ * @id: the object's id; MOBJ_EVENT_GC_STOP: the objects the collection
+ *	found unreachable (gc.callbacks' "collected"); MOBJ_EVENT_GC_START: 0
+ * @type: the object's type tag; 0 for MOBJ_EVENT_GC_*
  * @reason: MOBJ_EVENT_*
- * @generation: the generation it died in (MOBJ_EVENT_CYCLE)
+ * @generation: the generation it died in (MOBJ_EVENT_CYCLE); the oldest
+ *	generation collected (MOBJ_EVENT_GC_START and _STOP)
  * @__reserved: 0
- * @lost: MOBJ_EVENT_LOST: events dropped because the queue was full
+ * @lost: MOBJ_EVENT_LOST: events dropped because the queue was full;
+ *	MOBJ_EVENT_GC_STOP: uncollectable objects ("uncollectable", always
+ *	0 today); MOBJ_EVENT_GC_START: 0
+ *
+ * MOBJ_EVENT_GC_START and _STOP come to a file that asked with
+ * MOBJ_WATCH_GC; a collection's records arrive in order: its start, the
+ * MOBJ_EVENT_CYCLE notices of the garbage it found, its stop.  (Objects
+ * that die because the garbage let go of them are told afterwards, with
+ * MOBJ_EVENT_REFCOUNT, and so are an object's watchers past the first 64.)
  */
 struct mobj_event {
 	__aligned_u64 cookie;

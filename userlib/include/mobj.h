@@ -147,6 +147,13 @@ int mobj_watch(int fd, __u32 handle, __u64 cookie);
 /* Take back a watch made with @cookie: no notice comes for it. */
 int mobj_unwatch(int fd, __u32 handle, __u64 cookie);
 int mobj_read_events(int fd, struct mobj_event *events, size_t count);
+/*
+ * gc.callbacks: MOBJ_EVENT_GC_START and _GC_STOP records, carrying
+ * @cookie, for every collection of the device (MOBJ_WATCH_GC), until
+ * mobj_gc_unwatch().
+ */
+int mobj_gc_watch(int fd, __u64 cookie);
+int mobj_gc_unwatch(int fd);
 
 /* Weak references. */
 int mobj_weakref(int fd, __u32 handle, __u32 *weak);
