@@ -18,8 +18,8 @@ Errors are OSError subclasses carrying the errno (mobj.errors).
 ``python -m mobj`` prints the version and whether the device can be used.
 """
 
-from ._lib import (EVENT_CYCLE, EVENT_LOST, EVENT_REFCOUNT,
-                   GC_DEBUG_SAVEALL as DEBUG_SAVEALL)
+from ._lib import (EVENT_CYCLE, EVENT_GC_START, EVENT_GC_STOP, EVENT_LOST,
+                   EVENT_REFCOUNT, GC_DEBUG_SAVEALL as DEBUG_SAVEALL)
 from .batch import Batch, BatchEntry
 from .errors import (InvalidArgument, LimitExceeded, MobjError, NameTaken,
                      NoSuchHandle, NotPermitted, NotSupported, ObjectDead,
@@ -50,7 +50,7 @@ __all__ = [
     "Heap", "Object", "WeakRef", "GC", "Event", "EventStream", "Reason",
     "Batch", "BatchEntry", "ObjectInfo", "QueryResult", "CollectResult",
     "DEV_PATH", "DEBUG_SAVEALL", "EVENT_REFCOUNT", "EVENT_CYCLE",
-    "EVENT_LOST", "MobjError", "NoSuchHandle", "InvalidArgument",
+    "EVENT_LOST", "EVENT_GC_START", "EVENT_GC_STOP", "MobjError", "NoSuchHandle", "InvalidArgument",
     "SlotIndexError", "PayloadTooLarge", "TooManySlots", "LimitExceeded",
     "StaleHandle", "ObjectDead", "NotSupported", "NotPermitted",
     "NameTaken",

@@ -94,10 +94,13 @@ GC_SET_THRESHOLD = 1 << 1
 GC_SET_DEBUG = 1 << 2
 GC_UNFREEZE = 1 << 0
 WATCH_CANCEL = 1 << 0
+WATCH_GC = 1 << 1
 
 EVENT_REFCOUNT = 1
 EVENT_CYCLE = 2
 EVENT_LOST = 3
+EVENT_GC_START = 4
+EVENT_GC_STOP = 5
 
 TYPE_NAME_MAX = 32
 TYPE_NAME_GET = 1 << 0
@@ -483,6 +486,16 @@ def unwatch(fd: int, handle: int, cookie: int) -> None:
     """MOBJ_WATCH with MOBJ_WATCH_CANCEL: take back a watch."""
     ioctl(fd, CMD_WATCH, Watch(flags=WATCH_CANCEL, handle=handle,
                                cookie=cookie))
+
+
+def gc_watch(fd: int, cookie: int) -> None:
+    """MOBJ_WATCH with MOBJ_WATCH_GC: every collection's start and stop."""
+    ioctl(fd, CMD_WATCH, Watch(flags=WATCH_GC, cookie=cookie))
+
+
+def gc_unwatch(fd: int) -> None:
+    """MOBJ_WATCH with MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL."""
+    ioctl(fd, CMD_WATCH, Watch(flags=WATCH_GC | WATCH_CANCEL))
 
 
 def read_events(fd: int, count: int, stride: int) -> List[Event]:

@@ -48,6 +48,10 @@ class Reason(enum.IntEnum):
     #: carries how many in ``lost``; a watched object found dead afterwards
     #: gets a notice with this reason instead of its own.
     LOST = _lib.EVENT_LOST
+    #: A collection started (a record for ``gc.callbacks``, see GC).
+    GC_START = _lib.EVENT_GC_START
+    #: A collection ended.
+    GC_STOP = _lib.EVENT_GC_STOP
 
 
 def _reason(value: int) -> Union[Reason, int]:
@@ -142,6 +146,16 @@ def _fd_arg(fd: Any) -> int:
         raise OverflowError("file descriptor %d is greater than maximum"
                             % fd)
     return fd
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """The running asyncio loop, if asyncio is in use and one runs."""
+    if "asyncio" not in sys.modules:
+        return None
+    try:
+        return sys.modules["asyncio"].get_running_loop()  # type: ignore
+    except RuntimeError:
+        return None
 
 
 def _unraisable(exc: BaseException, what: str, obj: Any) -> None:
@@ -483,11 +497,62 @@ class WeakRef(_Handle):
         return "<mobj.WeakRef handle=%d id=%s>" % (self._handle, self.id)
 
 
+class _Callbacks(list):  # type: ignore[type-arg]
+    """GC.callbacks: a list whose emptiness the kernel follows.  The heap
+    watches the collector (MOBJ_WATCH_GC) while the list holds anything;
+    a change the kernel refuses (a module without MOBJ_WATCH_GC) is
+    undone and raises."""
+
+    def __init__(self, heap: Heap):
+        super().__init__()
+        self._heap_ref = weakref.ref(heap)
+
+    def _sync(self) -> None:
+        heap = self._heap_ref()
+        if heap is not None:
+            heap._gc_watch(bool(self))
+
+
+def _callbacks_mutator(name: str) -> Callable[..., Any]:
+    method = getattr(list, name)
+
+    def mutate(self: _Callbacks, *args: Any) -> Any:
+        before = list(self)
+        result = method(self, *args)
+        try:
+            self._sync()
+        except BaseException:
+            list.__init__(self, before)
+            raise
+        return result
+
+    mutate.__name__ = name
+    mutate.__doc__ = method.__doc__
+    return mutate
+
+
+for _name in ("append", "extend", "insert", "remove", "pop", "clear",
+              "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+    setattr(_Callbacks, _name, _callbacks_mutator(_name))
+del _name
+
+
 class GC:
     """The heap's cycle collector, shaped like Python's gc module.
 
     The collector and its settings belong to the device: every client of
     the same /dev/mobj sees (and changes) the same ones.
+
+    ``callbacks`` is gc.callbacks: callables called as ``callback(phase,
+    info)`` around every collection of the device (any client's, and the
+    automatic ones), ``phase`` "start" or "stop", ``info`` a dict of
+    ``generation`` (the oldest collected), ``collected`` and
+    ``uncollectable`` (0 at the start).  The kernel queues the records on
+    the heap's event queue while the list is not empty (MOBJ_WATCH_GC);
+    they are delivered with the death notices, by dispatch_events() (a
+    running asyncio loop's reader when the list was filled in one, or
+    wait_events()), and by collect() at once for its own collection.  A
+    full queue drops records (see Heap.events_lost).
     """
 
     DEBUG_SAVEALL = _lib.GC_DEBUG_SAVEALL
@@ -497,6 +562,8 @@ class GC:
         # Weak: the heap holds its GC, and must not need Python's cycle
         # collector to be closed once dropped.
         self._heap_ref = weakref.ref(heap)
+        self.callbacks: List[Callable[[str, Dict[str, int]], Any]] = \
+            _Callbacks(heap)
 
     @property
     def _heap(self) -> Heap:
@@ -526,6 +593,9 @@ class GC:
     def collect_info(self, generation: int = 2) -> CollectResult:
         """As collect(), with the whole CollectResult."""
         out = _lib.gc_collect(self._fd, self._generation(generation))
+        heap = self._heap
+        if heap._gc_watching:
+            heap.dispatch_events()   # the callbacks, as gc.collect() does
         return CollectResult(out.collected, out.uncollectable, out.examined,
                              out.duration_ns)
 
@@ -753,6 +823,7 @@ class Heap(_Closable):
         self._watchers: Dict[int, Tuple[str, Any, Tuple[int, int]]] = {}
         self._streams: "weakref.WeakSet[EventStream]" = weakref.WeakSet()
         self._next_cookie = 1
+        self._gc_watching = False
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         #: Death notices dropped because the kernel's queue was full.
         self.events_lost = 0
@@ -802,6 +873,7 @@ class Heap(_Closable):
         if self._fd < 0:
             return
         self._detach_loop()
+        self._gc_watching = False
         fd, self._fd = self._fd, -1
         for kind, target, _ in self._watchers.values():
             if kind == "future" and not target.done():
@@ -1063,6 +1135,43 @@ class Heap(_Closable):
         finally:
             _lib.close(self._fd, strong)
 
+    def _gc_watch(self, want: bool) -> None:
+        """Watch the collector (gc.callbacks not empty), or stop."""
+        if want == self._gc_watching or self.closed:
+            return
+        if want:
+            _lib.gc_watch(self._fd, 0)
+            self._gc_watching = True
+            loop = _running_loop()
+            if loop is not None:
+                self._attach_loop(loop)
+            return
+        self._gc_watching = False
+        try:
+            _lib.gc_unwatch(self._fd)
+        except NoSuchHandle:
+            pass
+
+    def _gc_event(self, ev: Event) -> None:
+        """Call gc.callbacks with one start or stop record; a callback's
+        exception is reported as a death-notice callback's is."""
+        stop = ev.reason == _lib.EVENT_GC_STOP
+        info = {"generation": ev.generation,
+                "collected": ev.id if stop else 0,
+                "uncollectable": ev.lost if stop else 0}
+        phase = "stop" if stop else "start"
+        for callback in list(self.gc.callbacks):
+            try:
+                callback(phase, dict(info))
+            except Exception as exc:
+                if self._loop is not None and not self._loop.is_closed():
+                    self._loop.call_exception_handler({
+                        "message": "mobj: a gc.callbacks callback raised",
+                        "exception": exc, "callback": callback})
+                else:
+                    _unraisable(exc, "mobj gc callback %r" % (callback,),
+                                callback)
+
     def events(self) -> EventStream:
         """``async for event in heap.events():`` every death notice read
         from now on, as it is read (see EventStream)."""
@@ -1110,8 +1219,11 @@ class Heap(_Closable):
                               RuntimeWarning, stacklevel=2)
                 self._settle_lost()
                 continue
+            if ev.reason in (_lib.EVENT_GC_START, _lib.EVENT_GC_STOP):
+                self._gc_event(ev)
+                continue
             self._deliver(ev)
-        if not self._watchers:
+        if not self._watchers and not self._gc_watching:
             self._detach_loop()
         return len(events)
 

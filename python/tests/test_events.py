@@ -93,7 +93,8 @@ class TestWatch(HeapTest):
         self.assertEqual(reason, mobj.EVENT_REFCOUNT)
         self.assertEqual(reason.name, "REFCOUNT")
         self.assertEqual([int(r) for r in mobj.Reason], [
-            mobj.EVENT_REFCOUNT, mobj.EVENT_CYCLE, mobj.EVENT_LOST])
+            mobj.EVENT_REFCOUNT, mobj.EVENT_CYCLE, mobj.EVENT_LOST,
+            mobj.EVENT_GC_START, mobj.EVENT_GC_STOP])
 
 
 class TestEventStream(HeapTest):

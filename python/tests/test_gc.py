@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """The cycle collector through heap.gc, and the seed scenario."""
 
+import sys
 import unittest
 
-from common import HeapTest, mobj
+from common import DEV, HeapTest, mobj
 
 
 class TestCollector(HeapTest):
@@ -130,6 +131,71 @@ class TestCollector(HeapTest):
         before = gc.get_stats()[0]["candidates"]
         gc.collect(0)
         self.assertEqual(gc.get_stats()[0]["candidates"], before + 5)
+
+    def test_callbacks(self):
+        """gc.callbacks: called with ("start", info) and ("stop", info)
+        around a collection, in order, as CPython does."""
+        heap, gc = self.heap, self.heap.gc
+        calls = []
+        gc.callbacks.append(lambda phase, info: calls.append((phase, info)))
+        a, b = heap.new(), heap.new()
+        a.append(b)
+        b.append(a)
+        a.close()
+        b.close()
+        self.assertEqual(gc.collect(0), 2)
+        self.assertEqual(calls, [
+            ("start", {"generation": 0, "collected": 0, "uncollectable": 0}),
+            ("stop", {"generation": 0, "collected": 2, "uncollectable": 0})])
+
+    def test_callbacks_see_other_clients(self):
+        heap, gc = self.heap, self.heap.gc
+        calls = []
+        gc.callbacks.append(lambda phase, info: calls.append(
+            (phase, info["generation"], info["collected"])))
+        with mobj.Heap(DEV) as other:
+            self.assertEqual(other.gc.collect(1), 0)
+            self.assertEqual(other.read_events(), [])   # it did not ask
+        self.assertEqual(heap.wait_events(5), 2)
+        self.assertEqual(calls, [("start", 1, 0), ("stop", 1, 0)])
+
+    def test_callbacks_emptied_stop_the_records(self):
+        heap, gc = self.heap, self.heap.gc
+        calls = []
+
+        def callback(phase, info):
+            calls.append(phase)
+
+        gc.callbacks.append(callback)
+        gc.callbacks.remove(callback)
+        self.assertEqual(gc.callbacks, [])
+        self.observer.gc.collect(0)
+        self.assertEqual(heap.read_events(), [])
+        gc.callbacks += [callback]
+        gc.collect(0)
+        del gc.callbacks[:]
+        gc.collect(0)
+        self.assertEqual(heap.read_events(), [])
+        self.assertEqual(calls, ["start", "stop"])
+
+    def test_callbacks_exception_reported(self):
+        heap, gc = self.heap, self.heap.gc
+        calls, reported = [], []
+
+        def bad(phase, info):
+            raise RuntimeError("boom")
+
+        gc.callbacks.extend([bad, lambda phase, info: calls.append(phase)])
+        saved = sys.unraisablehook
+        sys.unraisablehook = reported.append
+        try:
+            gc.collect(0)
+        finally:
+            sys.unraisablehook = saved
+        self.assertEqual(calls, ["start", "stop"])
+        self.assertEqual(len(reported), 2)
+        self.assertIsInstance(reported[0].exc_value, RuntimeError)
+        gc.callbacks.clear()
 
     def test_freeze(self):
         heap, gc = self.heap, self.heap.gc
