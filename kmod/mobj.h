@@ -6,6 +6,7 @@
 #define _MOBJ_H
 
 #include <linux/hashtable.h>
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -393,6 +394,8 @@ struct mobj_export_ref {
  *	struct mobj_observer * (weak, xa_pointer_tag() == MOBJ_WEAK_TAG)
  * @next_handle: cursor for cyclic handle allocation
  * @nhandles: handles held
+ * @traces: handle -> xa_mk_value(stack depot handle) of where it was made,
+ *	with the handle_traces parameter on (mobj_who.c); empty otherwise
  * @quota: objects created by this client
  * @watches: its struct mobj_watcher entries
  * @nwatches: entries on @watches
@@ -415,6 +418,7 @@ struct mobj_client {
 	struct xarray handles;
 	u32 next_handle;
 	unsigned long nhandles;
+	struct xarray traces;
 	struct mobj_quota *quota;
 	struct list_head watches;
 	unsigned long nwatches;
@@ -671,6 +675,25 @@ struct seq_file;
 void mobj_client_show(struct seq_file *m, struct mobj_client *client,
 		      bool fdinfo);
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
+
+/* Handle traces and debugfs "who" (mobj_who.c). */
+DECLARE_STATIC_KEY_FALSE(mobj_handle_traces_key);
+void mobj_handle_trace_record(struct mobj_client *client, u32 handle);
+void mobj_who_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
+
+/* With handle_traces off, a static branch: nothing is done. */
+static inline void mobj_handle_trace(struct mobj_client *client, u32 handle)
+{
+	if (static_branch_unlikely(&mobj_handle_traces_key))
+		mobj_handle_trace_record(client, handle);
+}
+
+static inline void mobj_handle_trace_forget(struct mobj_client *client,
+					    u32 handle)
+{
+	if (!xa_empty(&client->traces))
+		xa_erase(&client->traces, handle);
+}
 
 /* Type names (mobj_type.c). */
 const char *mobj_type_name(struct mobj_heap *heap, u32 type);

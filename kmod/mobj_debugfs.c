@@ -11,6 +11,8 @@
  *   check    verify the whole heap; "ok ..." or one line per problem
  *   clients  one line per open file: client id, pid, command name,
  *            handles, live objects it created, queued events, watches
+ *   who      write an object id, read every handle to it, with where
+ *            each was made (module parameter handle_traces; mobj_who.c)
  *
  * Objects are named by id, clients by their number; no kernel address is
  * ever printed.
@@ -369,6 +371,7 @@ void mobj_debugfs_init(struct mobj_heap *heap, const char *name)
 	debugfs_create_file("check", 0400, dir, heap, &mobj_check_fops);
 	debugfs_create_file("clients", 0400, dir, heap, &mobj_clients_fops);
 	mobj_graph_debugfs_init(heap, dir);
+	mobj_who_debugfs_init(heap, dir);
 }
 
 void mobj_debugfs_exit(struct mobj_heap *heap)

@@ -79,6 +79,7 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 		return rc == -EBUSY ? -EMFILE : rc;
 	client->nhandles++;
 	client->heap->live_handles++;
+	mobj_handle_trace(client, *handle);
 	return 0;
 }
 
@@ -117,6 +118,7 @@ void mobj_handle_remove(struct mobj_client *client, u32 handle)
 	lockdep_assert_held(&client->heap->lock);
 
 	xa_erase(&client->handles, handle);
+	mobj_handle_trace_forget(client, handle);
 	client->nhandles--;
 	client->heap->live_handles--;
 }

@@ -335,6 +335,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	client->pid = task_tgid_vnr(current);
 	get_task_comm(client->comm, current);
 	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&client->traces, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
 	INIT_LIST_HEAD(&client->gc_node);
 	init_waitqueue_head(&client->wait);
@@ -378,6 +379,8 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	mobj_unlock(heap);
 
 	xa_destroy(&client->handles);
+	WARN_ON(!xa_empty(&client->traces));
+	xa_destroy(&client->traces);
 	kvfree(client->events);
 	kfree(client);
 	return 0;
