@@ -707,8 +707,8 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 {
 	static const char *const cmds[] = {
 		"stats", "clients", "collect", "threshold", "types",
-		"growth", "objects", "garbage", "check", "graph", "chain", "trace",
-		"name",
+		"growth", "objects", "garbage", "check", "graph", "chain", "who",
+		"trace", "name",
 	};
 	char id[24], nx[24];
 	struct proc_out po;
@@ -736,6 +736,12 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 	EXPECT_CTL_ERROR(&po, 1, "bad graph query");
 	CTL(&po, "chain", id, "--depth", "2", "--max", "3");
 	EXPECT_CTL_OK(&po);
+	CTL(&po, "who", nx);
+	EXPECT_CTL_ERROR(&po, 1, "no object");
+	CTL(&po, "who");
+	EXPECT_CTL_ERROR(&po, 2, "expected ID");
+	CTL(&po, "who", "x1");
+	EXPECT_CTL_ERROR(&po, 2, "not a number");
 	CTL(&po, "frob");
 	EXPECT_CTL_ERROR(&po, 2, "unknown command");
 	CTL(&po, "--frob");
@@ -825,6 +831,69 @@ TEST_F_TIMEOUT(trace, mobjctl_errors, SLOW_TEST_TIMEOUT)
 		EXPECT_EQ(col, desc - p) TH_LOG("%s: not aligned", cmds[i]);
 	}
 	proc_out_free(&po);
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+}
+
+/* who: the holders in aligned columns with the ioctl that made each. */
+TEST_F_TIMEOUT(trace, mobjctl_who, SLOW_TEST_TIMEOUT)
+{
+	const struct jv *hs, *h;
+	char id[24], line[128];
+	int i, me = getpid();
+	struct proc_out po;
+	__u32 a, d, n;
+	struct jv *j;
+	__u64 ida;
+
+	ASSERT_MOBJCTL();
+	PARAM_SET_OR_SKIP(&self->params, "handle_traces", 0);
+	a = TNEW(T_CTL, NULL, &ida);
+	PARAM_SET_OR_SKIP(&self->params, "handle_traces", 1);
+	ASSERT_EQ(0, mobj_dup(self->fd, a, &d));
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)ida);
+
+	CTL(&po, "who", id);
+	EXPECT_CTL_OK(&po);
+	EXPECT_NE(NULL, strstr(po.out, "CLIENT")) TH_LOG("%s", po.out);
+	EXPECT_NE(NULL, strstr(po.out, "MADE BY")) TH_LOG("%s", po.out);
+	/* a's row says not traced, d's names DUP's handler; then d's stack. */
+	n = 0;
+	for (i = 0; po.out[i]; i++)
+		n += po.out[i] == '\n';
+	EXPECT_LE(4, n) TH_LOG("%s", po.out);
+	snprintf(line, sizeof(line), " %d ", me);
+	EXPECT_NE(NULL, strstr(po.out, line)) TH_LOG("%s", po.out);
+	EXPECT_NE(NULL, strstr(po.out, "(not traced)")) TH_LOG("%s", po.out);
+	EXPECT_NE(NULL, strstr(po.out, " mobj_ioctl_dup\n")) TH_LOG("%s", po.out);
+	snprintf(line, sizeof(line), "handle %u was made at:\n    ", d);
+	EXPECT_NE(NULL, strstr(po.out, line)) TH_LOG("%s", po.out);
+	proc_out_free(&po);
+
+	CTL(&po, "who", id, "--json");
+	EXPECT_CTL_OK(&po);
+	j = json_parse(po.out);
+	ASSERT_NE(NULL, j) TH_LOG("%s", po.out);
+	EXPECT_EQ(ida, (__u64)jnum(j, "id"));
+	hs = jget(j, "holders");
+	ASSERT_NE(NULL, hs);
+	ASSERT_EQ(2, hs->n) TH_LOG("%s", po.out);
+	for (i = 0; i < 2; i++) {
+		h = hs->v[i];
+		EXPECT_EQ(me, (int)jnum(h, "pid"));
+		EXPECT_STREQ("strong", jstr(h, "kind"));
+		if ((__u32)jnum(h, "handle") == a) {
+			EXPECT_TRUE(jis(h, "made_by", J_NULL))
+				TH_LOG("%s", po.out);
+			EXPECT_TRUE(jis(h, "stack", J_NULL));
+		} else {
+			EXPECT_EQ(d, (__u32)jnum(h, "handle"));
+			EXPECT_STREQ("mobj_ioctl_dup", jstr(h, "made_by"));
+			EXPECT_TRUE(jis(h, "stack", J_ARR));
+		}
+	}
+	jv_free(j);
+	proc_out_free(&po);
+	EXPECT_EQ(0, mobj_handle_close(self->fd, d));
 	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
 }
 

@@ -129,6 +129,18 @@ const struct mobjctl_cmd mobjctl_cmds[] = {
 		.json = true,
 		.run = cmd_chain,
 	}, {
+		.name = "who",
+		.summary = "Every handle to an object, and where each was made",
+		.args = "ID",
+		.help = "Every handle to object ID in every open file of the device:\n"
+			"client, pid, command, handle, strong or weak, and the ioctl that\n"
+			"made it, followed by the whole stack of each.  The stacks are\n"
+			"kept only while the module parameter handle_traces is on\n"
+			"(echo 1 > /sys/module/mobj/parameters/handle_traces); handles\n"
+			"made while it was off show \"(not traced)\".",
+		.json = true,
+		.run = cmd_who,
+	}, {
 		.name = "trace",
 		.summary = "Print the mobj tracepoints' events as they come",
 		.args = "[--count N]",

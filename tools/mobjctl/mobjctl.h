@@ -106,4 +106,7 @@ mobjctl_run cmd_graph, cmd_chain;
 /* trace.c */
 mobjctl_run cmd_trace;
 
+/* who.c */
+mobjctl_run cmd_who;
+
 #endif /* MOBJCTL_H */
