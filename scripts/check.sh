@@ -3,15 +3,12 @@
 #
 # Usage: scripts/check.sh [stock] [debug]        ("make check"; both by default)
 #
-# Every test, in throwaway VMs:
+# First, on the host, make lint and a DKMS build (one test each); then
+# every test, in throwaway VMs:
 #   stock  Debian's own kernel: mobj.ko and the selftests;
 #   debug  the debug kernel (KASAN, lockdep, kmemleak, fault injection;
 #          built once by scripts/debug-kernel.sh): the same plus the KUnit
-#          suites of mobj_kunit.ko;
-# and on the host, lint and a DKMS build (one test each).  The debug VM,
-# by far the longest, starts first and runs in the background (its
-# console goes to build/vm-debug/console.log, shown when it ends) while
-# the stock VM and the host checks take their turn in the foreground.
+#          suites of mobj_kunit.ko.
 # Each run's "N passed, N failed" line is added up, and every problem line
 # in a kernel log counts as one more failure; so does a VM that died or
 # timed out, or a build that broke.  The last line is the total,
@@ -24,12 +21,11 @@ set -euo pipefail
 
 passed=0 failed=0 skipped=0
 report=()
-started=$SECONDS
 
 step()
 {
 	echo
-	echo "=== check: $* (at $((SECONDS - started)) s)"
+	echo "=== check: $*"
 }
 
 # Count one failure for a step that could not run at all.
@@ -126,38 +122,6 @@ run_vm()
 	tally "$kernel"
 }
 
-# The debug VM in the background, its console kept for later.
-debug_pid=
-debug_console=$MOBJ_TOP/build/vm-debug.console
-
-run_vm_background()
-{
-	step "testing in a VM on the debug kernel, in the background"
-	"$MOBJ_TOP/scripts/vm-run.sh" --kernel debug \
-		--script "$MOBJ_TOP/scripts/guest-check.sh" \
-		--timeout "${MOBJ_VM_TIMEOUT:-3000}" >"$debug_console" 2>&1 &
-	debug_pid=$!
-}
-
-# Leave no VM behind when "make check" is stopped.
-stop_background()
-{
-	[ -n "$debug_pid" ] || return 0
-	pkill -TERM -P "$debug_pid" 2>/dev/null || true
-	kill "$debug_pid" 2>/dev/null || true
-}
-trap stop_background EXIT
-
-debug_wait()
-{
-	[ -n "$debug_pid" ] || return 0
-	step "waiting for the VM on the debug kernel"
-	wait "$debug_pid" || true
-	debug_pid=
-	cat "$debug_console"
-	tally debug
-}
-
 check_stock()
 {
 	local kdir
@@ -180,7 +144,7 @@ check_debug()
 		return
 	fi
 	if build_module debug "$kdir"; then
-		run_vm_background
+		run_vm debug 3000
 	else
 		broken "debug: mobj.ko does not build"
 	fi
@@ -209,7 +173,6 @@ summary()
 	done
 	reliability
 	[ "$skipped" = 0 ] || line+=", $skipped skipped"
-	echo "check: $((SECONDS - started)) s in all"
 	echo "$line"
 	[ "$failed" = 0 ]
 }
@@ -233,15 +196,10 @@ main()
 		summary
 		return
 	fi
-	# The longest first: the debug VM runs while the rest takes turns.
-	case " ${kernels[*]} " in
-	*" debug "*) check_debug ;;
-	esac
-	case " ${kernels[*]} " in
-	*" stock "*) check_stock ;;
-	esac
 	check_host
-	debug_wait
+	for k in "${kernels[@]}"; do
+		"check_$k"
+	done
 	summary
 }
 

@@ -37,12 +37,15 @@ static const char *const mut_name[MUT_NR] = {
 
 /*
  * The shortest struct a command takes: its size, but QUERY grew (it still
- * takes the struct that ends at __reserved2, and answers that much).
+ * takes the struct that ends at __reserved2, and answers that much), and
+ * so did GC_STATS (its first struct ends at @gen).
  */
 static size_t min_size(unsigned long cmd, size_t size)
 {
 	if (cmd == MOBJ_QUERY)
 		return model_query_min_size;
+	if (cmd == MOBJ_GC_STATS)	/* grew by @candidates */
+		return offsetof(struct mobj_gc_stats, candidates);
 	return size;
 }
 
