@@ -4,7 +4,8 @@
 # Usage: scripts/check.sh [stock] [debug]        ("make check"; both by default)
 #
 # First, on the host, make lint and a DKMS build (one test each); then
-# every test, in throwaway VMs:
+# every test, in throwaway VMs, one after the other (the two VMs side by
+# side took longer on a 2-core machine: each slowed the other 2-3x):
 #   stock  Debian's own kernel: mobj.ko and the selftests;
 #   debug  the debug kernel (KASAN, lockdep, kmemleak, fault injection;
 #          built once by scripts/debug-kernel.sh): the same plus the KUnit
@@ -21,11 +22,12 @@ set -euo pipefail
 
 passed=0 failed=0 skipped=0
 report=()
+started=$SECONDS
 
 step()
 {
 	echo
-	echo "=== check: $*"
+	echo "=== check: $* (at $((SECONDS - started)) s)"
 }
 
 # Count one failure for a step that could not run at all.
@@ -173,6 +175,7 @@ summary()
 	done
 	reliability
 	[ "$skipped" = 0 ] || line+=", $skipped skipped"
+	echo "check: $((SECONDS - started)) s in all"
 	echo "$line"
 	[ "$failed" = 0 ]
 }
