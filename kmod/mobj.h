@@ -674,6 +674,23 @@ void mobj_debugfs_exit(struct mobj_heap *heap);
 struct seq_file;
 void mobj_client_show(struct seq_file *m, struct mobj_client *client,
 		      bool fdinfo);
+
+/**
+ * struct mobj_debugfs_query - the head of a query file's per-open state
+ * @heap: the device
+ * @lock: serialises the writer of a query and the reader of its answer
+ *
+ * "graph" and "who" are written a query, then read the answer; each open
+ * file keeps its own query in a struct that starts with this one.
+ */
+struct mobj_debugfs_query {
+	struct mobj_heap *heap;
+	struct mutex lock;	/* the query and its answer */
+};
+
+int mobj_debugfs_query_open(struct inode *inode, struct file *file,
+			    size_t size, int (*show)(struct seq_file *, void *));
+int mobj_debugfs_query_release(struct inode *inode, struct file *file);
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
 
 /* Handle traces and debugfs "who" (mobj_who.c). */

@@ -164,6 +164,45 @@ static const struct file_operations mobj_stats_fops = {
 	.release = single_release,
 };
 
+/**
+ * mobj_debugfs_query_open() - open a query file ("graph", "who")
+ * @inode: the file's inode; i_private is the device
+ * @file: the open file
+ * @size: the size of the query, a struct starting with struct
+ *	  mobj_debugfs_query
+ * @show: prints the answer to the query last written
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int mobj_debugfs_query_open(struct inode *inode, struct file *file,
+			    size_t size, int (*show)(struct seq_file *, void *))
+{
+	struct mobj_debugfs_query *q;
+	int rc;
+
+	q = kzalloc(size, GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	q->heap = inode->i_private;
+	mutex_init(&q->lock);
+	rc = single_open(file, show, q);
+	if (rc) {
+		mutex_destroy(&q->lock);
+		kfree(q);
+	}
+	return rc;
+}
+
+int mobj_debugfs_query_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct mobj_debugfs_query *q = m->private;
+
+	mutex_destroy(&q->lock);
+	kfree(q);
+	return single_release(inode, file);
+}
+
 /*
  * objects: the position is the next id to show, so each read() finds its
  * place in the id map without walking what it already printed, and no

@@ -43,16 +43,14 @@ enum mobj_graph_verb {
 
 /**
  * struct mobj_graph_query - one open file's query
- * @heap: the device
- * @lock: serialises writers and readers of this open file
+ * @base: the device, and the lock that serialises the fields below
  * @verb: enum mobj_graph_verb
  * @id: the object asked about
  * @depth: levels to follow
  * @max: edges drawn per node
  */
 struct mobj_graph_query {
-	struct mobj_heap *heap;
-	struct mutex lock;	/* serialises @verb..@max */
+	struct mobj_debugfs_query base;
 	unsigned int verb;
 	u64 id;
 	unsigned int depth;
@@ -277,7 +275,7 @@ static void mobj_graph_handles(struct seq_file *m, struct mobj_heap *heap,
 static int mobj_graph_show_walk(struct seq_file *m, struct mobj_graph_query *q,
 				struct mobj_obj *root, bool back)
 {
-	struct mobj_heap *heap = q->heap;
+	struct mobj_heap *heap = q->base.heap;
 	struct mobj_graph_walk walk;
 	unsigned int i;
 	int rc;
@@ -319,7 +317,7 @@ static bool mobj_obj_rooted(struct mobj_obj *obj)
 static int mobj_graph_show_chain(struct seq_file *m, struct mobj_graph_query *q,
 				 struct mobj_obj *target)
 {
-	struct mobj_heap *heap = q->heap;
+	struct mobj_heap *heap = q->base.heap;
 	struct mobj_graph_walk walk;
 	struct mobj_graph_node *node;
 	bool cut = false;
@@ -403,14 +401,14 @@ out:
 static int mobj_graph_show(struct seq_file *m, void *unused)
 {
 	struct mobj_graph_query *q = m->private;
-	struct mobj_heap *heap = q->heap;
+	struct mobj_heap *heap = q->base.heap;
 	struct mobj_obj *obj;
 	int rc;
 
-	mutex_lock(&q->lock);
+	mutex_lock(&q->base.lock);
 	if (q->verb == MOBJ_GRAPH_NONE) {
 		seq_puts(m, "// write a query: refs ID [depth=N] [max=N] | backrefs ID [depth=N] [max=N] | chain ID [depth=N] [max=N]\n");
-		mutex_unlock(&q->lock);
+		mutex_unlock(&q->base.lock);
 		return 0;
 	}
 	mobj_lock(heap);
@@ -423,7 +421,7 @@ static int mobj_graph_show(struct seq_file *m, void *unused)
 		rc = mobj_graph_show_walk(m, q, obj,
 					  q->verb == MOBJ_GRAPH_BACKREFS);
 	mobj_unlock(heap);
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->base.lock);
 	return rc;
 }
 
@@ -478,9 +476,9 @@ static int mobj_graph_parse(char *buf, struct mobj_graph_query *q)
 			return -EINVAL;
 	}
 
-	mobj_lock(q->heap);
-	exists = xa_load(&q->heap->objects, new.id);
-	mobj_unlock(q->heap);
+	mobj_lock(q->base.heap);
+	exists = xa_load(&q->base.heap->objects, new.id);
+	mobj_unlock(q->base.heap);
 	if (!exists)
 		return -ENOENT;
 	q->verb = new.verb;
@@ -505,36 +503,17 @@ static ssize_t mobj_graph_write(struct file *file, const char __user *ubuf,
 	buf[count] = '\0';
 
 	/* A bad query, or one about no object, leaves the old one. */
-	mutex_lock(&q->lock);
+	mutex_lock(&q->base.lock);
 	rc = mobj_graph_parse(buf, q);
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->base.lock);
 	return rc ? rc : count;
 }
 
 static int mobj_graph_open(struct inode *inode, struct file *file)
 {
-	struct mobj_graph_query *q;
-	int rc;
-
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
-	if (!q)
-		return -ENOMEM;
-	q->heap = inode->i_private;
-	mutex_init(&q->lock);
-	rc = single_open(file, mobj_graph_show, q);
-	if (rc)
-		kfree(q);
-	return rc;
-}
-
-static int mobj_graph_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *m = file->private_data;
-	struct mobj_graph_query *q = m->private;
-
-	mutex_destroy(&q->lock);
-	kfree(q);
-	return single_release(inode, file);
+	BUILD_BUG_ON(offsetof(struct mobj_graph_query, base));
+	return mobj_debugfs_query_open(inode, file, sizeof(struct mobj_graph_query),
+				       mobj_graph_show);
 }
 
 static const struct file_operations mobj_graph_fops = {
@@ -543,7 +522,7 @@ static const struct file_operations mobj_graph_fops = {
 	.read = seq_read,
 	.write = mobj_graph_write,
 	.llseek = seq_lseek,
-	.release = mobj_graph_release,
+	.release = mobj_debugfs_query_release,
 };
 
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir)

@@ -91,13 +91,11 @@ void mobj_handle_trace_record(struct mobj_client *client, u32 handle)
 
 /**
  * struct mobj_who_query - one open file's query
- * @heap: the device
- * @lock: serialises writers and readers of this open file
+ * @base: the device, and the lock that serialises the fields below
  * @id: the object asked about, 0 before the first query
  */
 struct mobj_who_query {
-	struct mobj_heap *heap;
-	struct mutex lock;	/* serialises @id */
+	struct mobj_debugfs_query base;
 	u64 id;
 };
 
@@ -209,16 +207,16 @@ static int mobj_who_show(struct seq_file *m, void *unused)
 	char *text;
 	int rc;
 
-	mutex_lock(&q->lock);
+	mutex_lock(&q->base.lock);
 	if (!q->id) {
 		seq_puts(m, "# write an object id\n");
-		mutex_unlock(&q->lock);
+		mutex_unlock(&q->base.lock);
 		return 0;
 	}
 	text = kmalloc(MOBJ_TRACE_TEXT_MAX, GFP_KERNEL);
-	rc = text ? mobj_who_walk(m, q->heap, q->id, text) : -ENOMEM;
+	rc = text ? mobj_who_walk(m, q->base.heap, q->id, text) : -ENOMEM;
 	kfree(text);
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->base.lock);
 	return rc;
 }
 
@@ -237,41 +235,22 @@ static ssize_t mobj_who_write(struct file *file, const char __user *ubuf,
 		return rc;
 	if (!id)
 		return -EINVAL;
-	mobj_lock(q->heap);
-	exists = xa_load(&q->heap->objects, id);
-	mobj_unlock(q->heap);
+	mobj_lock(q->base.heap);
+	exists = xa_load(&q->base.heap->objects, id);
+	mobj_unlock(q->base.heap);
 	if (!exists)
 		return -ENOENT;
-	mutex_lock(&q->lock);
+	mutex_lock(&q->base.lock);
 	q->id = id;
-	mutex_unlock(&q->lock);
+	mutex_unlock(&q->base.lock);
 	return count;
 }
 
 static int mobj_who_open(struct inode *inode, struct file *file)
 {
-	struct mobj_who_query *q;
-	int rc;
-
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
-	if (!q)
-		return -ENOMEM;
-	q->heap = inode->i_private;
-	mutex_init(&q->lock);
-	rc = single_open(file, mobj_who_show, q);
-	if (rc)
-		kfree(q);
-	return rc;
-}
-
-static int mobj_who_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *m = file->private_data;
-	struct mobj_who_query *q = m->private;
-
-	mutex_destroy(&q->lock);
-	kfree(q);
-	return single_release(inode, file);
+	BUILD_BUG_ON(offsetof(struct mobj_who_query, base));
+	return mobj_debugfs_query_open(inode, file, sizeof(struct mobj_who_query),
+				       mobj_who_show);
 }
 
 static const struct file_operations mobj_who_fops = {
@@ -280,7 +259,7 @@ static const struct file_operations mobj_who_fops = {
 	.read = seq_read,
 	.write = mobj_who_write,
 	.llseek = seq_lseek,
-	.release = mobj_who_release,
+	.release = mobj_debugfs_query_release,
 };
 
 void mobj_who_debugfs_init(struct mobj_heap *heap, struct dentry *dir)
