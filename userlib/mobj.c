@@ -619,15 +619,23 @@ int mobj_weakref_get(int fd, __u32 weak, __u32 *handle)
 	return 0;
 }
 
+/* SET and LOOKUP: @name into @cmd, which holds a name and its NUL. */
+static int mobj_type_name_put(struct mobj_type_name *cmd, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len >= sizeof(cmd->name))
+		return -EINVAL;
+	memcpy(cmd->name, name, len);
+	return 0;
+}
+
 int mobj_type_name_set(int fd, __u32 type, const char *name)
 {
 	struct mobj_type_name cmd = { .size = sizeof(cmd), .type = type };
-	size_t len = strlen(name);
+	int ret = mobj_type_name_put(&cmd, name);
 
-	if (len >= sizeof(cmd.name))
-		return -EINVAL;
-	memcpy(cmd.name, name, len);
-	return mobj_ioctl(fd, MOBJ_TYPE_NAME, &cmd);
+	return ret ? ret : mobj_ioctl(fd, MOBJ_TYPE_NAME, &cmd);
 }
 
 int mobj_type_name_get(int fd, __u32 type, char *name, size_t len)
@@ -659,13 +667,10 @@ int mobj_type_name_lookup(int fd, const char *name, __u32 *type)
 		.size = sizeof(cmd),
 		.flags = MOBJ_TYPE_NAME_LOOKUP,
 	};
-	size_t len = strlen(name);
-	int ret;
+	int ret = mobj_type_name_put(&cmd, name);
 
-	if (len >= sizeof(cmd.name))
-		return -EINVAL;
-	memcpy(cmd.name, name, len);
-	ret = mobj_ioctl(fd, MOBJ_TYPE_NAME, &cmd);
+	if (!ret)
+		ret = mobj_ioctl(fd, MOBJ_TYPE_NAME, &cmd);
 	if (ret)
 		return ret;
 	*type = cmd.type;
