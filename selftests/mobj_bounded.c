@@ -16,7 +16,6 @@
  * long chains (the KASAN kernel under emulation).
  */
 #define CHAIN_LEN 100000
-#define CHAIN_BATCH 1024
 
 static unsigned int chain_len(void)
 {
@@ -24,49 +23,6 @@ static unsigned int chain_len(void)
 	unsigned long len = env && *env ? strtoul(env, NULL, 0) / 5 : 0;
 
 	return len ? len : CHAIN_LEN;
-}
-
-/*
- * A chain head -> ... -> tail of @n + 1 objects made in batches; the
- * caller gets handles to the head and the tail only.
- */
-static int build_chain(int fd, unsigned int n, __u32 *head, __u32 *tail)
-{
-	static struct mobj_batch_op ops[3 * CHAIN_BATCH];
-	__u32 prev, prev_ref, last = 0;
-	unsigned int i, j, k;
-	int ret;
-
-	ret = mobj_new(fd, T_LIST, NULL, 0, head, NULL);
-	if (ret)
-		return ret;
-	prev = *head;
-	while (n) {
-		k = n < CHAIN_BATCH ? n : CHAIN_BATCH;
-		memset(ops, 0, sizeof(ops));
-		prev_ref = prev;
-		for (i = 0, j = 0; j < k; j++) {
-			last = i;
-			ops[i++] = (struct mobj_batch_op){
-				.cmd = MOBJ_CMD_NEW, .handle = T_LIST };
-			ops[i++] = (struct mobj_batch_op){
-				.cmd = MOBJ_CMD_SLOT_APPEND,
-				.handle = prev_ref,
-				.value = MOBJ_BATCH_RESULT(last) };
-			if (prev_ref != *head)
-				ops[i++] = (struct mobj_batch_op){
-					.cmd = MOBJ_CMD_CLOSE,
-					.handle = prev_ref };
-			prev_ref = MOBJ_BATCH_RESULT(last);
-		}
-		ret = mobj_batch(fd, ops, i, NULL);
-		if (ret)
-			return ret;
-		prev = ops[last].result;
-		n -= k;
-	}
-	*tail = prev;
-	return 0;
 }
 
 MOBJ_BASE_FIXTURE(bounded);
@@ -146,7 +102,7 @@ TEST_F_TIMEOUT(bounded, chain_release_semantics, 300)
 	int i;
 
 	PARAM_SET_OR_SKIP(&self->params, "gc_step_budget", 64);
-	ASSERT_EQ(0, build_chain(self->fd, len, &head, &tail));
+	ASSERT_EQ(0, mobj_chain_make(self->fd, T_LIST, len, &head, &tail));
 	ASSERT_EQ(2, rc_of(self->fd, tail));
 	ASSERT_EQ(0, mobj_weakref(self->fd, head, &h));
 	/* Watch the head and the object two links down. */
@@ -201,7 +157,7 @@ TEST_F_TIMEOUT(bounded, release_hands_lock_over, 300)
 	PARAM_SET_OR_SKIP(&self->params, "gc_step_budget", 64);
 	other = extra_open(self);
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, build_chain(self->fd, len, &head, &tail));
+	ASSERT_EQ(0, mobj_chain_make(self->fd, T_LIST, len, &head, &tail));
 	CLOSE(self->fd, tail);
 
 	memset(&o, 0, sizeof(o));
@@ -364,7 +320,7 @@ TEST_F_TIMEOUT(bounded, release_of_many_handles, 300)
 			if (mobj_batch(fd, ops, MOBJ_BATCH_MAX, NULL))
 				_exit(2);
 		}
-		if (build_chain(fd, chain_len() / 5, &head, &tail))
+		if (mobj_chain_make(fd, T_LIST, chain_len() / 5, &head, &tail))
 			_exit(3);
 		_exit(0);	/* the file goes with the process */
 	}

@@ -1119,6 +1119,56 @@ static inline int mobj_scene_make(int fd, struct mobj_scene *s, __u32 btype,
 } while (0)
 
 /*
+ * A chain head -> ... -> tail of @n + 1 objects of type @type, made in
+ * batches of MOBJ_CHAIN_BATCH objects (NEW, APPEND to the one before,
+ * CLOSE of the one before): the caller gets handles to the head and the
+ * tail only.  Never inlined: the handles it writes live in the caller's
+ * frame across the harness's setjmp() (-Wclobbered otherwise).
+ */
+#define MOBJ_CHAIN_BATCH 1024
+
+static __attribute__((unused, noinline))
+int mobj_chain_make(int fd, __u32 type, unsigned int n, __u32 *head,
+		    __u32 *tail)
+{
+	static struct mobj_batch_op ops[3 * MOBJ_CHAIN_BATCH];
+	__u32 prev, prev_ref, last = 0;
+	unsigned int i, j, k;
+	int ret;
+
+	ret = mobj_new(fd, type, NULL, 0, head, NULL);
+	if (ret)
+		return ret;
+	prev = *head;
+	while (n) {
+		k = n < MOBJ_CHAIN_BATCH ? n : MOBJ_CHAIN_BATCH;
+		memset(ops, 0, sizeof(ops));
+		prev_ref = prev;
+		for (i = 0, j = 0; j < k; j++) {
+			last = i;
+			ops[i++] = (struct mobj_batch_op){
+				.cmd = MOBJ_CMD_NEW, .handle = type };
+			ops[i++] = (struct mobj_batch_op){
+				.cmd = MOBJ_CMD_SLOT_APPEND,
+				.handle = prev_ref,
+				.value = MOBJ_BATCH_RESULT(last) };
+			if (prev_ref != *head)
+				ops[i++] = (struct mobj_batch_op){
+					.cmd = MOBJ_CMD_CLOSE,
+					.handle = prev_ref };
+			prev_ref = MOBJ_BATCH_RESULT(last);
+		}
+		ret = mobj_batch(fd, ops, i, NULL);
+		if (ret)
+			return ret;
+		prev = ops[last].result;
+		n -= k;
+	}
+	*tail = prev;
+	return 0;
+}
+
+/*
  * Checks of every command in one half of mobj_cmds[] (for_each_cmd(d,
  * @core)), each call filled by mobj_fill_cmd() with the handles of scene
  * @s and a buffer of @buflen bytes (64 at most) of 'c'.  The caller then
