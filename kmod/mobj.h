@@ -80,10 +80,12 @@ struct mobj_quota {
  * @nslots: slots in use
  * @gen: which list @gc_node is on (enum mobj_gen_index)
  * @gc_state: enum mobj_gc_mark
- * @slots: the slot array
+ * @front: unused slots allocated before @slots (a POP near the front
+ *	moves the slots before it up and starts the array one later)
+ * @slots: the first slot in use
  * @id: unique id, never reused while the module is loaded
  * @type: the user's type tag
- * @cap: slots allocated
+ * @cap: slots allocated, from @slots - @front
  * @data_len: payload length
  * @nwatchers: struct mobj_watcher entries on @observers
  * @data: payload
@@ -109,6 +111,7 @@ struct mobj_obj {
 	u32 nslots;
 	u8 gen;
 	u8 gc_state;
+	u16 front;
 	struct mobj_ref *slots;
 	u64 id;
 	u32 type;
@@ -644,6 +647,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 		  struct mobj_obj *target);
 int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index);
+u32 mobj_slot_pop_moves(const struct mobj_obj *obj, u32 index);
 void mobj_list_move(struct mobj_heap *heap, struct mobj_obj *obj,
 		    unsigned int to);
 void mobj_list_del(struct mobj_heap *heap, struct mobj_obj *obj);

@@ -56,8 +56,8 @@ err_free:
 
 /*
  * What an entry costs against gc_step_budget, in the collector's units (an
- * object or slot visited): about what a whole command does; moving slots
- * down after a SLOT_POP costs one more per slot moved.
+ * object or slot visited): about what a whole command does; a SLOT_POP
+ * costs one more per slot it moves (mobj_slot_pop_moves()).
  */
 #define MOBJ_BATCH_ENTRY_COST 64
 
@@ -145,8 +145,7 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 	case MOBJ_CMD_SLOT_SET:
 		return mobj_slot_set(heap, obj, op->index, value);
 	case MOBJ_CMD_SLOT_POP:
-		if (op->index < obj->nslots)
-			*budget -= obj->nslots - op->index;
+		*budget -= mobj_slot_pop_moves(obj, op->index);
 		return mobj_slot_pop(heap, obj, op->index);
 	case MOBJ_CMD_SLOT_GET:
 		if (op->index >= obj->nslots)

@@ -381,6 +381,113 @@ static void mobj_heap_reverse_edges(struct kunit *test)
 	mutex_unlock(&t->heap.lock);
 }
 
+/* Check a's slots against the model @want[0..@n - 1]. */
+static void mobj_test_expect_slots(struct kunit *test, struct mobj_obj *a,
+				   struct mobj_obj **want, unsigned int n)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, a->nslots, n);
+	for (i = 0; i < n && i < a->nslots; i++)
+		KUNIT_EXPECT_PTR_EQ(test, a->slots[i].target, want[i]);
+}
+
+/*
+ * A POP moves the slots on the shorter side of it: none at either end.
+ * The room left at the front is used again when the array must grow.
+ */
+static void mobj_heap_pop_ends(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_obj *a, *o[8], *want[64];
+	unsigned int i, n = 64;
+
+	mutex_lock(&t->heap.lock);
+	a = mobj_test_new(test, t);
+	for (i = 0; i < 8; i++)
+		o[i] = mobj_test_new(test, t);
+	for (i = 0; i < n; i++) {
+		mobj_test_link(test, t, a, o[i % 8]);
+		want[i] = o[i % 8];
+	}
+	KUNIT_EXPECT_EQ(test, a->cap, 64U);
+
+	/* pop(0) and pop(): nothing moves, whatever the length. */
+	for (i = 0; i < 40; i++) {
+		KUNIT_EXPECT_EQ(test, mobj_slot_pop_moves(a, 0), 0U);
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
+	}
+	n -= 40;
+	memmove(want, want + 40, n * sizeof(*want));
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop_moves(a, n - 1), 0U);
+	MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, n - 1));
+	n--;
+	KUNIT_EXPECT_EQ(test, a->front, (u16)40);
+	mobj_test_expect_slots(test, a, want, n);
+	mobj_test_check(test, t);
+
+	/* Near the front the slots before it move up, near the end those after. */
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop_moves(a, 2), 2U);
+	MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 2));
+	memmove(want + 2, want + 3, (n - 3) * sizeof(*want));
+	n--;
+	KUNIT_EXPECT_EQ(test, a->front, (u16)41);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop_moves(a, n - 3), 2U);
+	MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, n - 3));
+	memmove(want + n - 3, want + n - 2, 2 * sizeof(*want));
+	n--;
+	KUNIT_EXPECT_EQ(test, a->front, (u16)41);
+	KUNIT_EXPECT_EQ(test, mobj_slot_pop_moves(a, n), 0U);
+	mobj_test_expect_slots(test, a, want, n);
+	mobj_test_check(test, t);
+
+	/* Room at the end first, then the slots slide down to the start. */
+	while (a->front + a->nslots < a->cap) {
+		mobj_test_link(test, t, a, o[n % 8]);
+		want[n] = o[n % 8];
+		n++;
+	}
+	mobj_test_link(test, t, a, o[0]);
+	want[n++] = o[0];
+	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
+	KUNIT_EXPECT_EQ(test, a->cap, 64U);
+	mobj_test_expect_slots(test, a, want, n);
+	mobj_test_check(test, t);
+
+	/* Less room at the front than slots in use: a new, larger array. */
+	for (i = 0; i < 3; i++)
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
+	n -= 3;
+	memmove(want, want + 3, n * sizeof(*want));
+	while (a->front + a->nslots < a->cap) {
+		mobj_test_link(test, t, a, o[n % 8]);
+		want[n] = o[n % 8];
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, a->front, (u16)3);
+	mobj_test_link(test, t, a, o[1]);
+	want[n++] = o[1];
+	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
+	KUNIT_EXPECT_EQ(test, a->cap, 128U);
+	mobj_test_expect_slots(test, a, want, n);
+	mobj_test_check(test, t);
+
+	/* Emptied from the front: the array is all room at the end again. */
+	while (a->nslots)
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
+	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
+	mobj_test_link(test, t, a, o[2]);
+	KUNIT_EXPECT_EQ(test, a->cap, 128U);
+	mobj_test_expect_slots(test, a, &o[2], 1);
+	mobj_test_check(test, t);
+
+	for (i = 0; i < 8; i++)
+		mobj_test_put(test, t, o[i]);
+	mobj_test_put(test, t, a);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
+}
+
 /* An object is tracked from its first slot; a slotless survivor is not. */
 static void mobj_heap_tracking(struct kunit *test)
 {
@@ -430,6 +537,7 @@ static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_long_chain),
 	KUNIT_CASE(mobj_heap_death_in_steps),
 	KUNIT_CASE(mobj_heap_reverse_edges),
+	KUNIT_CASE(mobj_heap_pop_ends),
 	KUNIT_CASE(mobj_heap_refcount_saturates),
 	KUNIT_CASE(mobj_heap_tracking),
 	KUNIT_CASE(mobj_heap_weak_observer),

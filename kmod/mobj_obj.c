@@ -277,7 +277,7 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 /* The memory of a dead object with no slot left. */
 void mobj_obj_free(struct mobj_obj *obj)
 {
-	kvfree(obj->slots);
+	kvfree(obj->slots - obj->front);
 	kvfree(obj->data);
 	kmem_cache_free(mobj_obj_cache, obj);
 }
@@ -453,13 +453,29 @@ static void mobj_ref_move(struct mobj_ref *to, struct mobj_ref *from)
 		to->backref.next->pprev = &to->backref.next;
 }
 
+/* Move the slots down to the start of their array. */
+static void mobj_slots_slide(struct mobj_obj *obj)
+{
+	struct mobj_ref *base = obj->slots - obj->front;
+	u32 i;
+
+	/* Ascending: each slot goes below every slot not moved yet. */
+	for (i = 0; i < obj->nslots; i++)
+		mobj_ref_move(&base[i], &obj->slots[i]);
+	obj->slots = base;
+	obj->front = 0;
+}
+
 /*
- * Room for one more slot.  Arrays start with one slot, the size of a
- * kmalloc-32 object (most objects that have slots have one or two), and
- * double.
+ * Room for one more slot at the end.  Arrays start with one slot, the size
+ * of a kmalloc-32 object (most objects that have slots have one or two),
+ * and double.  When POPs near the front have left at least as many unused
+ * slots there as are in use, the slots slide down to the start instead:
+ * each slot moved was paid for by one of those POPs.
  */
 static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 {
+	struct mobj_ref *base = obj->slots - obj->front;
 	unsigned int max = mobj_slots_max();
 	struct mobj_ref *slots;
 	u32 cap, i;
@@ -468,14 +484,19 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 
 	if (obj->nslots >= max)
 		return -EFBIG;
+	if (obj->front && obj->front >= obj->nslots) {
+		mobj_slots_slide(obj);
+		return 0;
+	}
 	cap = obj->cap ? min_t(u32, obj->cap * 2, max) : 1;
 	slots = kvmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
 	for (i = 0; i < obj->nslots; i++)
 		mobj_ref_move(&slots[i], &obj->slots[i]);
-	kvfree(obj->slots);
+	kvfree(base);
 	obj->slots = slots;
+	obj->front = 0;
 	obj->cap = cap;
 	return 0;
 }
@@ -490,7 +511,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 
 	if (obj->nslots >= mobj_slots_max())
 		return -EFBIG;
-	if (obj->nslots == obj->cap) {
+	if (obj->front + obj->nslots >= obj->cap) {
 		rc = mobj_slots_grow(heap, obj);
 		if (rc)
 			return rc;
@@ -527,22 +548,64 @@ int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_set);
 
-/* del a[i]: later slots move down by one. */
+/*
+ * Whether del a[@index] moves the slots before it up by one (and the array
+ * then starts one slot later) rather than those after it down: the fewer
+ * of the two.  When @front cannot count one more, the slots first slide
+ * down to the start of the array, once in U16_MAX such POPs.
+ */
+static bool mobj_slot_pop_front(const struct mobj_obj *obj, u32 index)
+{
+	return index < obj->nslots - 1 - index;
+}
+
+/* The slots del a[@index] moves (a batch's cost of a POP). */
+u32 mobj_slot_pop_moves(const struct mobj_obj *obj, u32 index)
+{
+	if (index >= obj->nslots)
+		return 0;
+	if (!mobj_slot_pop_front(obj, index))
+		return obj->nslots - 1 - index;
+	return index + (obj->front == U16_MAX ? obj->nslots : 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_slot_pop_moves);
+
+/*
+ * del a[i]: the slots on the shorter side of @index move by one, so
+ * popping either end costs the same whatever the length (a queue's
+ * pop(0) as well as a stack's pop()).
+ */
 int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index)
 {
 	struct mobj_obj *old;
+	bool front;
 	u32 i;
 
 	lockdep_assert_held(&heap->lock);
 
 	if (index >= obj->nslots)
 		return -ERANGE;
+	front = mobj_slot_pop_front(obj, index);
+	if (front && obj->front == U16_MAX)
+		mobj_slots_slide(obj);
 	old = obj->slots[index].target;
 	trace_slot_clear(obj->id, index, old->id);
 	hlist_del(&obj->slots[index].backref);
-	for (i = index; i + 1 < obj->nslots; i++)
-		mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);
+	if (front) {
+		for (i = index; i > 0; i--)
+			mobj_ref_move(&obj->slots[i], &obj->slots[i - 1]);
+		obj->slots++;
+		obj->front++;
+	} else {
+		for (i = index; i + 1 < obj->nslots; i++)
+			mobj_ref_move(&obj->slots[i], &obj->slots[i + 1]);
+	}
 	WRITE_ONCE(obj->nslots, obj->nslots - 1);
+	/* Empty: the whole array is room at the end again. */
+	if (!obj->nslots) {
+		obj->slots -= obj->front;
+		obj->front = 0;
+	}
 	mobj_obj_put(heap, old);
 	return 0;
 }

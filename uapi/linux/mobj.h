@@ -377,7 +377,9 @@ struct mobj_data_write {
  * MOBJ_SLOT_APPEND(handle, value): a.append(b); value's refcount + 1.
  * MOBJ_SLOT_SET(handle, index, value): a[i] = b; drops the old reference.
  * MOBJ_SLOT_GET(handle, index): a new handle to a[i].
- * MOBJ_SLOT_POP(handle, index): del a[i]; later slots move down by one.
+ * MOBJ_SLOT_POP(handle, index): del a[i]; later slots move down by one
+ *   (the kernel moves the shorter side: popping either end costs O(1),
+ *   amortized).
  */
 struct mobj_slot {
 	__u32 size;
