@@ -322,6 +322,9 @@ struct mobj_lock_stats {
  * @ndying: entries on @dying
  * @drain_owed: the current holder of the big lock put objects on @dying:
  *	mobj_unlock() releases them, in steps, before it returns
+ * @step_spent: units of gc_step_budget a long job (a batch, the release
+ *	of an open file) spent in the current hold of the lock: the release
+ *	that mobj_unlock() then does counts them against its first step
  * @lockstat: the big lock's figures
  * @lock_waiters: tasks blocked on the big lock; the collector lets them
  *	have it between its steps
@@ -368,6 +371,7 @@ struct mobj_heap {
 	struct list_head dying;
 	unsigned long ndying;
 	bool drain_owed;
+	long step_spent;
 	struct mobj_lock_stats lockstat;
 	atomic_t lock_waiters;
 	struct dentry *debugfs;
@@ -479,6 +483,7 @@ static __always_inline void mobj_lock(struct mobj_heap *heap)
 	st->acquisitions++;
 	st->hold_start = now;
 	heap->drain_owed = false;
+	heap->step_spent = 0;
 }
 
 /* Let go of the big lock, as it is. */
@@ -523,6 +528,19 @@ static inline void mobj_lock_handoff(struct mobj_heap *heap)
 			       !atomic_read(&heap->lock_waiters),
 			       MOBJ_LOCK_YIELD_JIFFIES);
 	cond_resched();
+}
+
+/*
+ * A long job's step of @step units (gc_step_budget, 0: unbounded) ends
+ * with @budget of them left: the release of what it made die, when the
+ * lock is let go, is counted in the same step.
+ */
+static inline void mobj_step_spent(struct mobj_heap *heap, unsigned int step,
+				   long budget)
+{
+	long s = step;
+
+	heap->step_spent = s && budget < s ? s - budget : 0;
 }
 
 /*

@@ -229,6 +229,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	for (i = 0; i < cmd->count; i++) {
 		if (budget <= 0) {
 			/* Not atomic: let the others have the lock. */
+			mobj_step_spent(heap, step, budget);
 			mobj_unlock(heap);
 			mobj_heap_reap(&reap);
 			mobj_lock_handoff(heap);
@@ -248,6 +249,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 		    mobj_heap_drain_step(heap, &budget, &reap))
 			heap->drain_owed = false;
 	}
+	mobj_step_spent(heap, step, budget);
 	mobj_unlock(heap);
 	mobj_heap_reap(&reap);
 

@@ -290,18 +290,19 @@ out_free:
 }
 
 /*
- * At release: forget up to @budget of the death notices @client asked
- * for.  Returns true when none is left.
+ * At release: forget the death notices @client asked for, one unit of
+ * *@budget each, while some is left.  Returns true when none is left.
  */
-bool mobj_client_drop_watches(struct mobj_client *client, long budget)
+bool mobj_client_drop_watches(struct mobj_client *client, long *budget)
 {
 	struct mobj_watcher *watch, *next;
 
 	lockdep_assert_held(&client->heap->lock);
 
 	list_for_each_entry_safe(watch, next, &client->watches, client_node) {
-		if (budget-- <= 0)
+		if (*budget <= 0)
 			return false;
+		--*budget;
 		WRITE_ONCE(watch->observer.obj->nwatchers,
 			   watch->observer.obj->nwatchers - 1);
 		list_del(&watch->observer.node);

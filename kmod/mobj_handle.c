@@ -232,10 +232,18 @@ int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 }
 
 /*
- * At release: drop up to @budget handles of @client, in handle order.
- * Returns true when none is left.
+ * What dropping a handle whose object dies with it costs against the step
+ * budget, besides the handle itself: the object leaves the id map and its
+ * lists, and its notices are queued, at once (its slots are the drain's).
  */
-bool mobj_client_drop_handles(struct mobj_client *client, long budget)
+#define MOBJ_DEATH_COST 4
+
+/*
+ * At release: drop handles of @client in handle order, charging *@budget
+ * for each (one unit, and MOBJ_DEATH_COST more for a death), while some is
+ * left.  Returns true when none is left.
+ */
+bool mobj_client_drop_handles(struct mobj_client *client, long *budget)
 {
 	struct mobj_heap *heap = client->heap;
 	unsigned long index = 0;
@@ -243,10 +251,14 @@ bool mobj_client_drop_handles(struct mobj_client *client, long budget)
 
 	lockdep_assert_held(&heap->lock);
 
-	while (budget-- > 0) {
+	while (*budget > 0) {
 		entry = xa_find(&client->handles, &index, ULONG_MAX, XA_PRESENT);
 		if (!entry)
 			break;
+		*budget -= 1;
+		if (!mobj_entry_is_weak(entry) &&
+		    ((struct mobj_obj *)entry)->refcount == 1)
+			*budget -= MOBJ_DEATH_COST;
 		mobj_handle_remove(client, index);
 		mobj_entry_drop(heap, entry);
 	}

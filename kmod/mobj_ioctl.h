@@ -106,14 +106,14 @@ int __mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
 int mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
 			   u32 *handle);
 int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry);
-bool mobj_client_drop_handles(struct mobj_client *client, long budget);
+bool mobj_client_drop_handles(struct mobj_client *client, long *budget);
 
 /* Death notices (mobj_event.c) */
 
 ssize_t mobj_fops_read(struct file *filp, char __user *buf, size_t count,
 		       loff_t *ppos);
 __poll_t mobj_fops_poll(struct file *filp, poll_table *wait);
-bool mobj_client_drop_watches(struct mobj_client *client, long budget);
+bool mobj_client_drop_watches(struct mobj_client *client, long *budget);
 
 /* The handlers */
 

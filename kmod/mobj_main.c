@@ -360,15 +360,17 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 {
 	struct mobj_client *client = filp->private_data;
 	struct mobj_heap *heap = client->heap;
+	unsigned int step = mobj_gc_step_budget();
 	long budget;
 	bool done;
 
 	mobj_lock(heap);
 	list_del_init(&client->gc_node);
 	for (;;) {
-		budget = mobj_gc_step_budget() ?: LONG_MAX;
-		done = mobj_client_drop_watches(client, budget) &&
-		       mobj_client_drop_handles(client, budget);
+		budget = step ?: LONG_MAX;
+		done = mobj_client_drop_watches(client, &budget) &&
+		       mobj_client_drop_handles(client, &budget);
+		mobj_step_spent(heap, step, budget);
 		if (done)
 			break;
 		mobj_lock_yield(heap);

@@ -373,8 +373,11 @@ void mobj_heap_drain(struct mobj_heap *heap)
 	for (;;) {
 		lockdep_assert_held(&heap->lock);
 		heap->drain_owed = false;
-		budget = step ?: LONG_MAX;
-		done = mobj_heap_drain_step(heap, &budget, &reap);
+		/* A step the holder's own job used up: hand over first. */
+		budget = step ? (long)step - heap->step_spent : LONG_MAX;
+		heap->step_spent = 0;
+		done = list_empty(&heap->dying) ||
+		       (budget > 0 && mobj_heap_drain_step(heap, &budget, &reap));
 		__mobj_unlock(heap);
 		mobj_heap_reap(&reap);
 		if (done)
