@@ -456,16 +456,17 @@ static void mobj_ref_move(struct mobj_ref *to, struct mobj_ref *from)
 		to->backref.next->pprev = &to->backref.next;
 }
 
-/* Move the slots down to the start of their array. */
-static void mobj_slots_slide(struct mobj_obj *obj)
+/*
+ * Move the slots to the start of @to: a new array, or their own (ascending,
+ * each slot goes below every slot not moved yet).
+ */
+static void mobj_slots_move(struct mobj_obj *obj, struct mobj_ref *to)
 {
-	struct mobj_ref *base = obj->slots - obj->front;
 	u32 i;
 
-	/* Ascending: each slot goes below every slot not moved yet. */
 	for (i = 0; i < obj->nslots; i++)
-		mobj_ref_move(&base[i], &obj->slots[i]);
-	obj->slots = base;
+		mobj_ref_move(&to[i], &obj->slots[i]);
+	obj->slots = to;
 	obj->front = 0;
 }
 
@@ -481,25 +482,22 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 	struct mobj_ref *base = obj->slots - obj->front;
 	unsigned int max = mobj_slots_max();
 	struct mobj_ref *slots;
-	u32 cap, i;
+	u32 cap;
 
 	lockdep_assert_held(&heap->lock);
 
 	if (obj->nslots >= max)
 		return -EFBIG;
 	if (obj->front && obj->front >= obj->nslots) {
-		mobj_slots_slide(obj);
+		mobj_slots_move(obj, base);
 		return 0;
 	}
 	cap = obj->cap ? min_t(u32, obj->cap * 2, max) : 1;
 	slots = kvmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
-	for (i = 0; i < obj->nslots; i++)
-		mobj_ref_move(&slots[i], &obj->slots[i]);
+	mobj_slots_move(obj, slots);
 	kvfree(base);
-	obj->slots = slots;
-	obj->front = 0;
 	obj->cap = cap;
 	return 0;
 }
@@ -590,7 +588,7 @@ int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index)
 		return -ERANGE;
 	front = mobj_slot_pop_front(obj, index);
 	if (front && obj->front == U16_MAX)
-		mobj_slots_slide(obj);
+		mobj_slots_move(obj, obj->slots - obj->front);
 	old = obj->slots[index].target;
 	trace_slot_clear(obj->id, index, old->id);
 	hlist_del(&obj->slots[index].backref);
