@@ -393,6 +393,23 @@ static void mobj_test_expect_slots(struct kunit *test, struct mobj_obj *a,
 }
 
 /*
+ * Append to a until its array has no room at the end, keeping the model
+ * @want (@n entries) in step; returns the new count.
+ */
+static unsigned int mobj_test_fill_slots(struct kunit *test,
+					 struct mobj_test *t,
+					 struct mobj_obj *a, struct mobj_obj **o,
+					 struct mobj_obj **want, unsigned int n)
+{
+	while (a->front + a->nslots < a->cap) {
+		mobj_test_link(test, t, a, o[n % 8]);
+		want[n] = o[n % 8];
+		n++;
+	}
+	return n;
+}
+
+/*
  * A POP moves the slots on the shorter side of it: none at either end.
  * The room left at the front is used again when the array must grow.
  */
@@ -442,11 +459,7 @@ static void mobj_heap_pop_ends(struct kunit *test)
 	mobj_test_check(test, t);
 
 	/* Room at the end first, then the slots slide down to the start. */
-	while (a->front + a->nslots < a->cap) {
-		mobj_test_link(test, t, a, o[n % 8]);
-		want[n] = o[n % 8];
-		n++;
-	}
+	n = mobj_test_fill_slots(test, t, a, o, want, n);
 	mobj_test_link(test, t, a, o[0]);
 	want[n++] = o[0];
 	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
@@ -459,11 +472,7 @@ static void mobj_heap_pop_ends(struct kunit *test)
 		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
 	n -= 3;
 	memmove(want, want + 3, n * sizeof(*want));
-	while (a->front + a->nslots < a->cap) {
-		mobj_test_link(test, t, a, o[n % 8]);
-		want[n] = o[n % 8];
-		n++;
-	}
+	n = mobj_test_fill_slots(test, t, a, o, want, n);
 	KUNIT_EXPECT_EQ(test, a->front, (u16)3);
 	mobj_test_link(test, t, a, o[1]);
 	want[n++] = o[1];
