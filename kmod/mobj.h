@@ -713,6 +713,7 @@ struct mobj_debugfs_query {
 int mobj_debugfs_query_open(struct inode *inode, struct file *file,
 			    size_t size, int (*show)(struct seq_file *, void *));
 int mobj_debugfs_query_release(struct inode *inode, struct file *file);
+int mobj_debugfs_query_find(struct mobj_debugfs_query *q, u64 id);
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
 
 /* Handle traces and debugfs "who" (mobj_who.c). */

@@ -193,6 +193,17 @@ int mobj_debugfs_query_open(struct inode *inode, struct file *file,
 	return rc;
 }
 
+/* A query names an object alive now: 0, or -ENOENT. */
+int mobj_debugfs_query_find(struct mobj_debugfs_query *q, u64 id)
+{
+	bool exists;
+
+	mobj_lock(q->heap);
+	exists = xa_load(&q->heap->objects, id);
+	mobj_unlock(q->heap);
+	return exists ? 0 : -ENOENT;
+}
+
 int mobj_debugfs_query_release(struct inode *inode, struct file *file)
 {
 	struct seq_file *m = file->private_data;

@@ -442,7 +442,6 @@ static int mobj_graph_parse(char *buf, struct mobj_graph_query *q)
 {
 	struct mobj_graph_query new = { .depth = 3, .max = 10 };
 	char *tok, *verb, *id;
-	bool exists;
 	int rc;
 
 	buf = strim(buf);
@@ -476,11 +475,9 @@ static int mobj_graph_parse(char *buf, struct mobj_graph_query *q)
 			return -EINVAL;
 	}
 
-	mobj_lock(q->base.heap);
-	exists = xa_load(&q->base.heap->objects, new.id);
-	mobj_unlock(q->base.heap);
-	if (!exists)
-		return -ENOENT;
+	rc = mobj_debugfs_query_find(&q->base, new.id);
+	if (rc)
+		return rc;
 	q->verb = new.verb;
 	q->id = new.id;
 	q->depth = new.depth;

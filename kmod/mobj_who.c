@@ -226,7 +226,6 @@ static ssize_t mobj_who_write(struct file *file, const char __user *ubuf,
 {
 	struct seq_file *m = file->private_data;
 	struct mobj_who_query *q = m->private;
-	bool exists;
 	u64 id;
 	int rc;
 
@@ -235,11 +234,9 @@ static ssize_t mobj_who_write(struct file *file, const char __user *ubuf,
 		return rc;
 	if (!id)
 		return -EINVAL;
-	mobj_lock(q->base.heap);
-	exists = xa_load(&q->base.heap->objects, id);
-	mobj_unlock(q->base.heap);
-	if (!exists)
-		return -ENOENT;
+	rc = mobj_debugfs_query_find(&q->base, id);
+	if (rc)
+		return rc;
 	mutex_lock(&q->base.lock);
 	q->id = id;
 	mutex_unlock(&q->base.lock);
