@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
@@ -101,8 +102,8 @@ struct mobj_quota {
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
  * and MOBJ_INFO read @refcount, @nslots, @data_len, @gen and @nwatchers
  * without it, under RCU (the cache is SLAB_TYPESAFE_BY_RCU): writers use
- * WRITE_ONCE() for those, and readers check afterwards that the handle
- * still refers to the object.
+ * WRITE_ONCE() for those, and readers check afterwards that no handle of
+ * their client was removed meanwhile (mobj_handle_read()).
  */
 struct mobj_obj {
 	struct list_head gc_node;
@@ -399,7 +400,9 @@ struct mobj_export_ref {
  * @pid: the thread group that opened it
  * @handles: handle -> struct mobj_obj * (strong) or tagged
  *	struct mobj_observer * (weak, xa_pointer_tag() == MOBJ_WEAK_TAG)
- * @next_handle: cursor for cyclic handle allocation
+ * @handle_seq: bumped around every removal from @handles, so that a
+ *	lock-free reader knows the handle it looked up still named the same
+ *	object when it finished (handle numbers are reused, lowest first)
  * @nhandles: handles held
  * @traces: handle -> xa_mk_value(stack depot handle) of where it was made,
  *	with the handle_traces parameter on (mobj_who.c); empty otherwise
@@ -423,7 +426,7 @@ struct mobj_client {
 	u64 id;
 	pid_t pid;
 	struct xarray handles;
-	u32 next_handle;
+	seqcount_mutex_t handle_seq;
 	unsigned long nhandles;
 	struct xarray traces;
 	struct mobj_quota *quota;

@@ -9,7 +9,24 @@
 
 #include "mobj_ioctl.h"
 
-/* A batch operand: a handle, or MOBJ_BATCH_RESULT(i) of an earlier entry. */
+/*
+ * In the kernel's copy of an entry that made a handle (its @flags are not
+ * looked at again once it ran): a later entry closed that handle.  Cleared
+ * before the entries are written back.
+ */
+#define MOBJ_BATCH_OP_CLOSED BIT(31)
+
+static bool mobj_batch_makes_handle(const struct mobj_batch_op *op)
+{
+	return op->cmd == MOBJ_CMD_NEW || op->cmd == MOBJ_CMD_DUP ||
+	       op->cmd == MOBJ_CMD_SLOT_GET;
+}
+
+/*
+ * A batch operand: a handle, or MOBJ_BATCH_RESULT(i) of an earlier entry,
+ * which names the handle that entry made only while it is open: numbers
+ * are reused, so once closed it may be another handle's.
+ */
 static int mobj_batch_operand(struct mobj_batch_op *ops, u32 i, u32 handle,
 			      u32 *out)
 {
@@ -19,12 +36,33 @@ static int mobj_batch_operand(struct mobj_batch_op *ops, u32 i, u32 handle,
 		*out = handle;
 		return 0;
 	}
-	if (ref >= i || (ops[ref].cmd != MOBJ_CMD_NEW &&
-			 ops[ref].cmd != MOBJ_CMD_DUP &&
-			 ops[ref].cmd != MOBJ_CMD_SLOT_GET))
+	if (ref >= i || !mobj_batch_makes_handle(&ops[ref]))
 		return -EINVAL;
+	if (ops[ref].flags & MOBJ_BATCH_OP_CLOSED)
+		return -ENOENT;
 	*out = ops[ref].result;
 	return 0;
+}
+
+/*
+ * Entry @i closed @handle: if an earlier entry made it (the latest one that
+ * made that number and whose handle is still open), flag it.  Returns the
+ * entries looked at, for the step budget.
+ */
+static u32 mobj_batch_closed(struct mobj_batch_op *ops, u32 i, u32 handle)
+{
+	u32 k, looked = 0;
+
+	for (k = i; k--;) {
+		looked++;
+		if (mobj_batch_makes_handle(&ops[k]) &&
+		    !(ops[k].flags & MOBJ_BATCH_OP_CLOSED) &&
+		    ops[k].result == handle) {
+			ops[k].flags |= MOBJ_BATCH_OP_CLOSED;
+			break;
+		}
+	}
+	return looked;
 }
 
 static int mobj_batch_new(struct mobj_client *client, struct mobj_batch_op *op)
@@ -114,6 +152,8 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 			return -EINVAL;
 		mobj_handle_remove(client, handle);
 		mobj_entry_drop(heap, entry);
+		*budget -= mobj_batch_closed(ops, i, handle) /
+			   MOBJ_BATCH_ENTRY_COST;
 		return 0;
 	}
 	obj = mobj_handle_obj(client, handle);
@@ -159,30 +199,51 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 	return -EINVAL;
 }
 
-/*
- * The results of a batch could not be written back: close the handles its
- * first @done entries made, whose numbers the caller cannot learn.
- */
-static void mobj_batch_close_results(struct mobj_client *client,
-				     const struct mobj_batch_op *ops, u32 done)
+/* Before the entries are written back: no flag of ours goes out. */
+static void mobj_batch_unflag(struct mobj_batch_op *ops, u32 done)
 {
-	struct mobj_heap *heap = client->heap;
-	void *entry;
 	u32 i;
 
-	lockdep_assert_held(&heap->lock);
+	for (i = 0; i < done; i++)
+		ops[i].flags = 0;
+}
 
-	for (i = done; i--;) {
-		if (ops[i].cmd != MOBJ_CMD_NEW && ops[i].cmd != MOBJ_CMD_DUP &&
-		    ops[i].cmd != MOBJ_CMD_SLOT_GET)
+/*
+ * The results of a batch could not be written back: close the handles its
+ * first @done entries made and left open, whose numbers the caller cannot
+ * learn.  Which those are, the entries' closes tell again (they all worked:
+ * each named an open handle), without the lock.
+ */
+static void mobj_batch_close_results(struct mobj_client *client,
+				     struct mobj_batch_op *ops, u32 done)
+{
+	struct mobj_heap *heap = client->heap;
+	u32 i, h, ref;
+	void *entry;
+
+	for (i = 0; i < done; i++) {
+		if (ops[i].cmd != MOBJ_CMD_CLOSE)
 			continue;
-		/* A later entry of the batch may have closed it already. */
+		h = ops[i].handle;
+		ref = h & ~MOBJ_BATCH_RESULT_FLAG;
+		if (h & MOBJ_BATCH_RESULT_FLAG)
+			h = ops[ref].result;
+		mobj_batch_closed(ops, i, h);
+		cond_resched();
+	}
+
+	mobj_lock(heap);
+	for (i = 0; i < done; i++) {
+		if (!mobj_batch_makes_handle(&ops[i]) ||
+		    ops[i].flags & MOBJ_BATCH_OP_CLOSED)
+			continue;
 		entry = mobj_handle_entry(client, ops[i].result);
 		if (!entry)
 			continue;
 		mobj_handle_remove(client, ops[i].result);
 		mobj_entry_drop(heap, entry);
 	}
+	mobj_unlock(heap);
 }
 
 /*
@@ -254,12 +315,11 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	mobj_heap_reap(&reap);
 
 	cmd->done = i;
+	mobj_batch_unflag(ops, i);
 	if (mobj_copy_to_user(heap, uops, ops,
 			      min(i + 1, cmd->count) * sizeof(*ops))) {
 		rc = -EFAULT;
-		mobj_lock(heap);
 		mobj_batch_close_results(client, ops, i);
-		mobj_unlock(heap);
 	}
 	if (mobj_ucmd_respond(ucmd))
 		rc = -EFAULT;

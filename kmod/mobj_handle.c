@@ -49,20 +49,6 @@ struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 	return __mobj_handle_obj(client, handle);
 }
 
-/*
- * Lock-free readers: under rcu_read_lock(), look the object up, read what
- * is needed, then mobj_handle_recheck().  The object's memory stays an
- * object (SLAB_TYPESAFE_BY_RCU) but may have been freed and reused; if
- * the handle still refers to it, nothing was (handle numbers are not
- * reused), and what was read is a value it had since the lookup.
- */
-bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
-			 struct mobj_obj *obj)
-{
-	smp_rmb();	/* the fields were read before the handle is checked */
-	return xa_load(&client->handles, handle) == obj;
-}
-
 /* Reserve a handle number: an empty entry that no lookup finds. */
 int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 {
@@ -72,10 +58,10 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 
 	if (client->nhandles >= mobj_client_handles_max())
 		return -EMFILE;
-	rc = xa_alloc_cyclic(&client->handles, handle, NULL,
-			     XA_LIMIT(1, INT_MAX), &client->next_handle,
-			     GFP_KERNEL_ACCOUNT);
-	if (rc < 0)
+	/* The lowest free number, as for file descriptors. */
+	rc = xa_alloc(&client->handles, handle, NULL, XA_LIMIT(1, INT_MAX),
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
 		return rc == -EBUSY ? -EMFILE : rc;
 	client->nhandles++;
 	client->heap->live_handles++;
@@ -111,13 +97,16 @@ void mobj_handle_publish(struct mobj_client *client, u32 handle)
 
 /*
  * Remove a handle from the table, reserved, pending or published; what it
- * held is the caller's to drop.
+ * held is the caller's to drop.  Its number may name another object next:
+ * lock-free readers learn of the removal from @handle_seq.
  */
 void mobj_handle_remove(struct mobj_client *client, u32 handle)
 {
 	lockdep_assert_held(&client->heap->lock);
 
+	write_seqcount_begin(&client->handle_seq);
 	xa_erase(&client->handles, handle);
+	write_seqcount_end(&client->handle_seq);
 	mobj_handle_trace_forget(client, handle);
 	client->nhandles--;
 	client->heap->live_handles--;

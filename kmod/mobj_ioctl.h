@@ -93,8 +93,6 @@ void *__mobj_handle_entry(struct mobj_client *client, u32 handle);
 struct mobj_obj *__mobj_handle_obj(struct mobj_client *client, u32 handle);
 void *mobj_handle_entry(struct mobj_client *client, u32 handle);
 struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle);
-bool mobj_handle_recheck(struct mobj_client *client, u32 handle,
-			 struct mobj_obj *obj);
 int mobj_handle_reserve(struct mobj_client *client, u32 *handle);
 void mobj_handle_fill(struct mobj_client *client, u32 handle, void *entry,
 		      bool pending);
@@ -106,6 +104,47 @@ int __mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
 int mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
 			   u32 *handle);
 int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry);
+
+/* Lock-free reads that failed this often take the big lock instead. */
+#define MOBJ_HANDLE_READ_TRIES 4
+
+/*
+ * Read fields of the object behind a strong handle without the big lock:
+ * @read(@obj, @arg) runs under rcu_read_lock() and must only load.  The
+ * memory of an object stays an object (SLAB_TYPESAFE_BY_RCU), so the loads
+ * are safe even when it was freed meanwhile; they are kept only if no
+ * handle of the client was removed during the read: then the handle named
+ * @obj throughout and held it alive, and every value read is one the
+ * object had while the call ran.  Handles that keep being closed make the
+ * reader retry; after MOBJ_HANDLE_READ_TRIES it reads under the lock.
+ */
+static __always_inline int
+mobj_handle_read(struct mobj_client *client, u32 handle,
+		 void (*read)(const struct mobj_obj *obj, void *arg),
+		 void *arg)
+{
+	struct mobj_obj *obj;
+	unsigned int seq;
+	int tries;
+
+	for (tries = 0; tries < MOBJ_HANDLE_READ_TRIES; tries++) {
+		seq = read_seqcount_begin(&client->handle_seq);
+		rcu_read_lock();
+		obj = __mobj_handle_obj(client, handle);
+		if (!IS_ERR(obj))
+			read(obj, arg);
+		rcu_read_unlock();
+		if (!read_seqcount_retry(&client->handle_seq, seq))
+			return PTR_ERR_OR_ZERO(obj);
+	}
+	mobj_lock(client->heap);
+	obj = mobj_handle_obj(client, handle);
+	if (!IS_ERR(obj))
+		read(obj, arg);
+	mobj_unlock(client->heap);
+	return PTR_ERR_OR_ZERO(obj);
+}
+
 bool mobj_client_drop_handles(struct mobj_client *client, long *budget);
 
 /* Death notices (mobj_event.c) */

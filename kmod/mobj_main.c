@@ -335,6 +335,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	client->pid = task_tgid_vnr(current);
 	get_task_comm(client->comm, current);
 	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	seqcount_mutex_init(&client->handle_seq, &heap->lock);
 	xa_init_flags(&client->traces, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
 	INIT_LIST_HEAD(&client->gc_node);

@@ -7,7 +7,7 @@
  * The heap functions run under the device's big lock, except the
  * allocation of an object that is not yet in a heap; the commands take it
  * themselves, and GETREFCOUNT and INFO read without it (see
- * mobj_handle_recheck()).
+ * mobj_handle_read()).
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -662,23 +662,21 @@ err_unlock:
 	return rc;
 }
 
+static void mobj_read_refcount(const struct mobj_obj *obj, void *arg)
+{
+	struct mobj_getrefcount *cmd = arg;
+
+	cmd->refcount = READ_ONCE(obj->refcount);
+}
+
 int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
 {
-	struct mobj_client *client = ucmd->client;
 	struct mobj_getrefcount *cmd = ucmd->cmd;
-	struct mobj_obj *obj;
+	int rc;
 
-	rcu_read_lock();
-	obj = __mobj_handle_obj(client, cmd->handle);
-	if (!IS_ERR(obj)) {
-		cmd->refcount = READ_ONCE(obj->refcount);
-		if (!mobj_handle_recheck(client, cmd->handle, obj))
-			obj = ERR_PTR(-ENOENT);
-	}
-	rcu_read_unlock();
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	return mobj_ucmd_respond(ucmd);
+	rc = mobj_handle_read(ucmd->client, cmd->handle, mobj_read_refcount,
+			      cmd);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
 
 static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
@@ -701,32 +699,29 @@ static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
 	return state;
 }
 
+static void mobj_read_info(const struct mobj_obj *obj, void *arg)
+{
+	struct mobj_info *cmd = arg;
+	unsigned int gen;
+
+	cmd->type = obj->type;
+	cmd->id = obj->id;
+	cmd->refcount = READ_ONCE(obj->refcount);
+	cmd->data_len = READ_ONCE(obj->data_len);
+	cmd->nslots = READ_ONCE(obj->nslots);
+	gen = READ_ONCE(obj->gen);
+	cmd->generation = gen <= MOBJ_GEN_PERMANENT ? gen : 0;
+	cmd->state = mobj_obj_state(gen, READ_ONCE(obj->nwatchers));
+}
+
 /* Lock-free, like MOBJ_GETREFCOUNT: each field is one the object had. */
 int mobj_ioctl_info(struct mobj_ucmd *ucmd)
 {
-	struct mobj_client *client = ucmd->client;
 	struct mobj_info *cmd = ucmd->cmd;
-	struct mobj_obj *obj;
-	unsigned int gen;
+	int rc;
 
-	rcu_read_lock();
-	obj = __mobj_handle_obj(client, cmd->handle);
-	if (!IS_ERR(obj)) {
-		cmd->type = obj->type;
-		cmd->id = obj->id;
-		cmd->refcount = READ_ONCE(obj->refcount);
-		cmd->data_len = READ_ONCE(obj->data_len);
-		cmd->nslots = READ_ONCE(obj->nslots);
-		gen = READ_ONCE(obj->gen);
-		cmd->generation = gen <= MOBJ_GEN_PERMANENT ? gen : 0;
-		cmd->state = mobj_obj_state(gen, READ_ONCE(obj->nwatchers));
-		if (!mobj_handle_recheck(client, cmd->handle, obj))
-			obj = ERR_PTR(-ENOENT);
-	}
-	rcu_read_unlock();
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	return mobj_ucmd_respond(ucmd);
+	rc = mobj_handle_read(ucmd->client, cmd->handle, mobj_read_info, cmd);
+	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
 
 int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)

@@ -207,27 +207,40 @@ TEST_F(core, new_ids_unique_increasing)
 	EXPECT_LT(last, id[1]);
 }
 
-TEST_F(core, new_handles_nonzero_distinct_not_reused)
+TEST_F(core, new_handles_lowest_free)
 {
-	__u32 h[8], again;
-	int i, j;
+	struct mobj_info info;
+	__u32 h[8], again, dup, weak;
+	int i;
 
+	/* A fresh open file: 1, 2, 3, ... */
 	for (i = 0; i < 8; i++) {
-		NEW(self->fd, h[i]);
-		EXPECT_NE(0, h[i]);
-		for (j = 0; j < i; j++)
-			EXPECT_NE(h[j], h[i]);
+		ASSERT_EQ(0, mobj_new(self->fd, 0x100 + i, NULL, 0, &h[i],
+				      NULL));
+		EXPECT_EQ(i + 1, h[i]);
 	}
+	/* As for file descriptors, the lowest free number comes first. */
+	CLOSE(self->fd, h[5]);
 	CLOSE(self->fd, h[3]);
-	/* Handles are allocated cyclically: h[3] is not handed out again. */
-	NEW(self->fd, again);
-	for (j = 0; j < 8; j++)
-		EXPECT_NE(h[j], again);
-	ASSERT_EQ(0, mobj_dup(self->fd, h[0], &h[3]));
-	EXPECT_NE(again, h[3]);
-	for (i = 0; i < 8; i++)
-		CLOSE(self->fd, h[i]);
+	ASSERT_EQ(0, mobj_new(self->fd, 0x200, NULL, 0, &again, NULL));
+	EXPECT_EQ(h[3], again);
+	ASSERT_EQ(0, mobj_dup(self->fd, h[0], &dup));
+	EXPECT_EQ(h[5], dup);
+	ASSERT_EQ(0, mobj_weakref(self->fd, h[1], &weak));
+	EXPECT_EQ(9, weak);
+	/* A number handed out again names the new object, not the old one. */
+	ASSERT_EQ(0, mobj_info(self->fd, again, &info));
+	EXPECT_EQ(0x200, info.type);
+	EXPECT_EQ(1, info.refcount);
+	ASSERT_EQ(0, mobj_info(self->fd, dup, &info));
+	EXPECT_EQ(0x100, info.type);
+	EXPECT_EQ(2, info.refcount);
+	CLOSE(self->fd, weak);
+	CLOSE(self->fd, dup);
 	CLOSE(self->fd, again);
+	for (i = 0; i < 8; i++)
+		if (i != 3 && i != 5)
+			CLOSE(self->fd, h[i]);
 }
 
 TEST_F(core, new_type_any_value)
@@ -1439,6 +1452,36 @@ TEST_F(core, batch_stops_at_first_error)
 	EXPECT_EQ(2, rc_of(self->fd, ops[0].result));
 	CLOSE(self->fd, ops[0].result);
 	CLOSE(self->fd, ops[1].result);
+}
+
+/*
+ * Handle numbers are reused: entry 2 gets the number entry 0 made and
+ * entry 1 closed.  MOBJ_BATCH_RESULT(0) names entry 0's handle, which is
+ * gone, not entry 2's.
+ */
+TEST_F(core, batch_result_of_closed_handle)
+{
+	struct mobj_batch_op ops[] = {
+		OP(DUP, 0, 0, 0),
+		OP(CLOSE, R(0), 0, 0),
+		OP(DUP, 0, 0, 0),
+		OP(CLOSE, R(0), 0, 0),
+	};
+	__u32 h, done = 99;
+
+	NEW(self->fd, h);
+	ops[0].handle = ops[2].handle = h;
+	EXPECT_ERRNO(ENOENT, mobj_batch(self->fd, ops, ARRAY_SIZE(ops), &done));
+	EXPECT_EQ(3, done);
+	EXPECT_EQ(ops[0].result, ops[2].result);
+	EXPECT_EQ(0, ops[2].error);
+	EXPECT_EQ(-ENOENT, ops[3].error);
+	/* No flag of the kernel's shows in the entries written back. */
+	EXPECT_EQ(0, ops[0].flags);
+	EXPECT_EQ(2, rc_of(self->fd, h));
+	CLOSE(self->fd, ops[2].result);
+	EXPECT_EQ(1, rc_of(self->fd, h));
+	CLOSE(self->fd, h);
 }
 
 TEST_F(core, batch_invalid_entries)

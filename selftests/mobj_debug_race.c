@@ -192,30 +192,47 @@ FIXTURE_TEARDOWN(race)
 
 /*
  * close_vs_get_dup: one thread makes objects, each with a type tag of its
- * own, publishes (handle, tag), and closes the handle again; the others
- * use the published handle.  Handle numbers are never reused, so when a
- * call through the handle works, it must be about that object.
+ * own, publishes (handle, tag), withdraws it and closes the handle again;
+ * the others use the published handle.  Handle numbers are reused (lowest
+ * first), so a user checks a call only if (handle, tag) was still
+ * published after it returned: then the handle named that object
+ * throughout, and the call must have worked and be about that object.
+ * Otherwise the number may name anything by then (another user's handle,
+ * a weak one): any errno of a stale handle is accepted, but an INFO that
+ * works must still describe one object: the maker keeps each object's tag
+ * by id, and the type INFO gives must be that of the id it gives.
  */
+#define CG_IDS 4096
 struct cg {
 	struct race *r;
 	int fd;
 	__u32 holder;		/* an object whose slot 0 the maker sets */
 	atomic_ullong cur;	/* handle << 32 | tag */
 	__u64 seed;
+	atomic_ullong idtag[CG_IDS];	/* (__u32)id << 32 | tag, by id */
 };
+
+/* The tag of object @id, if the maker still knows it; else ~0u. */
+static __u32 cg_tag_of(struct cg *g, __u64 id)
+{
+	__u64 v = atomic_load(&g->idtag[id % CG_IDS]);
+
+	return (__u32)(v >> 32) == (__u32)id ? (__u32)v : ~0u;
+}
 
 static void *cg_maker(void *p)
 {
 	struct cg *g = p;
 	__u32 tag = 0x100, h, nslots = 0;
-	__u64 s = g->seed;
+	__u64 s = g->seed, id;
 	int ret;
 
 	while (!atomic_load(&g->r->stop)) {
-		ret = mobj_new(g->fd, ++tag, "x", 1, &h, NULL);
+		ret = mobj_new(g->fd, ++tag, "x", 1, &h, &id);
 		RCHECK(g->r, !ret, "NEW: %d", ret);
 		if (ret)
 			break;
+		atomic_store(&g->idtag[id % CG_IDS], id << 32 | tag);
 		/* half of them live on in the holder's slot for a while */
 		if (xorshift(&s) & 1) {
 			if (nslots)
@@ -228,6 +245,7 @@ static void *cg_maker(void *p)
 		atomic_store(&g->cur, (__u64)h << 32 | tag);
 		if (xorshift(&s) & 1)
 			sched_yield();
+		atomic_store(&g->cur, 0);
 		ret = mobj_handle_close(g->fd, h);
 		RCHECK(g->r, !ret, "CLOSE of the maker's handle: %d", ret);
 		if (nslots && !(xorshift(&s) & 3)) {
@@ -250,10 +268,21 @@ static void cg_check_new(struct cg *g, __u32 h, __u32 tag, const char *what)
 	RCHECK(g->r, ret || tag == ~0u || info.type == tag,
 	       "%s: new handle to type %#x, expected %#x", what, info.type,
 	       tag);
+	RCHECK(g->r, ret || cg_tag_of(g, info.id) == ~0u ||
+	       info.type == cg_tag_of(g, info.id),
+	       "%s: new handle to object %llu with type %#x, expected %#x",
+	       what, info.id, info.type, cg_tag_of(g, info.id));
 	RCHECK(g->r, ret || info.refcount >= 1, "%s: refcount %llu", what,
 	       info.refcount);
 	ret = mobj_handle_close(g->fd, h);
 	RCHECK(g->r, !ret, "%s: CLOSE of the new handle: %d", what, ret);
+}
+
+/* A call through a stale number may fail in any way a handle can. */
+static bool cg_stale_errno(int ret)
+{
+	return ret == -ENOENT || ret == -EINVAL || ret == -ESTALE ||
+	       ret == -ENOSPC;
 }
 
 static void *cg_user(void *p)
@@ -263,6 +292,7 @@ static void *cg_user(void *p)
 	struct mobj_info info;
 	__u32 h, tag, d, w;
 	__u64 cur, rc;
+	bool live;
 	int ret;
 
 	while (!atomic_load(&g->r->stop)) {
@@ -273,40 +303,56 @@ static void *cg_user(void *p)
 			sched_yield();
 			continue;
 		}
+/* After a call through h: was (h, tag) published throughout? */
+#define CG_LIVE() (live = atomic_load(&g->cur) == cur)
 		switch (xorshift(&s) % 7) {
 		case 0:	/* lock-free */
 			ret = mobj_info(g->fd, h, &info);
-			RCHECK(g->r, !ret || ret == -ENOENT, "INFO: %d", ret);
-			RCHECK(g->r, ret || (info.type == tag &&
-					     info.refcount >= 1 &&
-					     info.data_len == 1),
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || cg_stale_errno(ret),
+			       "INFO: %d (live %d)", ret, live);
+			RCHECK(g->r, ret || !live || (info.type == tag &&
+						      info.refcount >= 1 &&
+						      info.data_len == 1),
 			       "INFO of handle %u: type %#x refcount %llu len %u, expected type %#x",
 			       h, info.type, info.refcount, info.data_len, tag);
+			/* live or not: one object's id and type */
+			RCHECK(g->r, ret || cg_tag_of(g, info.id) == ~0u ||
+			       info.type == cg_tag_of(g, info.id),
+			       "INFO of handle %u: id %llu with type %#x, object %llu has type %#x",
+			       h, info.id, info.type, info.id,
+			       cg_tag_of(g, info.id));
 			break;
 		case 1:	/* lock-free */
 			ret = mobj_getrefcount(g->fd, h, &rc);
-			RCHECK(g->r, !ret || ret == -ENOENT,
-			       "GETREFCOUNT: %d", ret);
-			RCHECK(g->r, ret || (rc >= 1 && rc < 16),
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || cg_stale_errno(ret),
+			       "GETREFCOUNT: %d (live %d)", ret, live);
+			RCHECK(g->r, ret || !live || (rc >= 1 && rc < 16),
 			       "GETREFCOUNT of handle %u: %llu", h, rc);
 			break;
 		case 2:
 			ret = mobj_dup(g->fd, h, &d);
-			RCHECK(g->r, !ret || ret == -ENOENT, "DUP: %d", ret);
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || cg_stale_errno(ret),
+			       "DUP: %d (live %d)", ret, live);
 			if (!ret)
-				cg_check_new(g, d, tag, "DUP");
+				cg_check_new(g, d, live ? tag : ~0u, "DUP");
 			break;
 		case 3:
 			ret = mobj_weakref(g->fd, h, &w);
-			RCHECK(g->r, !ret || ret == -ENOENT, "WEAKREF: %d",
-			       ret);
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || cg_stale_errno(ret),
+			       "WEAKREF: %d (live %d)", ret, live);
 			if (ret)
 				break;
 			ret = mobj_weakref_get(g->fd, w, &d);
-			RCHECK(g->r, !ret || ret == -ESTALE,
-			       "WEAKREF_GET: %d", ret);
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || ret == -ESTALE,
+			       "WEAKREF_GET: %d (live %d)", ret, live);
 			if (!ret)
-				cg_check_new(g, d, tag, "WEAKREF_GET");
+				cg_check_new(g, d, live ? tag : ~0u,
+					     "WEAKREF_GET");
 			ret = mobj_handle_close(g->fd, w);
 			RCHECK(g->r, !ret, "CLOSE of a weak handle: %d", ret);
 			break;
@@ -328,17 +374,23 @@ static void *cg_user(void *p)
 			__u32 done = 0;
 
 			ret = mobj_batch(g->fd, ops, ARRAY_SIZE(ops), &done);
-			RCHECK(g->r, !ret || (ret == -ENOENT && !done) ||
-			       ret == -ENOTTY, "BATCH: %d done %u", ret, done);
+			CG_LIVE();
+			RCHECK(g->r, (live ? !ret : !ret || (!done &&
+							     cg_stale_errno(ret))) ||
+			       ret == -ENOTTY, "BATCH: %d done %u (live %d)",
+			       ret, done, live);
 			RCHECK(g->r, ret || ops[1].result >= 2,
 			       "BATCH GETREFCOUNT: %llu", ops[1].result);
 			break;
 		}
 		default:
 			ret = mobj_watch(g->fd, h, cur);
-			RCHECK(g->r, !ret || ret == -ENOENT, "WATCH: %d", ret);
+			CG_LIVE();
+			RCHECK(g->r, live ? !ret : !ret || cg_stale_errno(ret),
+			       "WATCH: %d (live %d)", ret, live);
 			break;
 		}
+#undef CG_LIVE
 		atomic_fetch_add(&g->r->ops, 1);
 	}
 	return NULL;

@@ -375,10 +375,12 @@ TEST_F_TIMEOUT(hardening, batch_handle_visible_before_complete, 120)
 
 	ASSERT_EQ(0, mobj_new(self->fd, 1, NULL, 0, &h0, NULL));
 	for (dup = 0; dup < 2; dup++) {
-		/* Handles are handed out in order: find the next one. */
+		/*
+		 * The lowest free number comes first, and none above it is
+		 * in use: entry k of every batch makes handle next + k.
+		 */
 		ASSERT_EQ(0, mobj_dup(self->fd, h0, &next));
 		ASSERT_EQ(0, mobj_handle_close(self->fd, next));
-		next++;
 		atomic_store(&w.first, next);
 		w.fd = self->fd;
 		w.dup = dup;
@@ -398,8 +400,8 @@ TEST_F_TIMEOUT(hardening, batch_handle_visible_before_complete, 120)
 			atomic_store(&w.first, next);
 			ASSERT_EQ(0, mobj_batch(self->fd, ops, w.per_batch,
 						&done));
-			ASSERT_EQ(next, ops[0].result);
-			next += w.per_batch;
+			for (i = 0; i < w.per_batch; i++)
+				ASSERT_EQ(next + i, ops[i].result);
 			/* Last first: the reader's bound holds meanwhile. */
 			for (i = w.per_batch; i--;)
 				ASSERT_EQ(0, mobj_handle_close(self->fd,
@@ -586,7 +588,9 @@ TEST_F(hardening, batch_done_unwritten_when_nothing_ran)
  * Defect 7b: when the ops array went away after the batch checked it
  * (another thread unmapped it), the entries ran, EFAULT was returned and
  * the handles they made were left open with numbers nobody knew.  Now
- * @done says how many ran, and their handles are closed again.
+ * @done says how many ran, and their handles are closed again.  Entry 5
+ * gets the number entry 1 made and entry 4 closed: that handle is closed
+ * once, and nothing else.
  */
 TEST_F(hardening, batch_ops_unmapped_after_probe)
 {
@@ -617,8 +621,9 @@ TEST_F(hardening, batch_ops_unmapped_after_probe)
 		.handle = keep, .value = MOBJ_BATCH_RESULT(2) };
 	ops[4] = (struct mobj_batch_op) { .cmd = MOBJ_CMD_CLOSE,
 		.handle = MOBJ_BATCH_RESULT(1) };
+	ops[5] = (struct mobj_batch_op) { .cmd = MOBJ_CMD_DUP, .handle = keep };
 	cmd = (struct mobj_batch *)u.page;
-	*cmd = (struct mobj_batch) { .size = sizeof(*cmd), .count = 5,
+	*cmd = (struct mobj_batch) { .size = sizeof(*cmd), .count = 6,
 		.ops = (__u64)(unsigned long)ops };
 
 	/* The batch stops writing its own struct back, after the ops. */
@@ -631,7 +636,7 @@ TEST_F(hardening, batch_ops_unmapped_after_probe)
 	pthread_join(bg.thread, NULL);
 
 	EXPECT_EQ(-EFAULT, bg.ret);
-	EXPECT_EQ(5, cmd->done);
+	EXPECT_EQ(6, cmd->done);
 	/* The effects stand (the slot), the unknowable handles are gone. */
 	ASSERT_EQ(0, mobj_counts(self->fd, &after));
 	EXPECT_EQ(before.client_handles, after.client_handles);

@@ -23,7 +23,7 @@ other clients may run between its chunks (see <linux/mobj.h>).
 from __future__ import annotations
 
 import ctypes
-from typing import TYPE_CHECKING, Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import _lib
 from .errors import MobjError, NotSupported, error_from_errno
@@ -112,6 +112,9 @@ class Batch:
         self.done = 0
         #: The failing entry's error, or None.
         self.error: Optional[MobjError] = None
+        # id() of each operand a queued close() drops -> that entry's index
+        # (its handle number may be the next entry's new handle).
+        self._closing: Dict[int, int] = {}
 
     def __len__(self) -> int:
         """The number of queued operations."""
@@ -137,6 +140,9 @@ class Batch:
     # Queueing.
 
     def _handle(self, operand: Any, what: str) -> int:
+        if id(operand) in self._closing:
+            raise ValueError("%s is closed by entry %d of this batch"
+                             % (what, self._closing[id(operand)]))
         if isinstance(operand, BatchEntry):
             if operand._batch is not self:
                 raise ValueError("%s is an entry of another batch" % what)
@@ -192,8 +198,10 @@ class Batch:
         """obj.close(): drop the handle (DECREF).  Once it ran, ``obj``
         (an Object or WeakRef) is closed; an entry's handle, its result is
         None."""
-        return self._queue(_lib.CMD_CLOSE, self._handle(obj, "obj"),
-                           operands=[obj])
+        entry = self._queue(_lib.CMD_CLOSE, self._handle(obj, "obj"),
+                            operands=[obj])
+        self._closing[id(obj)] = entry.index
+        return entry
 
     def getrefcount(self, obj: Operand) -> BatchEntry:
         """heap.getrefcount(obj): result the refcount (int)."""

@@ -122,6 +122,28 @@ class TestBatch(HeapTest):
             self.assertEqual(again.data, b"d")
         self.assertEqual(heap.query().client_handles, 0)
 
+    def test_closed_operand_refused(self):
+        # A handle number closed by an entry may be the next entry's new
+        # handle: the closed operand cannot be used again in the batch.
+        heap = self.heap
+        obj = heap.new(b"c")
+        other = heap.new(b"o")
+        b = heap.batch()
+        e = b.dup(obj)
+        b.close(e)
+        with self.assertRaisesRegex(ValueError, "closed by entry 1"):
+            b.close(e)
+        b.close(other)
+        with self.assertRaisesRegex(ValueError, "closed by entry 2"):
+            b.getrefcount(other)
+        again = b.dup(obj)
+        b.run()
+        self.assertTrue(other.closed)
+        self.assertIsNone(e.result)
+        self.assertEqual(again.result.refcount, 2)
+        again.result.close()
+        obj.close()
+
     def test_slots_by_result(self):
         heap = self.heap
         parent = heap.new(b"p")

@@ -101,8 +101,6 @@ struct mclient {
 	int quota;
 	struct hent *tab;
 	__u32 tabcap;
-	__u8 *used;		/* every handle number ever given out */
-	__u32 usedcap;
 	__u32 *live;
 	int nlive;
 	int nweak;
@@ -245,7 +243,7 @@ void *grow(void *p, int *cap, int need, size_t size);
 int obj_new(struct model *m);
 int obj_create(struct model *m, int ci, __u32 type, __u32 h);
 struct hent *hent(struct mclient *c, __u32 h);
-bool handle_used(struct mclient *c, __u32 h);
+__u32 handle_lowest_free(struct mclient *c);
 void handle_add(struct model *m, struct mclient *c, __u32 h, int kind,
 		int obj);
 void handle_strong(struct model *m, struct mclient *c, __u32 h, int obj);

@@ -28,11 +28,10 @@ void fail(struct run *R, const char *fmt, ...)
 
 void check_new_handle(struct run *R, int ci, __u32 h, const char *what)
 {
-	struct mclient *c = &R->m.cl[ci];
+	__u32 want = handle_lowest_free(&R->m.cl[ci]);
 
-	CHECK(R, h && h <= INT_MAX, "%s: handle %u out of range", what, h);
-	CHECK(R, !handle_used(c, h), "%s: handle %u given out before", what,
-	      h);
+	CHECK(R, h == want, "%s: handle %u, the lowest free number is %u",
+	      what, h, want);
 }
 
 void check_rc(struct run *R, int got, int want, const char *what)

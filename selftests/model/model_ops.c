@@ -1032,8 +1032,16 @@ static bool cmd_in(__u32 cmd, __u64 set)
 	return cmd < 64 && (set >> cmd & 1);
 }
 
-static int batch_operand(const struct mobj_batch_op *ops,
-			 const struct mobj_batch_op *got, __u32 i, __u32 in,
+/*
+ * A batch under way: what the kernel answered, and which entries' handles
+ * a later entry closed (MOBJ_BATCH_RESULT of those fails with -ENOENT).
+ */
+struct bstate {
+	const struct mobj_batch_op *ops, *got;
+	bool closed[16];
+};
+
+static int batch_operand(const struct bstate *bs, __u32 i, __u32 in,
 			 __u32 *out)
 {
 	__u32 k = in & ~MOBJ_BATCH_RESULT_FLAG;
@@ -1041,10 +1049,24 @@ static int batch_operand(const struct mobj_batch_op *ops,
 	*out = in;
 	if (!(in & MOBJ_BATCH_RESULT_FLAG))
 		return 0;
-	if (k >= i || !cmd_in(ops[k].cmd, BATCH_MAKES_HANDLE))
+	if (k >= i || !cmd_in(bs->ops[k].cmd, BATCH_MAKES_HANDLE))
 		return -EINVAL;
-	*out = got[k].result;
+	if (bs->closed[k])
+		return -ENOENT;
+	*out = bs->got[k].result;
 	return 0;
+}
+
+/* Entry @i closed handle @h: the latest entry before it that made h. */
+static void batch_closed(struct bstate *bs, __u32 i, __u32 h)
+{
+	while (i--) {
+		if (cmd_in(bs->ops[i].cmd, BATCH_MAKES_HANDLE) &&
+		    !bs->closed[i] && bs->got[i].result == h) {
+			bs->closed[i] = true;
+			return;
+		}
+	}
 }
 
 /*
@@ -1052,9 +1074,10 @@ static int batch_operand(const struct mobj_batch_op *ops,
  * given the handles the kernel made (@got), and the model updated when it
  * succeeded.  @made is set to the object a NEW entry made.
  */
-static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
-		       const struct mobj_batch_op *got, __u32 i, int *made)
+static int batch_entry(struct run *R, int c, struct bstate *bs, __u32 i,
+		       int *made)
 {
+	const struct mobj_batch_op *ops = bs->ops, *got = bs->got;
 	const struct mobj_batch_op *b = &ops[i];
 	struct model *m = &R->m;
 	int rc, obj = -1, val = -1;
@@ -1078,9 +1101,9 @@ static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
 		*made = obj_create(m, c, b->handle, got[i].result);
 		return 0;
 	}
-	rc = batch_operand(ops, got, i, b->handle, &h);
+	rc = batch_operand(bs, i, b->handle, &h);
 	if (!rc && b->value)
-		rc = batch_operand(ops, got, i, b->value, &v);
+		rc = batch_operand(bs, i, b->value, &v);
 	if (rc)
 		return rc;
 	if (b->cmd == MOBJ_CMD_CLOSE) {
@@ -1089,6 +1112,7 @@ static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
 		if (b->index || b->value)
 			return -EINVAL;
 		handle_close(m, &m->cl[c], h);
+		batch_closed(bs, i, h);
 		return 0;
 	}
 	rc = lookup_strong(m, c, h, &obj);
@@ -1149,6 +1173,24 @@ static int batch_entry(struct run *R, int c, const struct mobj_batch_op *ops,
 	return 0;
 }
 
+/* Whether entry @i of a batch may CLOSE handle number @h (see below). */
+static bool batch_close_safe(struct mclient *c,
+			     const struct mobj_batch_op *ops, __u32 i, __u32 h)
+{
+	bool held = hent(c, h)->kind != H_NONE;
+	__u32 k;
+
+	for (k = 0; k < i; k++) {
+		if (held && ops[k].cmd == MOBJ_CMD_CLOSE && ops[k].handle == h)
+			return false;
+		if (!held && (ops[k].cmd == MOBJ_CMD_NEW ||
+			      ops[k].cmd == MOBJ_CMD_DUP ||
+			      ops[k].cmd == MOBJ_CMD_SLOT_GET))
+			return false;
+	}
+	return true;
+}
+
 static void do_batch(struct run *R, const struct op *op)
 {
 	static const __u32 cmds[] = {
@@ -1159,6 +1201,7 @@ static void do_batch(struct run *R, const struct op *op)
 	struct model *m = &R->m;
 	struct mobj_batch cmd = { .size = sizeof(cmd) };
 	struct mobj_batch_op ops[16], got[16];
+	struct bstate bs = { .ops = ops, .got = got };
 	__u32 count = 1 + op->r[1] % 12, i, k;
 	__u64 s = ((__u64)op->r[2] << 32) | op->r[3];
 	bool bad = op->r[5] % 100 < 2;
@@ -1193,10 +1236,16 @@ static void do_batch(struct run *R, const struct op *op)
 		    b->handle & MOBJ_BATCH_RESULT_FLAG && k < i &&
 		    ops[k].cmd == MOBJ_CMD_NEW)
 			b->handle = 0;
-		/* nor by a number that is not this client's: it may be new */
+		/*
+		 * nor by a number: numbers are reused, lowest first, so one
+		 * may name a handle an earlier entry made.  A number held
+		 * before the batch still names that handle unless an earlier
+		 * entry closed it; a free one stays free until an entry
+		 * makes a handle.
+		 */
 		if (b->cmd == MOBJ_CMD_CLOSE &&
 		    !(b->handle & MOBJ_BATCH_RESULT_FLAG) &&
-		    !handle_used(&m->cl[x.c], b->handle))
+		    !batch_close_safe(&m->cl[x.c], ops, i, b->handle))
 			b->handle = 0;
 		if (b->cmd == MOBJ_CMD_SLOT_APPEND || b->cmd == MOBJ_CMD_SLOT_SET)
 			b->value = (r >> 24) % 100 < 35 && i ?
@@ -1236,7 +1285,7 @@ static void do_batch(struct run *R, const struct op *op)
 		R->nerr++;
 	for (i = 0; i < count; i++) {
 		made[i] = -1;
-		rc = batch_entry(R, x.c, ops, got, i, &made[i]);
+		rc = batch_entry(R, x.c, &bs, i, &made[i]);
 		CHECK(R, got[i].error == rc,
 		      "BATCH entry %u (cmd %u): error %d, the model says %d",
 		      i, ops[i].cmd, got[i].error, rc);

@@ -52,9 +52,14 @@ struct hent *hent(struct mclient *c, __u32 h)
 	return &c->tab[h];
 }
 
-bool handle_used(struct mclient *c, __u32 h)
+/* What the next handle of @c must be: the lowest free number. */
+__u32 handle_lowest_free(struct mclient *c)
 {
-	return h < c->usedcap * 8 && (c->used[h / 8] & (1 << (h % 8)));
+	__u32 h = 1;
+
+	while (hent(c, h)->kind != H_NONE)
+		h++;
+	return h;
 }
 
 void handle_add(struct model *m, struct mclient *c, __u32 h, int kind,
@@ -69,16 +74,6 @@ void handle_add(struct model *m, struct mclient *c, __u32 h, int kind,
 		memset(c->tab + c->tabcap, 0, (n - c->tabcap) * sizeof(*c->tab));
 		c->tabcap = n;
 	}
-	if (h / 8 >= c->usedcap) {
-		__u32 n = c->usedcap ? c->usedcap : 64;
-
-		while (n <= h / 8)
-			n *= 2;
-		c->used = realloc(c->used, n);
-		memset(c->used + c->usedcap, 0, n - c->usedcap);
-		c->usedcap = n;
-	}
-	c->used[h / 8] |= 1 << (h % 8);
 	c->tab[h].kind = kind;
 	c->tab[h].obj = obj;
 	c->live = realloc(c->live, (c->nlive + 1) * sizeof(*c->live));
@@ -422,7 +417,6 @@ void model_release(struct model *m, int ci)
 		handle_close(m, c, hs[k]);
 	free(hs);
 	free(c->tab);
-	free(c->used);
 	free(c->live);
 	free(c->cand);
 	memset(c, 0, sizeof(*c));

@@ -102,10 +102,13 @@
  * loaded), a type tag, an opaque payload and an ordered list of slots, each
  * a strong reference to an object.  A handle is a small non-zero integer
  * naming an object in one open file (a "client"); each handle owns one
- * strong reference.  An object's refcount is the number of handles, in all
- * clients, plus the number of slots, in all objects, that refer to it.  It
- * is freed when that number reaches zero.  Reference cycles are freed by the
- * cycle collector (MOBJ_GC_*).
+ * strong reference.  Like file descriptors, a new handle gets the lowest
+ * number not in use, so the number of a closed handle soon names another
+ * object: a call through a stale number may act on it.  An object's
+ * refcount is the number of handles, in all clients, plus the number of
+ * slots, in all objects, that refer to it.  It is freed when that number
+ * reaches zero.  Reference cycles are freed by the cycle collector
+ * (MOBJ_GC_*).
  *
  * Handles belong to the open file, not to the process: a forked child, or a
  * process that received the file descriptor over a Unix socket, uses the
@@ -837,7 +840,9 @@ struct mobj_type_name {
  * command (NEW without payload, DUP, CLOSE, GETREFCOUNT, SLOT_APPEND,
  * SLOT_SET, SLOT_GET, SLOT_POP) and its operands; a handle operand may be
  * MOBJ_BATCH_RESULT(i), the handle made by entry i (< this entry) of the
- * same batch.  An entry naming any other command fails with -EINVAL,
+ * same batch, as long as it is open: once an entry of the batch closed it,
+ * MOBJ_BATCH_RESULT(i) fails with -ENOENT (its number may name another
+ * handle by then).  An entry naming any other command fails with -EINVAL,
  * whatever its operands.  Execution stops at the first entry that fails:
  * that entry changes nothing, every entry before it is done.  The ioctl
  * then returns that entry's error, with @done set to its index; @done ==
@@ -851,8 +856,11 @@ struct mobj_type_name {
  *    (another thread unmapped or write-protected the array meanwhile), the
  *    ioctl fails with -EFAULT and @done still says how many entries ran.
  *    Their effects stand, except that the handles they made (NEW, DUP,
- *    SLOT_GET results) are closed again: the caller could not learn their
- *    numbers.
+ *    SLOT_GET results) and did not close are closed again: the caller
+ *    could not learn their numbers.  (A number the batch closed may be
+ *    taken by another thread of the caller meanwhile; a thread that closes
+ *    a number the batch made, without knowing it, may see that number
+ *    closed again.)
  */
 #define MOBJ_BATCH_MAX 4096
 #define MOBJ_BATCH_RESULT_FLAG 0x80000000u
