@@ -138,8 +138,9 @@ int mobj_ioctl_import(struct mobj_ucmd *ucmd)
 	/* The file keeps the object alive while the handle is made. */
 	mobj_lock(heap);
 	rc = mobj_new_strong_handle(client, ex->obj, &cmd->handle);
-	mobj_unlock(heap);
-	if (!rc)
+	if (rc)
+		mobj_unlock(heap);
+	else
 		rc = mobj_respond_handle(ucmd, cmd->handle, ex->obj);
 out_fdput:
 	fdput(f);

@@ -970,7 +970,7 @@ int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 			break;
 		if (quota && obj->quota != quota)
 			continue;
-		rc = mobj_new_strong_handle(client, obj, &handles[i]);
+		rc = __mobj_new_strong_handle(client, obj, true, &handles[i]);
 		if (rc)
 			break;
 		objs[i++] = obj;

@@ -130,8 +130,8 @@ void mobj_entry_drop(struct mobj_heap *heap, void *entry)
 }
 
 /*
- * A new strong handle to @obj, for DUP, SLOT_GET, WEAKREF_GET and
- * GC_GARBAGE: the reference is taken before the handle holds it.
+ * A new strong handle to @obj, for MOBJ_BATCH and GC_GARBAGE: the
+ * reference is taken before the handle holds it.
  */
 int __mobj_new_strong_handle(struct mobj_client *client,
 			     struct mobj_obj *obj, bool pending,
@@ -149,26 +149,46 @@ int __mobj_new_strong_handle(struct mobj_client *client,
 	return 0;
 }
 
-/* Pending: published by mobj_respond_handle() once the answer is out. */
+/*
+ * For a command's answer: the handle is reserved and holds its reference,
+ * and mobj_respond_handle() fills it once the answer is out.
+ */
 int mobj_new_strong_handle(struct mobj_client *client,
 			   struct mobj_obj *obj, u32 *handle)
 {
-	return __mobj_new_strong_handle(client, obj, true, handle);
+	int rc;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	rc = mobj_handle_reserve(client, handle);
+	if (!rc)
+		mobj_obj_get(client->heap, obj);
+	return rc;
 }
 
 /*
- * Reserve, then publish: @handle was reserved and @entry holds a reference
- * for it.  The answer goes to user space first; only when that worked does
- * the handle become usable.  Otherwise the handle and its reference go, and
- * nothing changed.
+ * Fill a handle once its number reached the caller, with the big lock held
+ * (it is let go): @handle was reserved and @entry holds a reference for it.
+ * When the answer cannot be written, the handle and its reference go and
+ * nothing changed.  The answer is written under the lock only if that
+ * cannot fault (the caller's struct is in a present, writable page, as it
+ * nearly always is: it was just read), and the handle is usable at once.
+ * Otherwise it is filled but pending (no lookup finds it), the lock is let
+ * go for the copy and taken again to publish or undo.
  */
-int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle,
-			void *entry)
+int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry)
 {
 	struct mobj_client *client = ucmd->client;
 	struct mobj_heap *heap = client->heap;
 	int rc;
 
+	if (!mobj_ucmd_respond_nofault(ucmd)) {
+		mobj_handle_fill(client, handle, entry, false);
+		mobj_unlock(heap);
+		return 0;
+	}
+	mobj_handle_fill(client, handle, entry, true);
+	mobj_unlock(heap);
 	rc = mobj_ucmd_respond(ucmd);
 	mobj_lock(heap);
 	if (rc) {
@@ -194,9 +214,10 @@ int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc)
 		rc = mobj_new_strong_handle(client, obj, &cmd->new_handle);
-	mobj_unlock(heap);
-	if (rc)
+	if (rc) {
+		mobj_unlock(heap);
 		return rc;
+	}
 	return mobj_respond_handle(ucmd, cmd->new_handle, obj);
 }
 

@@ -45,6 +45,7 @@ struct mobj_ucmd {
  * User memory is touched only through these, and never with the big lock
  * or gc_mutex held: a copy that faults can wait for as long as user space
  * likes (userfaultfd, FUSE), and every other client would wait with it.
+ * The one exception, mobj_ucmd_respond_nofault(), cannot fault.
  */
 static inline void mobj_assert_unlocked(struct mobj_heap *heap)
 {
@@ -67,6 +68,18 @@ static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 {
 	return mobj_copy_to_user(ucmd->client->heap, ucmd->ubuffer, ucmd->cmd,
 				 min_t(u32, ucmd->user_size, ucmd->size));
+}
+
+/*
+ * mobj_ucmd_respond() with the big lock held: only if the copy cannot
+ * fault (see mobj_respond_handle()), -EFAULT otherwise, to be tried again
+ * unlocked.
+ */
+static inline int mobj_ucmd_respond_nofault(struct mobj_ucmd *ucmd)
+{
+	lockdep_assert_held(&ucmd->client->heap->lock);
+	return copy_to_user_nofault(ucmd->ubuffer, ucmd->cmd,
+				    min_t(u32, ucmd->user_size, ucmd->size));
 }
 
 int mobj_respond_array(struct mobj_ucmd *ucmd, u32 *count, u32 total,

@@ -648,10 +648,7 @@ int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 	rc = mobj_obj_insert(heap, obj, client->quota);
 	if (rc)
 		goto err_remove_handle;
-	mobj_handle_fill(client, cmd->handle, obj, true);
 	cmd->id = obj->id;
-	mobj_unlock(heap);
-
 	return mobj_respond_handle(ucmd, cmd->handle, obj);
 
 err_remove_handle:
@@ -857,9 +854,10 @@ int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
 		target = obj->slots[cmd->index].target;
 		rc = mobj_new_strong_handle(client, target, &cmd->value);
 	}
-	mobj_unlock(heap);
-	if (rc)
+	if (rc) {
+		mobj_unlock(heap);
 		return rc;
+	}
 	return mobj_respond_handle(ucmd, cmd->value, target);
 }
 

@@ -155,11 +155,9 @@ int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
 		ob->kind = MOBJ_OBSERVER_WEAK;
 		ob->obj = obj;
 		list_add_tail(&ob->node, &obj->observers);
-		mobj_handle_fill(client, cmd->result,
-				 xa_tag_pointer(ob, MOBJ_WEAK_TAG), true);
 	}
-	mobj_unlock(heap);
 	if (rc) {
+		mobj_unlock(heap);
 		kfree(ob);
 		return rc;
 	}
@@ -195,9 +193,10 @@ int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 		else
 			rc = mobj_new_strong_handle(client, obj, &cmd->result);
 	}
-	mobj_unlock(heap);
-	if (rc)
+	if (rc) {
+		mobj_unlock(heap);
 		return rc;
+	}
 	return mobj_respond_handle(ucmd, cmd->result, obj);
 }
 
