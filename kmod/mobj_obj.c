@@ -82,6 +82,7 @@ void mobj_heap_destroy(struct mobj_heap *heap)
 		}
 	}
 	WARN_ON(heap->live_objects);
+	xa_release(&heap->objects, heap->next_id);
 	WARN_ON(!xa_empty(&heap->objects));
 	mobj_types_destroy(heap);
 	mutex_unlock(&heap->lock);
@@ -127,6 +128,20 @@ void mobj_quota_put(struct mobj_quota *quota)
 EXPORT_SYMBOL_IF_KUNIT(mobj_quota_put);
 
 /*
+ * Keep the next id's slot reserved (a lookup finds nothing there), so that
+ * the XArray node it is in stays while objects that get ids in it come and
+ * go: a NEW, CLOSE loop would otherwise allocate and free a node each
+ * time.  Failing costs nothing but that: the next insertion allocates.
+ */
+static void mobj_reserve_next_id(struct mobj_heap *heap)
+{
+	int rc = xa_reserve(&heap->objects, heap->next_id,
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+
+	WARN_ON_ONCE(rc && rc != -ENOMEM);
+}
+
+/*
  * Put a new object into the heap, charged to @quota.  It starts untracked:
  * with no slot it cannot be part of a cycle.
  */
@@ -141,11 +156,14 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		return -ENOSPC;
 	if (quota->objects >= mobj_client_objects_max())
 		return -EDQUOT;
-	rc = xa_insert(&heap->objects, heap->next_id, obj, GFP_KERNEL_ACCOUNT);
+	/* The slot is free, or reserved by the object before. */
+	rc = xa_err(xa_store(&heap->objects, heap->next_id, obj,
+			     GFP_KERNEL_ACCOUNT));
 	if (rc)
 		return rc;
 
 	obj->id = heap->next_id++;
+	mobj_reserve_next_id(heap);
 	obj->quota = quota;
 	quota->objects++;
 	heap->live_objects++;
