@@ -6,6 +6,7 @@
 #define _MOBJ_H
 
 #include <linux/hashtable.h>
+#include <linux/jiffies.h>
 #include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -272,15 +273,20 @@ struct mobj_gc_cycle {
  * @wait_ns: total time spent waiting
  * @wait_max_ns: longest wait
  * @hold_max_ns: longest hold
- * @hold_start: when the current holder took it
+ * @hold_start: when the current holder took it, in ns; 0 when the
+ *	acquisition was not timed
+ * @hold_start_jiffies: the same, in jiffies, always
  * @hold_max_ip: where the longest hold ended (debugfs shows the function;
  *	the lock helpers are always inlined so that it is the caller's)
  * @wait_hist: contended waits by length: bucket 0 is below 1024 ns, bucket
  *	i counts waits in [2^(i+9), 2^(i+10)) ns, the last one everything
  *	longer
  *
- * Updated by the holder, under the lock; an uncontended acquisition only
- * counts itself and reads the clock once.
+ * Updated by the holder, under the lock.  An uncontended acquisition by a
+ * single command reads no clock: its hold is measured in jiffies, and
+ * only one that spans more than a tick counts (as the whole ticks it is
+ * sure to have lasted).  A contended acquisition, and every step of a long
+ * job (mobj_lock_timed()), is timed to the nanosecond by local_clock().
  */
 struct mobj_lock_stats {
 	u64 acquisitions;
@@ -289,6 +295,7 @@ struct mobj_lock_stats {
 	u64 wait_max_ns;
 	u64 hold_max_ns;
 	u64 hold_start;
+	unsigned long hold_start_jiffies;
 	unsigned long hold_max_ip;
 	u64 wait_hist[MOBJ_LOCK_WAIT_BUCKETS];
 };
@@ -460,13 +467,13 @@ struct mobj_client {
 #define MOBJ_TYPE_NAMES_MAX 4096
 
 /* Take the big lock, keeping its figures for debugfs. */
-static __always_inline void mobj_lock(struct mobj_heap *heap)
+static __always_inline void __mobj_lock(struct mobj_heap *heap, bool timed)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
 	u64 start, now, wait;
 
 	if (mutex_trylock(&heap->lock)) {
-		now = local_clock();
+		st->hold_start = timed ? local_clock() : 0;
 	} else {
 		atomic_inc(&heap->lock_waiters);
 		start = local_clock();
@@ -482,21 +489,41 @@ static __always_inline void mobj_lock(struct mobj_heap *heap)
 				    wait >> MOBJ_LOCK_WAIT_SHIFT ?
 				    fls64(wait >> MOBJ_LOCK_WAIT_SHIFT) : 0,
 				    MOBJ_LOCK_WAIT_BUCKETS - 1)]++;
+		st->hold_start = now;
 	}
+	st->hold_start_jiffies = jiffies;
 	st->acquisitions++;
-	st->hold_start = now;
 	heap->drain_owed = false;
 	heap->step_spent = 0;
+}
+
+/* For one command: costs no clock read unless another task holds it. */
+static __always_inline void mobj_lock(struct mobj_heap *heap)
+{
+	__mobj_lock(heap, false);
+}
+
+/* For the steps of a long job: the hold is timed to the nanosecond. */
+static __always_inline void mobj_lock_timed(struct mobj_heap *heap)
+{
+	__mobj_lock(heap, true);
 }
 
 /* Let go of the big lock, as it is. */
 static __always_inline void __mobj_unlock(struct mobj_heap *heap)
 {
 	struct mobj_lock_stats *st = &heap->lockstat;
-	u64 now = local_clock();
+	unsigned long ticks = jiffies - st->hold_start_jiffies;
+	u64 now, hold = 0;
 
-	if (now > st->hold_start && now - st->hold_start > st->hold_max_ns) {
-		st->hold_max_ns = now - st->hold_start;
+	if (st->hold_start) {
+		now = local_clock();
+		hold = now > st->hold_start ? now - st->hold_start : 0;
+	} else if (ticks > 1) {
+		hold = jiffies_to_nsecs(ticks - 1);
+	}
+	if (unlikely(hold > st->hold_max_ns)) {
+		st->hold_max_ns = hold;
 		st->hold_max_ip = _THIS_IP_;
 	}
 	mutex_unlock(&heap->lock);
@@ -555,7 +582,7 @@ static __always_inline void mobj_lock_yield(struct mobj_heap *heap)
 {
 	mobj_unlock(heap);
 	mobj_lock_handoff(heap);
-	mobj_lock(heap);
+	mobj_lock_timed(heap);
 }
 
 void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);

@@ -285,7 +285,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 		goto err_none_ran;
 
 	mobj_gc_throttle(heap);
-	mobj_lock(heap);
+	mobj_lock_timed(heap);
 	budget = step ?: LONG_MAX;
 	for (i = 0; i < cmd->count; i++) {
 		if (budget <= 0) {
@@ -294,7 +294,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 			mobj_unlock(heap);
 			mobj_heap_reap(&reap);
 			mobj_lock_handoff(heap);
-			mobj_lock(heap);
+			mobj_lock_timed(heap);
 			budget = step;
 		}
 		rc = mobj_batch_one(client, ops, i, &budget);

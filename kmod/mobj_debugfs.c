@@ -150,7 +150,7 @@ static ssize_t mobj_stats_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	mobj_lock(heap);
 	memset(&heap->lockstat, 0, sizeof(heap->lockstat));
-	heap->lockstat.hold_start = local_clock();
+	heap->lockstat.hold_start_jiffies = jiffies;
 	mobj_unlock(heap);
 	return len;
 }

@@ -69,7 +69,7 @@ static void mobj_gc_work(struct work_struct *work)
 	mobj_unlock(heap);
 
 	mutex_lock(&heap->gc_mutex);
-	mobj_lock(heap);
+	mobj_lock_timed(heap);
 	if (heap->gc_enabled && heap->gen[0].threshold &&
 	    heap->gen[0].count > heap->gen[0].threshold)
 		mobj_gc_collect_generations(heap, true);
@@ -774,7 +774,7 @@ int mobj_ioctl_gc_collect(struct mobj_ucmd *ucmd)
 		return rc;
 
 	mutex_lock(&heap->gc_mutex);
-	mobj_lock(heap);
+	mobj_lock_timed(heap);
 	mobj_gc_collect_incremental(heap, cmd->generation, &res);
 	mobj_unlock(heap);
 	mutex_unlock(&heap->gc_mutex);

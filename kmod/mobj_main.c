@@ -365,7 +365,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	long budget;
 	bool done;
 
-	mobj_lock(heap);
+	mobj_lock_timed(heap);
 	list_del_init(&client->gc_node);
 	for (;;) {
 		budget = step ?: LONG_MAX;

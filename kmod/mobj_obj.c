@@ -405,7 +405,7 @@ void mobj_heap_drain(struct mobj_heap *heap)
 			return;
 		}
 		mobj_lock_handoff(heap);
-		mobj_lock(heap);
+		mobj_lock_timed(heap);
 	}
 }
 
