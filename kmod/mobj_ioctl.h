@@ -71,6 +71,19 @@ static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 }
 
 /*
+ * The answer of a command whose only out field is the u64 at @offset, which
+ * the caller's struct holds (the command's min_size covers it): the rest
+ * would be written back as it was read.  One store, not a copy.
+ */
+static inline int mobj_ucmd_respond_u64(struct mobj_ucmd *ucmd,
+					size_t offset, u64 val)
+{
+	mobj_assert_unlocked(ucmd->client->heap);
+	return put_user(val, (u64 __user *)(ucmd->ubuffer + offset)) ?
+	       -EFAULT : 0;
+}
+
+/*
  * mobj_ucmd_respond() with the big lock held: only if the copy cannot
  * fault (see mobj_respond_handle()), -EFAULT otherwise, to be tried again
  * unlocked.

@@ -691,7 +691,11 @@ int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
 
 	rc = mobj_handle_read(ucmd->client, cmd->handle, mobj_read_refcount,
 			      cmd);
-	return rc ? rc : mobj_ucmd_respond(ucmd);
+	if (rc)
+		return rc;
+	return mobj_ucmd_respond_u64(ucmd,
+				     offsetof(struct mobj_getrefcount, refcount),
+				     cmd->refcount);
 }
 
 static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
