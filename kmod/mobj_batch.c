@@ -278,7 +278,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	}
 	/* Nothing may run unless the answers can be written back. */
 	cmd->done = 0;
-	rc = mobj_copy_to_user(heap, uops, ops, bytes);
+	rc = mobj_probe_user(heap, uops, ops, bytes);
 	if (!rc)
 		rc = mobj_ucmd_probe(ucmd);
 	if (rc)

@@ -62,6 +62,8 @@ static inline int mobj_copy_to_user(struct mobj_heap *heap,
 }
 
 void *mobj_memdup_user(struct mobj_heap *heap, u64 uptr, size_t len);
+int mobj_probe_user(struct mobj_heap *heap, void __user *uptr,
+		    const void *copy, size_t len);
 
 /* Copy the answer back, as much of it as the caller's struct holds. */
 static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)

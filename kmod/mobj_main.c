@@ -70,6 +70,26 @@ void *mobj_memdup_user(struct mobj_heap *heap, u64 uptr, size_t len)
 	return p;
 }
 
+/*
+ * Whether the @len bytes at @uptr, of which @copy is the kernel's copy, can
+ * be written: one byte of each page is written back as it was read.  What
+ * the whole copy back would tell, at a store per page instead of a copy.
+ */
+int mobj_probe_user(struct mobj_heap *heap, void __user *uptr,
+		    const void *copy, size_t len)
+{
+	const u8 *c = copy;
+	size_t off = 0;
+
+	mobj_assert_unlocked(heap);
+	while (off < len) {
+		if (put_user(c[off], (u8 __user *)uptr + off))
+			return -EFAULT;
+		off += PAGE_SIZE - offset_in_page((unsigned long)uptr + off);
+	}
+	return 0;
+}
+
 /**
  * mobj_respond_array - the answer of a command that fills a user array
  * @ucmd: the call
