@@ -316,6 +316,8 @@ struct mobj_lock_stats {
  * @clients: the open files
  * @gc_watchers: the clients told of every collection's start and stop
  *	(MOBJ_WATCH_GC), by their @gc_node
+ * @ngc_watchers: entries on @gc_watchers (at most gc_watchers_max, so
+ *	that telling them all is a bounded step)
  * @exports: the files made by MOBJ_EXPORT (struct mobj_export_ref)
  * @name: the device's name, for fdinfo
  * @next_client_id: id of the next client, for tracing
@@ -367,6 +369,7 @@ struct mobj_heap {
 	unsigned long long_lived_pending;
 	struct list_head clients;
 	struct list_head gc_watchers;
+	unsigned int ngc_watchers;
 	struct list_head exports;
 	const char *name;
 	u64 next_client_id;
@@ -657,6 +660,7 @@ enum mobj_limit_id {
 	MOBJ_LIMIT_EVENTS_MAX,
 	MOBJ_LIMIT_GC_STEP_BUDGET,
 	MOBJ_LIMIT_CLIENT_WATCHES_MAX,
+	MOBJ_LIMIT_GC_WATCHERS_MAX,
 	MOBJ_NR_LIMITS,
 };
 
@@ -670,6 +674,7 @@ unsigned int mobj_limit(enum mobj_limit_id id);
 #define mobj_events_max()		mobj_limit(MOBJ_LIMIT_EVENTS_MAX)
 #define mobj_gc_step_budget()		mobj_limit(MOBJ_LIMIT_GC_STEP_BUDGET)
 #define mobj_client_watches_max()	mobj_limit(MOBJ_LIMIT_CLIENT_WATCHES_MAX)
+#define mobj_gc_watchers_max()		mobj_limit(MOBJ_LIMIT_GC_WATCHERS_MAX)
 
 /* The heap (mobj_obj.c). */
 void mobj_heap_init(struct mobj_heap *heap);

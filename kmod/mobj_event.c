@@ -205,9 +205,20 @@ static void mobj_client_ring_install(struct mobj_client *client,
 	*ring = NULL;
 }
 
+/* The client stops watching the collector (it was watching). */
+void mobj_client_unwatch_gc(struct mobj_client *client)
+{
+	lockdep_assert_held(&client->heap->lock);
+
+	list_del_init(&client->gc_node);
+	client->heap->ngc_watchers--;
+}
+
 /*
  * MOBJ_WATCH_GC: start or (with MOBJ_WATCH_CANCEL) stop watching every
- * collection of the device.  Asking again only changes the cookie.
+ * collection of the device.  Asking again only changes the cookie; at most
+ * gc_watchers_max open files of a device watch it (-ENOSPC), so telling
+ * them all at a collection's start and stop is a bounded step.
  */
 static int mobj_watch_gc(struct mobj_client *client,
 			 const struct mobj_watch *cmd)
@@ -229,12 +240,18 @@ static int mobj_watch_gc(struct mobj_client *client,
 	if (cmd->flags & MOBJ_WATCH_CANCEL) {
 		if (list_empty(&client->gc_node))
 			rc = -ENOENT;
-		list_del_init(&client->gc_node);
+		else
+			mobj_client_unwatch_gc(client);
+	} else if (list_empty(&client->gc_node) &&
+		   heap->ngc_watchers >= mobj_gc_watchers_max()) {
+		rc = -ENOSPC;
 	} else {
 		mobj_client_ring_install(client, &ring, ring_max);
 		client->gc_cookie = cmd->cookie;
-		if (list_empty(&client->gc_node))
+		if (list_empty(&client->gc_node)) {
 			list_add_tail(&client->gc_node, &heap->gc_watchers);
+			heap->ngc_watchers++;
+		}
 	}
 	mobj_unlock(heap);
 	kvfree(ring);

@@ -181,6 +181,7 @@ ssize_t mobj_fops_read(struct file *filp, char __user *buf, size_t count,
 		       loff_t *ppos);
 __poll_t mobj_fops_poll(struct file *filp, poll_table *wait);
 bool mobj_client_drop_watches(struct mobj_client *client, long *budget);
+void mobj_client_unwatch_gc(struct mobj_client *client);
 
 /* The handlers */
 

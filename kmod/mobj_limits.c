@@ -53,6 +53,7 @@ static struct mobj_limit mobj_limits[MOBJ_NR_LIMITS] = {
 	[MOBJ_LIMIT_EVENTS_MAX] = { 1024, 1, 65536 },
 	[MOBJ_LIMIT_GC_STEP_BUDGET] = { 1024, 0, UINT_MAX },
 	[MOBJ_LIMIT_CLIENT_WATCHES_MAX] = { 65536, 1, 1U << 24 },
+	[MOBJ_LIMIT_GC_WATCHERS_MAX] = { 1024, 1, 65536 },
 };
 
 module_param_cb(data_max, &mobj_limit_ops,
@@ -85,6 +86,10 @@ module_param_cb(client_watches_max, &mobj_limit_ops,
 		&mobj_limits[MOBJ_LIMIT_CLIENT_WATCHES_MAX], 0644);
 MODULE_PARM_DESC(client_watches_max,
 		 "Most death notices one open file may ask for (default 65536)");
+module_param_cb(gc_watchers_max, &mobj_limit_ops,
+		&mobj_limits[MOBJ_LIMIT_GC_WATCHERS_MAX], 0644);
+MODULE_PARM_DESC(gc_watchers_max,
+		 "Most open files of a device watching its collections (default 1024)");
 
 /* The current value of a limit. */
 unsigned int mobj_limit(enum mobj_limit_id id)

@@ -386,7 +386,8 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	bool done;
 
 	mobj_lock_timed(heap);
-	list_del_init(&client->gc_node);
+	if (!list_empty(&client->gc_node))
+		mobj_client_unwatch_gc(client);
 	for (;;) {
 		budget = step ?: LONG_MAX;
 		done = mobj_client_drop_watches(client, &budget) &&

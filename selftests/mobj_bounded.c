@@ -372,6 +372,48 @@ TEST_F(bounded, batch_in_chunks)
 	EXPECT_EQ(live, live_of(self->fd));
 }
 
+/*
+ * gc_watchers_max: one more open file watching the collector fails with
+ * ENOSPC; a watcher that stops, or goes away, frees its place, and one
+ * already watching may change its cookie.
+ */
+TEST_F(bounded, gc_watchers_limit)
+{
+	struct mobj_gc_state saved;
+	struct mobj_event ev[4];
+	struct pollfd pfd;
+	int a, b;
+
+	PARAM_SET_OR_SKIP(&self->params, "gc_watchers_max", 1);
+	/* No automatic collection may add records; none is under way. */
+	ASSERT_EQ(0, mobj_gc_get(self->fd, &saved));
+	ASSERT_EQ(0, mobj_gc_disable(self->fd));
+	ASSERT_LE(0, mobj_gc_collect(self->fd, 0, NULL));
+	a = extra_open(self);
+	b = extra_open(self);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(0, mobj_gc_watch(a, 1));
+	EXPECT_EQ(-ENOSPC, mobj_gc_watch(b, 2));
+	EXPECT_EQ(0, mobj_gc_watch(a, 3));
+	/* b watches nothing: a collection tells only a */
+	EXPECT_LE(0, mobj_gc_collect(self->fd, 0, NULL));
+	pfd = (struct pollfd) { .fd = b, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(2, mobj_read_events(a, ev, 4));
+	EXPECT_EQ(MOBJ_EVENT_GC_START, ev[0].reason);
+	EXPECT_EQ(MOBJ_EVENT_GC_STOP, ev[1].reason);
+	EXPECT_EQ(3, ev[1].cookie);
+	EXPECT_EQ(0, mobj_gc_unwatch(a));
+	EXPECT_EQ(0, mobj_gc_watch(b, 4));
+	EXPECT_EQ(-ENOSPC, mobj_gc_watch(a, 5));
+	/* the release of a watching file frees its place */
+	extra_close(self, b);
+	EXPECT_EQ(0, mobj_gc_watch(a, 6));
+	EXPECT_EQ(0, mobj_gc_apply(self->fd, saved.enabled, saved.debug,
+				   saved.threshold));
+}
+
 /* client_watches_max: one watch more fails with ENOSPC, nothing changed. */
 TEST_F(bounded, watch_limit)
 {

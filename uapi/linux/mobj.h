@@ -46,8 +46,10 @@
  *  EFBIG    an object would have more than slots_max slots
  *  EDQUOT   this open file already owns client_objects_max live objects
  *  ENOSPC   the device already has objects_max live objects, 4096
- *           named types (MOBJ_TYPE_NAME), or this open file already
- *           has client_watches_max death notices asked for (MOBJ_WATCH)
+ *           named types (MOBJ_TYPE_NAME), or gc_watchers_max open
+ *           files watching its collector (MOBJ_WATCH_GC); or this open
+ *           file already has client_watches_max death notices asked for
+ *           (MOBJ_WATCH)
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
  *  EPERM    a command that changes the heap for every client (GC_SET,
@@ -721,8 +723,10 @@ enum mobj_watch_flags {
  * every collection.  They share the queue of death notices: when it is
  * full they are dropped and counted in a MOBJ_EVENT_LOST record.  Asking
  * again only changes the cookie; it does not count against
- * client_watches_max.  MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL stops it
- * (-ENOENT when the file was not watching); records already queued stay.
+ * client_watches_max.  At most gc_watchers_max open files of a device
+ * (module parameter, default 1024) watch its collector: one more fails
+ * with -ENOSPC.  MOBJ_WATCH_GC | MOBJ_WATCH_CANCEL stops it (-ENOENT when
+ * the file was not watching); records already queued stay.
  */
 struct mobj_watch {
 	__u32 size;
