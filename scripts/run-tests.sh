@@ -152,6 +152,24 @@ count_tap()
 	END { printf "%d %d %d 0\n", p, f, s }' "$1"
 }
 
+# After a test: the big lock's longest hold so far (debugfs stats of the
+# first device), when the test changed it, so that the run's maximum
+# (report_lock) can be put down to a test.
+last_hold=
+note_lock_hold()
+{
+	local stats=/sys/kernel/debug/mobj/stats h at
+
+	[ -r "$stats" ] || return 0
+	read -r h at < <(awk '$1 == "lock_hold_max_ns" { h = $2 }
+		$1 == "lock_hold_max_at" { at = $2 }
+		END { print h + 0, at ? at : "-" }' "$stats")
+	if [ "$h" != "$last_hold" ]; then
+		echo "     lock_hold_max_ns now $h (in $at)"
+		last_hold=$h
+	fi
+}
+
 run_selftest()
 {
 	local bin=$1 name log start rc=0 secs totals p=0 f=0 s=0 e=0 verdict=PASS
@@ -188,6 +206,7 @@ run_selftest()
 		echo "     --- last 30 lines of $log ---"
 		tail -n 30 "$log" | sed 's/^/     /'
 	fi
+	note_lock_hold
 	passed=$((passed + p)) failed=$((failed + f))
 	add_skips "$s"
 }
