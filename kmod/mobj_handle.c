@@ -130,26 +130,6 @@ void mobj_entry_drop(struct mobj_heap *heap, void *entry)
 }
 
 /*
- * A new strong handle to @obj, for MOBJ_BATCH and GC_GARBAGE: the
- * reference is taken before the handle holds it.
- */
-int __mobj_new_strong_handle(struct mobj_client *client,
-			     struct mobj_obj *obj, bool pending,
-			     u32 *handle)
-{
-	int rc;
-
-	lockdep_assert_held(&client->heap->lock);
-
-	rc = mobj_handle_reserve(client, handle);
-	if (rc)
-		return rc;
-	mobj_obj_get(client->heap, obj);
-	mobj_handle_fill(client, *handle, obj, pending);
-	return 0;
-}
-
-/*
  * For a command's answer: the handle is reserved and holds its reference,
  * and mobj_respond_handle() fills it once the answer is out.
  */
@@ -163,6 +143,21 @@ int mobj_new_strong_handle(struct mobj_client *client,
 	rc = mobj_handle_reserve(client, handle);
 	if (!rc)
 		mobj_obj_get(client->heap, obj);
+	return rc;
+}
+
+/*
+ * A new strong handle to @obj, filled at once (published, or @pending),
+ * for MOBJ_BATCH and GC_GARBAGE.
+ */
+int __mobj_new_strong_handle(struct mobj_client *client,
+			     struct mobj_obj *obj, bool pending,
+			     u32 *handle)
+{
+	int rc = mobj_new_strong_handle(client, obj, handle);
+
+	if (!rc)
+		mobj_handle_fill(client, *handle, obj, pending);
 	return rc;
 }
 
