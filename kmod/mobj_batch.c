@@ -218,16 +218,13 @@ static void mobj_batch_close_results(struct mobj_client *client,
 				     struct mobj_batch_op *ops, u32 done)
 {
 	struct mobj_heap *heap = client->heap;
-	u32 i, h, ref;
 	void *entry;
+	u32 i, h;
 
 	for (i = 0; i < done; i++) {
-		if (ops[i].cmd != MOBJ_CMD_CLOSE)
+		if (ops[i].cmd != MOBJ_CMD_CLOSE ||
+		    WARN_ON_ONCE(mobj_batch_operand(ops, i, ops[i].handle, &h)))
 			continue;
-		h = ops[i].handle;
-		ref = h & ~MOBJ_BATCH_RESULT_FLAG;
-		if (h & MOBJ_BATCH_RESULT_FLAG)
-			h = ops[ref].result;
 		mobj_batch_closed(ops, i, h);
 		cond_resched();
 	}
