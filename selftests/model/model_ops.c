@@ -1183,9 +1183,7 @@ static bool batch_close_safe(struct mclient *c,
 	for (k = 0; k < i; k++) {
 		if (held && ops[k].cmd == MOBJ_CMD_CLOSE && ops[k].handle == h)
 			return false;
-		if (!held && (ops[k].cmd == MOBJ_CMD_NEW ||
-			      ops[k].cmd == MOBJ_CMD_DUP ||
-			      ops[k].cmd == MOBJ_CMD_SLOT_GET))
+		if (!held && cmd_in(ops[k].cmd, BATCH_MAKES_HANDLE))
 			return false;
 	}
 	return true;
