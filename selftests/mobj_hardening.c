@@ -181,8 +181,12 @@ TEST_F(hardening, pending_handle_walked_by_check_and_graph)
 		EXPECT_NE(NULL, strstr(buf, "digraph"));
 		snprintf(q, sizeof(q), "chain %llu", (unsigned long long)id);
 		EXPECT_LT(0, graph_query(q, buf, sizeof(buf)));
-		/* Not usable before the answer is out. */
-		EXPECT_EQ(~0ULL, rc_of(self->fd, h + 1 + round));
+		/*
+		 * Not usable before the answer is out: h is this file's only
+		 * handle, so the new one is h + 1 (the lowest free number)
+		 * every round.
+		 */
+		EXPECT_EQ(~0ULL, rc_of(self->fd, h + 1));
 		EXPECT_FALSE(atomic_load(&bg.done));
 
 		ASSERT_EQ(0, uffd_page_protect(&u, false));
@@ -190,6 +194,7 @@ TEST_F(hardening, pending_handle_walked_by_check_and_graph)
 		pthread_join(bg.thread, NULL);
 		ASSERT_EQ(0, bg.ret);
 		hh = cmd->new_handle;
+		EXPECT_EQ(h + 1, hh);
 		EXPECT_EQ(id, id_of(self->fd, hh));
 		EXPECT_EQ(2, rc_of(self->fd, h));
 		EXPECT_EQ(0, mobj_check_heap(buf, sizeof(buf))) TH_LOG("%s", buf);
