@@ -9,16 +9,27 @@
 
 #include "mobj_ioctl.h"
 
-/* What a published handle holds: NULL when unknown or not yet published. */
+/*
+ * What a published handle holds: NULL when unknown or not yet published.
+ * One walk of the table finds the entry and, in the same node, its mark.
+ */
 void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
-	void *entry = xa_load(&client->handles, handle);
+	XA_STATE(xas, &client->handles, handle);
+	void *entry;
 
-	if (!entry)
-		return NULL;
-	smp_rmb();	/* the mark is set before the entry is stored */
-	if (xa_get_mark(&client->handles, handle, MOBJ_HANDLE_PENDING))
-		return NULL;
+	rcu_read_lock();
+	do {
+		entry = xas_load(&xas);
+		if (xa_is_zero(entry))
+			entry = NULL;
+	} while (xas_retry(&xas, entry));
+	if (entry) {
+		smp_rmb();	/* the mark is set before the entry is stored */
+		if (xas_get_mark(&xas, MOBJ_HANDLE_PENDING))
+			entry = NULL;
+	}
+	rcu_read_unlock();
 	return entry;
 }
 
