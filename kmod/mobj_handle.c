@@ -60,8 +60,12 @@ struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 	return __mobj_handle_obj(client, handle);
 }
 
-/* Reserve a handle number: an empty entry that no lookup finds. */
-int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
+/*
+ * A number for @entry, stored as it is: the lowest free one, as for file
+ * descriptors.  A NULL @entry reserves the number (no lookup finds it).
+ */
+static int mobj_handle_alloc(struct mobj_client *client, void *entry,
+			     u32 *handle)
 {
 	int rc;
 
@@ -69,8 +73,7 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 
 	if (client->nhandles >= mobj_client_handles_max())
 		return -EMFILE;
-	/* The lowest free number, as for file descriptors. */
-	rc = xa_alloc(&client->handles, handle, NULL, XA_LIMIT(1, INT_MAX),
+	rc = xa_alloc(&client->handles, handle, entry, XA_LIMIT(1, INT_MAX),
 		      GFP_KERNEL_ACCOUNT);
 	if (rc)
 		return rc == -EBUSY ? -EMFILE : rc;
@@ -78,6 +81,12 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 	client->heap->live_handles++;
 	mobj_handle_trace(client, *handle);
 	return 0;
+}
+
+/* Reserve a handle number: an empty entry that no lookup finds. */
+int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
+{
+	return mobj_handle_alloc(client, NULL, handle);
 }
 
 /*
@@ -165,10 +174,27 @@ int __mobj_new_strong_handle(struct mobj_client *client,
 			     struct mobj_obj *obj, bool pending,
 			     u32 *handle)
 {
-	int rc = mobj_new_strong_handle(client, obj, handle);
+	struct mobj_heap *heap = client->heap;
+	int rc;
 
-	if (!rc)
-		mobj_handle_fill(client, *handle, obj, pending);
+	if (pending) {
+		rc = mobj_new_strong_handle(client, obj, handle);
+		if (!rc)
+			mobj_handle_fill(client, *handle, obj, true);
+		return rc;
+	}
+	/*
+	 * Usable at once, so stored in one step with its reference already
+	 * taken (a lock-free reader that finds the handle finds it counted).
+	 * The limit is checked first: only a failed allocation puts back a
+	 * reference that was never used.
+	 */
+	if (client->nhandles >= mobj_client_handles_max())
+		return -EMFILE;
+	mobj_obj_get(heap, obj);
+	rc = mobj_handle_alloc(client, obj, handle);
+	if (rc)
+		mobj_obj_put(heap, obj);
 	return rc;
 }
 
