@@ -899,7 +899,9 @@ struct mobj_batch_op {
  * @flags: must be 0
  * @count: entries in @ops, 1 to MOBJ_BATCH_MAX
  * @done: out, entries completed
- * @ops: pointer to an array of struct mobj_batch_op, read and written
+ * @ops: pointer to an array of struct mobj_batch_op; of its entries, only
+ *	@error and @result are written (those of the entries that ran and of
+ *	the failing one)
  */
 struct mobj_batch {
 	__u32 size;
