@@ -429,6 +429,10 @@ struct mobj_export_ref {
  * @gc_node: entry in heap->gc_watchers while it watches the collector
  *	(MOBJ_WATCH_GC), else empty
  * @gc_cookie: the cookie its MOBJ_EVENT_GC_START and _STOP records carry
+ * @batch_mutex: taken (never waited for) by the MOBJ_BATCH that uses
+ *	@batch_ops
+ * @batch_ops: room for MOBJ_BATCH_KEEP entries, kept between batches of
+ *	up to that many (allocated by the first)
  * @node: entry in heap->clients
  */
 struct mobj_client {
@@ -451,6 +455,8 @@ struct mobj_client {
 	u64 events_lost;
 	struct list_head gc_node;
 	u64 gc_cookie;
+	struct mutex batch_mutex;	/* guards @batch_ops */
+	struct mobj_batch_op *batch_ops;
 	struct list_head node;
 };
 

@@ -282,6 +282,41 @@ efault:
 }
 
 /*
+ * Batches of up to this many entries (4 KiB) use the client's kept array:
+ * no allocation, and none of the zeroing that init_on_alloc adds to it.
+ */
+#define MOBJ_BATCH_KEEP 128
+
+static struct mobj_batch_op *mobj_batch_ops_get(struct mobj_client *client,
+						u32 count, bool *kept)
+{
+	struct mobj_batch_op *ops;
+
+	*kept = count <= MOBJ_BATCH_KEEP &&
+		mutex_trylock(&client->batch_mutex);
+	if (*kept) {
+		if (!client->batch_ops)
+			client->batch_ops = kmalloc_array(MOBJ_BATCH_KEEP,
+							  sizeof(*ops),
+							  GFP_KERNEL_ACCOUNT);
+		if (client->batch_ops)
+			return client->batch_ops;
+		mutex_unlock(&client->batch_mutex);
+		*kept = false;
+	}
+	return kvmalloc_array(count, sizeof(*ops), GFP_KERNEL_ACCOUNT);
+}
+
+static void mobj_batch_ops_put(struct mobj_client *client,
+			       struct mobj_batch_op *ops, bool kept)
+{
+	if (kept)
+		mutex_unlock(&client->batch_mutex);
+	else
+		kvfree(ops);
+}
+
+/*
  * @done is written whenever the batch struct is writable: 0 when the call
  * failed before the first entry ran (see "Batches" in the uapi header).
  */
@@ -294,6 +329,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	struct mobj_batch_op *ops = NULL;
 	struct mobj_batch_op __user *uops;
 	LIST_HEAD(reap);
+	bool kept = false;
 	long budget;
 	size_t bytes;
 	int rc = 0;
@@ -305,7 +341,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	}
 	uops = u64_to_user_ptr(cmd->ops);
 	bytes = array_size(cmd->count, sizeof(*ops));
-	ops = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	ops = mobj_batch_ops_get(client, cmd->count, &kept);
 	if (!ops) {
 		rc = -ENOMEM;
 		goto err_none_ran;
@@ -358,13 +394,13 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	}
 	if (mobj_ucmd_respond(ucmd))
 		rc = -EFAULT;
-	kvfree(ops);
+	mobj_batch_ops_put(client, ops, kept);
 	return rc;
 
 err_none_ran:
 	cmd->done = 0;
 	mobj_ucmd_respond(ucmd);
-	kvfree(ops);
+	mobj_batch_ops_put(client, ops, kept);
 	return rc;
 }
 

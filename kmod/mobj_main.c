@@ -360,6 +360,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	INIT_LIST_HEAD(&client->watches);
 	INIT_LIST_HEAD(&client->gc_node);
 	init_waitqueue_head(&client->wait);
+	mutex_init(&client->batch_mutex);
 
 	mobj_lock(heap);
 	client->id = ++heap->next_client_id;
@@ -406,6 +407,8 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	WARN_ON(!xa_empty(&client->traces));
 	xa_destroy(&client->traces);
 	kvfree(client->events);
+	kfree(client->batch_ops);
+	mutex_destroy(&client->batch_mutex);
 	kfree(client);
 	return 0;
 }
