@@ -215,23 +215,39 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 	return true;
 }
 
+/*
+ * The passes below keep the budget and their counts in locals: the objects'
+ * byte-sized fields may alias anything, so a count kept in memory would be
+ * loaded and stored again for every object.
+ */
+
 /* Pass 2: gc_refs = refcount (the saved garbage loses the list's first). */
 static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
+	bool unsave = c->unsave;
+	long left = *budget;
 	struct list_head *pos;
 	struct mobj_obj *obj;
+	u64 examined = 0;
+	bool done = true;
 
 	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
-		if (--*budget < 0)
-			return mobj_gc_pause(c, pos);
+		if (--left < 0) {
+			done = false;
+			break;
+		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
-		if (c->unsave)
+		if (unsave)
 			WRITE_ONCE(obj->refcount, obj->refcount - 1);
 		obj->gc_refs = obj->refcount;
 		obj->gc_state = MOBJ_GC_IN_SET;
-		c->res.examined++;
+		examined++;
 	}
+	*budget = left;
+	c->res.examined += examined;
+	if (!done)
+		return mobj_gc_pause(c, pos);
 	mobj_gc_next_phase(c, &c->young);
 	return true;
 }
@@ -240,22 +256,28 @@ static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
 static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
+	struct mobj_ref *slot, *end;
+	long left = *budget;
 	struct list_head *pos;
 	struct mobj_obj *obj, *t;
-	u32 i;
+	u32 n;
 
 	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
-		if (*budget <= 0)
+		if (left <= 0) {
+			*budget = left;
 			return mobj_gc_pause(c, pos);
+		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
-		*budget -= 1 + obj->nslots;
-		for (i = 0; i < obj->nslots; i++) {
-			t = obj->slots[i].target;
+		n = obj->nslots;
+		left -= 1 + n;
+		for (slot = obj->slots, end = slot + n; slot < end; slot++) {
+			t = slot->target;
 			if (t->gc_state == MOBJ_GC_IN_SET ||
 			    t->gc_state == MOBJ_GC_TOUCHED)
 				t->gc_refs--;
 		}
 	}
+	*budget = left;
 	mobj_gc_next_phase(c, &c->young);
 	return true;
 }
@@ -263,23 +285,26 @@ static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 /*
  * What a reachable object refers to is reachable: one not scanned yet will
  * be scanned as such, one the scan found unreachable so far goes back to
- * the tail of the set, where the scan meets it again.
+ * the tail of the set, where the scan meets it again.  Returns how many
+ * went back.
  */
-static void mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
+static u32 mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
 {
+	struct mobj_ref *slot, *end;
 	struct mobj_obj *t;
-	u32 i;
+	u32 back = 0;
 
-	for (i = 0; i < obj->nslots; i++) {
-		t = obj->slots[i].target;
+	for (slot = obj->slots, end = slot + obj->nslots; slot < end; slot++) {
+		t = slot->target;
 		if (t->gc_state == MOBJ_GC_IN_SET) {
 			t->gc_state = MOBJ_GC_REACHABLE;
 		} else if (t->gc_state == MOBJ_GC_UNREACHABLE) {
 			t->gc_state = MOBJ_GC_REACHABLE;
 			list_move_tail(&t->gc_node, &c->young);
-			c->res.collected--;
+			back++;
 		}
 	}
+	return back;
 }
 
 /*
@@ -287,27 +312,27 @@ static void mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
  * generation now, though it stays on the set's list until the promotion
  * splices the list (or leaves the collector's lists at once when it has no
  * slot: it can never be in a cycle again until it gets one, like an
- * untracked tuple in CPython).
+ * untracked tuple in CPython).  Returns whether it stays on the set's list
+ * as a survivor.
  */
-static void mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj)
+static bool mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj,
+			    unsigned int to)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
-	unsigned int to = c->to;
 
 	obj->gc_state = MOBJ_GC_IDLE;
 	if (c->dry) {
 		list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
-		return;
+		return false;
 	}
 	if (!obj->nslots) {
 		to = MOBJ_GEN_UNTRACKED;
 		list_move_tail(&obj->gc_node, &heap->lists[to]);
-	} else {
-		c->survivors++;
 	}
 	heap->list_count[obj->gen]--;
 	heap->list_count[to]++;
 	WRITE_ONCE(obj->gen, to);
+	return to != MOBJ_GEN_UNTRACKED;
 }
 
 /*
@@ -323,17 +348,24 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
 	struct list_head *pos = c->cursor.next;
+	unsigned long survivors = 0;
+	unsigned int to = c->to;
+	long left = *budget;
+	long collected = 0;
 	struct mobj_obj *obj;
+	bool done = false;
 	LIST_HEAD(reap);
 
 	for (;;) {
-		if (*budget <= 0)
-			return mobj_gc_pause(c, pos);
+		if (left <= 0)
+			break;
 		if (pos == &c->young) {
-			if (list_empty(&heap->dying))
+			if (list_empty(&heap->dying)) {
+				done = true;
 				break;
+			}
 			mobj_gc_pause(c, pos);
-			mobj_heap_drain_step(heap, budget, &reap);
+			mobj_heap_drain_step(heap, &left, &reap);
 			mobj_heap_reap(&reap);
 			pos = c->cursor.next;
 			continue;
@@ -341,18 +373,23 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 		obj = list_entry(pos, struct mobj_obj, gc_node);
 		if (obj->gc_state == MOBJ_GC_IN_SET && obj->gc_refs <= 0) {
 			WARN_ON_ONCE(obj->gc_refs < 0);
-			--*budget;
+			left--;
 			pos = pos->next;
 			obj->gc_state = MOBJ_GC_UNREACHABLE;
 			list_move_tail(&obj->gc_node, &c->unreachable);
-			c->res.collected++;
+			collected++;
 			continue;
 		}
-		*budget -= 1 + obj->nslots;
-		mobj_gc_reach(c, obj);
+		left -= 1 + obj->nslots;
+		collected -= mobj_gc_reach(c, obj);
 		pos = pos->next;
-		mobj_gc_survive(heap, obj);
+		survivors += mobj_gc_survive(heap, obj, to);
 	}
+	*budget = left;
+	c->res.collected += collected;
+	c->survivors += survivors;
+	if (!done)
+		return mobj_gc_pause(c, pos);
 	mobj_gc_next_phase(c, &c->young);
 	return true;
 }
