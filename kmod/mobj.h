@@ -74,6 +74,27 @@ struct mobj_quota {
 };
 
 /**
+ * struct mobj_obj_ext - what only some objects have: a payload, weak
+ *	references, death watches
+ * @data: payload
+ * @data_len: payload length
+ * @nwatchers: struct mobj_watcher entries on @observers
+ * @observers: weak references and death watches (struct mobj_observer),
+ *	in the order they were made: the order of the death notices
+ * @rcu: frees it once MOBJ_INFO's lock-free readers are done with it
+ *
+ * Allocated by the first command that needs it (NEW or DATA_WRITE with a
+ * payload, WEAKREF, WATCH) and kept until the object is freed.
+ */
+struct mobj_obj_ext {
+	void *data;
+	u32 data_len;
+	u32 nwatchers;
+	struct list_head observers;
+	struct rcu_head rcu;
+};
+
+/**
  * struct mobj_obj - a managed object
  * @gc_node: entry on a generation list, or on the heap's dying list
  * @refcount: handles + slots referring to it (+ handles being created)
@@ -88,23 +109,22 @@ struct mobj_quota {
  * @id: unique id, never reused while the module is loaded
  * @type: the user's type tag
  * @cap: slots allocated, from @slots - @front
- * @data_len: payload length
- * @nwatchers: struct mobj_watcher entries on @observers
- * @data: payload
  * @quota: the creating client's charge
  * @referrers: the mobj_ref entries, in other objects, that refer to it
  *	(in no particular order)
- * @observers: weak references and death watches (struct mobj_observer),
- *	in the order they were made: the order of the death notices
+ * @ext: payload, weak references and watches; NULL until it has any
+ *	(mobj_obj_ext())
  *
  * The collector's passes read the first 40 bytes of each object they visit
  * and of the objects its slots refer to, nothing else: they come first.
+ * 80 bytes in all: what most objects never use is in @ext.
  *
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
- * and MOBJ_INFO read @refcount, @nslots, @data_len, @gen and @nwatchers
- * without it, under RCU (the cache is SLAB_TYPESAFE_BY_RCU): writers use
- * WRITE_ONCE() for those, and readers check afterwards that no handle of
- * their client was removed meanwhile (mobj_handle_read()).
+ * and MOBJ_INFO read @refcount, @nslots, @gen and, through @ext, data_len
+ * and nwatchers without it, under RCU (the cache is SLAB_TYPESAFE_BY_RCU,
+ * an ext is freed by kfree_rcu()): writers use WRITE_ONCE() for those, and
+ * readers check afterwards that no handle of their client was removed
+ * meanwhile (mobj_handle_read()).
  */
 struct mobj_obj {
 	struct list_head gc_node;
@@ -118,13 +138,28 @@ struct mobj_obj {
 	u64 id;
 	u32 type;
 	u32 cap;
-	u32 data_len;
-	u32 nwatchers;
-	void *data;
 	struct mobj_quota *quota;
 	struct hlist_head referrers;
-	struct list_head observers;
+	struct mobj_obj_ext *ext;
 };
+
+static inline u32 mobj_obj_data_len(const struct mobj_obj *obj)
+{
+	return obj->ext ? obj->ext->data_len : 0;
+}
+
+static inline u32 mobj_obj_nwatchers(const struct mobj_obj *obj)
+{
+	return obj->ext ? obj->ext->nwatchers : 0;
+}
+
+/* Whether weak references or watches are still to be told of its death. */
+static inline bool mobj_obj_observed(const struct mobj_obj *obj)
+{
+	return obj->ext && !list_empty(&obj->ext->observers);
+}
+
+struct mobj_obj_ext *mobj_obj_ext(struct mobj_obj *obj);
 
 /*
  * Entries of a referrers list that views of the graph (REFERRERS, debugfs
@@ -149,7 +184,7 @@ enum mobj_observer_kind {
 
 /**
  * struct mobj_observer - something that wants to know when an object dies
- * @node: entry in obj->observers
+ * @node: entry in obj->ext->observers
  * @obj: the object, or NULL once it died (weak references)
  * @kind: enum mobj_observer_kind
  */

@@ -56,7 +56,7 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_heap *heap,
 		*f++ = 'f';
 	if (obj->gen == MOBJ_GEN_GARBAGE)
 		*f++ = 'g';
-	if (obj->nwatchers)
+	if (mobj_obj_nwatchers(obj))
 		*f++ = 'w';
 	if (f == flags)
 		*f++ = '-';
@@ -65,7 +65,8 @@ static void mobj_seq_obj(struct seq_file *m, struct mobj_heap *heap,
 	seq_printf(m, "%llu ", obj->id);
 	mobj_seq_type(m, heap, obj->type);
 	seq_printf(m, " %u %s %u %u %s\n", obj->refcount,
-		   mobj_gen_names[obj->gen], obj->nslots, obj->data_len, flags);
+		   mobj_gen_names[obj->gen], obj->nslots, mobj_obj_data_len(obj),
+		   flags);
 }
 
 #define MOBJ_OBJ_HEADER "# id type refcount generation slots data_len flags\n"

@@ -160,7 +160,8 @@ static int mobj_watch_cancel(struct mobj_client *client,
 			list_del(&watch->observer.node);
 			list_del(&watch->client_node);
 			client->nwatches--;
-			WRITE_ONCE(obj->nwatchers, obj->nwatchers - 1);
+			WRITE_ONCE(obj->ext->nwatchers,
+				   obj->ext->nwatchers - 1);
 			found = watch;
 			rc = 0;
 			break;
@@ -287,16 +288,18 @@ int mobj_ioctl_watch(struct mobj_ucmd *ucmd)
 	/* Bounded: an object's death tells all its watchers at once. */
 	if (!rc && client->nwatches >= mobj_client_watches_max())
 		rc = -ENOSPC;
+	if (!rc && !mobj_obj_ext(obj))
+		rc = -ENOMEM;
 	if (!rc) {
 		mobj_client_ring_install(client, &ring, ring_max);
 		watcher->observer.kind = MOBJ_OBSERVER_WATCH;
 		watcher->observer.obj = obj;
 		watcher->client = client;
 		watcher->cookie = cmd->cookie;
-		list_add_tail(&watcher->observer.node, &obj->observers);
+		list_add_tail(&watcher->observer.node, &obj->ext->observers);
 		list_add_tail(&watcher->client_node, &client->watches);
 		client->nwatches++;
-		WRITE_ONCE(obj->nwatchers, obj->nwatchers + 1);
+		WRITE_ONCE(obj->ext->nwatchers, obj->ext->nwatchers + 1);
 		watcher = NULL;
 	}
 	mobj_unlock(heap);
@@ -313,6 +316,7 @@ out_free:
 bool mobj_client_drop_watches(struct mobj_client *client, long *budget)
 {
 	struct mobj_watcher *watch, *next;
+	struct mobj_obj_ext *ext;
 
 	lockdep_assert_held(&client->heap->lock);
 
@@ -320,8 +324,8 @@ bool mobj_client_drop_watches(struct mobj_client *client, long *budget)
 		if (*budget <= 0)
 			return false;
 		--*budget;
-		WRITE_ONCE(watch->observer.obj->nwatchers,
-			   watch->observer.obj->nwatchers - 1);
+		ext = watch->observer.obj->ext;
+		WRITE_ONCE(ext->nwatchers, ext->nwatchers - 1);
 		list_del(&watch->observer.node);
 		list_del(&watch->client_node);
 		client->nwatches--;

@@ -532,7 +532,8 @@ static void mobj_heap_weak_observer(struct kunit *test)
 	a = mobj_test_new(test, t);
 	mobj_test_link(test, t, a, a);
 	ob.obj = a;
-	list_add(&ob.node, &a->observers);
+	KUNIT_ASSERT_NOT_NULL(test, mobj_obj_ext(a));
+	list_add(&ob.node, &a->ext->observers);
 	mobj_test_put(test, t, a);
 	KUNIT_EXPECT_PTR_EQ(test, ob.obj, a);
 	KUNIT_EXPECT_EQ(test, mobj_gc_collect(&t->heap, 2, NULL), 1UL);

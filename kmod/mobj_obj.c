@@ -90,24 +90,66 @@ void mobj_heap_destroy(struct mobj_heap *heap)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_heap_destroy);
 
+/**
+ * mobj_obj_ext - an object's payload, weak references and watches
+ * @obj: the object, under the big lock or not yet in a heap
+ *
+ * Allocated on the first call and kept until the object is freed.
+ * Returns NULL when that allocation fails.
+ */
+struct mobj_obj_ext *mobj_obj_ext(struct mobj_obj *obj)
+{
+	struct mobj_obj_ext *ext = obj->ext;
+
+	if (ext)
+		return ext;
+	ext = kzalloc(sizeof(*ext), GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return NULL;
+	INIT_LIST_HEAD(&ext->observers);
+	/* MOBJ_INFO may read it without the lock. */
+	smp_store_release(&obj->ext, ext);
+	return ext;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_obj_ext);
+
+static void mobj_obj_ext_free(struct mobj_obj *obj)
+{
+	struct mobj_obj_ext *ext = obj->ext;
+
+	if (!ext)
+		return;
+	WRITE_ONCE(obj->ext, NULL);
+	kvfree(ext->data);
+	kfree_rcu(ext, rcu);
+}
+
 /*
  * A new object, not yet in any heap, owning @data (kvmalloc'ed, or NULL
- * when @data_len is 0).  Its refcount starts at 1: the handle being made.
+ * when @data_len is 0; the caller's to free if this fails).  Its refcount
+ * starts at 1: the handle being made.
  */
 struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len)
 {
+	struct mobj_obj_ext *ext;
 	struct mobj_obj *obj;
 
 	obj = kmem_cache_zalloc(mobj_obj_cache, GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return NULL;
+	if (data_len) {
+		ext = mobj_obj_ext(obj);
+		if (!ext) {
+			kmem_cache_free(mobj_obj_cache, obj);
+			return NULL;
+		}
+		ext->data = data;
+		ext->data_len = data_len;
+	}
 	obj->type = type;
-	obj->data = data;
-	obj->data_len = data_len;
 	obj->refcount = 1;
 	obj->gen = MOBJ_GEN_UNTRACKED;
 	INIT_HLIST_HEAD(&obj->referrers);
-	INIT_LIST_HEAD(&obj->observers);
 	INIT_LIST_HEAD(&obj->gc_node);
 	return obj;
 }
@@ -116,7 +158,7 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_obj_alloc);
 /* Undo mobj_obj_alloc() for an object that never reached a heap. */
 void mobj_obj_free_unpublished(struct mobj_obj *obj)
 {
-	kvfree(obj->data);
+	mobj_obj_ext_free(obj);
 	kmem_cache_free(mobj_obj_cache, obj);
 }
 
@@ -171,7 +213,7 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 	list_add_tail(&obj->gc_node, &heap->lists[MOBJ_GEN_UNTRACKED]);
 	heap->list_count[MOBJ_GEN_UNTRACKED]++;
 	heap->gen[0].count++;
-	trace_obj_new(obj->id, obj->type, obj->data_len);
+	trace_obj_new(obj->id, obj->type, mobj_obj_data_len(obj));
 	mobj_gc_maybe_queue(heap);
 	return 0;
 }
@@ -238,18 +280,21 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_obj_get);
  */
 static long mobj_obj_notify(struct mobj_obj *obj, long budget)
 {
+	struct mobj_obj_ext *ext = obj->ext;
 	struct mobj_observer *ob, *next;
 	struct mobj_watcher *watch;
 	long n = 0;
 
-	list_for_each_entry_safe(ob, next, &obj->observers, node) {
+	if (!ext)
+		return 0;
+	list_for_each_entry_safe(ob, next, &ext->observers, node) {
 		if (n++ == budget)
 			return budget;
 		list_del_init(&ob->node);
 		ob->obj = NULL;
 		if (ob->kind != MOBJ_OBSERVER_WATCH)
 			continue;
-		WRITE_ONCE(obj->nwatchers, obj->nwatchers - 1);
+		WRITE_ONCE(ext->nwatchers, ext->nwatchers - 1);
 		watch = container_of(ob, struct mobj_watcher, observer);
 		mobj_client_post(watch->client, &(struct mobj_event) {
 			.cookie = watch->cookie,
@@ -296,7 +341,7 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 void mobj_obj_free(struct mobj_obj *obj)
 {
 	kvfree(obj->slots - obj->front);
-	kvfree(obj->data);
+	mobj_obj_ext_free(obj);
 	kmem_cache_free(mobj_obj_cache, obj);
 }
 
@@ -325,7 +370,7 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 	while (*budget > 0 && !list_empty(&heap->dying)) {
 		obj = list_first_entry(&heap->dying, struct mobj_obj, gc_node);
 		*budget -= mobj_obj_notify(obj, *budget);
-		if (!list_empty(&obj->observers))
+		if (mobj_obj_observed(obj))
 			break;
 		while (obj->nslots && *budget > 0) {
 			ref = &obj->slots[obj->nslots - 1];
@@ -720,17 +765,18 @@ static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
 
 static void mobj_read_info(const struct mobj_obj *obj, void *arg)
 {
+	const struct mobj_obj_ext *ext = READ_ONCE(obj->ext);
 	struct mobj_info *cmd = arg;
 	unsigned int gen;
 
 	cmd->type = obj->type;
 	cmd->id = obj->id;
 	cmd->refcount = READ_ONCE(obj->refcount);
-	cmd->data_len = READ_ONCE(obj->data_len);
+	cmd->data_len = ext ? READ_ONCE(ext->data_len) : 0;
 	cmd->nslots = READ_ONCE(obj->nslots);
 	gen = READ_ONCE(obj->gen);
 	cmd->generation = gen <= MOBJ_GEN_PERMANENT ? gen : 0;
-	cmd->state = mobj_obj_state(gen, READ_ONCE(obj->nwatchers));
+	cmd->state = mobj_obj_state(gen, ext ? READ_ONCE(ext->nwatchers) : 0);
 }
 
 /* Lock-free, like MOBJ_GETREFCOUNT: each field is one the object had. */
@@ -750,6 +796,7 @@ int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
 	struct mobj_heap *heap = client->heap;
 	struct mobj_obj *obj;
 	void *buf = NULL;
+	u32 data_len;
 	int rc;
 
 	mobj_lock(heap);
@@ -758,15 +805,16 @@ int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
 	if (rc)
 		goto out_unlock;
 	rc = -ERANGE;
-	if (cmd->offset > obj->data_len)
+	data_len = mobj_obj_data_len(obj);
+	if (cmd->offset > data_len)
 		goto out_unlock;
-	cmd->len = min(cmd->len, obj->data_len - cmd->offset);
-	cmd->data_len = obj->data_len;
+	cmd->len = min(cmd->len, data_len - cmd->offset);
+	cmd->data_len = data_len;
 	rc = 0;
 	if (cmd->len) {
 		buf = kvmalloc(cmd->len, GFP_KERNEL_ACCOUNT);
 		if (buf)
-			memcpy(buf, obj->data + cmd->offset, cmd->len);
+			memcpy(buf, obj->ext->data + cmd->offset, cmd->len);
 		else
 			rc = -ENOMEM;
 	}
@@ -787,8 +835,10 @@ int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 	struct mobj_data_write *cmd = ucmd->cmd;
 	struct mobj_client *client = ucmd->client;
 	struct mobj_heap *heap = client->heap;
+	struct mobj_obj_ext *ext;
 	struct mobj_obj *obj;
 	void *data = NULL;
+	int rc;
 
 	if (cmd->len > mobj_data_max())
 		return -EMSGSIZE;
@@ -800,13 +850,20 @@ int mobj_ioctl_data_write(struct mobj_ucmd *ucmd)
 
 	mobj_lock(heap);
 	obj = mobj_handle_obj(client, cmd->handle);
-	if (!IS_ERR(obj)) {
-		swap(obj->data, data);
-		WRITE_ONCE(obj->data_len, cmd->len);
+	rc = PTR_ERR_OR_ZERO(obj);
+	/* Nothing to store, nothing stored: no ext is made for it. */
+	if (!rc && (cmd->len || obj->ext)) {
+		ext = mobj_obj_ext(obj);
+		if (ext) {
+			swap(ext->data, data);
+			WRITE_ONCE(ext->data_len, cmd->len);
+		} else {
+			rc = -ENOMEM;
+		}
 	}
 	mobj_unlock(heap);
 	kvfree(data);
-	return PTR_ERR_OR_ZERO(obj);
+	return rc;
 }
 
 /* The slot commands share a struct; each validates the fields it uses. */

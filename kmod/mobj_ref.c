@@ -151,10 +151,14 @@ int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
 	rc = PTR_ERR_OR_ZERO(obj);
 	if (!rc)
 		rc = mobj_handle_reserve(client, &cmd->result);
+	if (!rc && !mobj_obj_ext(obj)) {
+		mobj_handle_remove(client, cmd->result);
+		rc = -ENOMEM;
+	}
 	if (!rc) {
 		ob->kind = MOBJ_OBSERVER_WEAK;
 		ob->obj = obj;
-		list_add_tail(&ob->node, &obj->observers);
+		list_add_tail(&ob->node, &obj->ext->observers);
 	}
 	if (rc) {
 		mobj_unlock(heap);
