@@ -146,12 +146,13 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 	if (rc)
 		return rc;
 	if (op->cmd == MOBJ_CMD_CLOSE) {
-		entry = mobj_handle_entry(client, handle);
+		/* A closed or unknown handle says -ENOENT first. */
+		if ((op->index || op->value) &&
+		    mobj_handle_entry(client, handle))
+			return -EINVAL;
+		entry = mobj_handle_take(client, handle);
 		if (!entry)
 			return -ENOENT;
-		if (op->index || op->value)
-			return -EINVAL;
-		mobj_handle_remove(client, handle);
 		mobj_entry_drop(heap, entry);
 		*budget -= mobj_batch_closed(ops, i, handle) /
 			   MOBJ_BATCH_ENTRY_COST;
@@ -217,11 +218,9 @@ static void mobj_batch_close_results(struct mobj_client *client,
 		if (!mobj_batch_makes_handle(&ops[i]) ||
 		    ops[i].flags & MOBJ_BATCH_OP_CLOSED)
 			continue;
-		entry = mobj_handle_entry(client, ops[i].result);
-		if (!entry)
-			continue;
-		mobj_handle_remove(client, ops[i].result);
-		mobj_entry_drop(heap, entry);
+		entry = mobj_handle_take(client, ops[i].result);
+		if (entry)
+			mobj_entry_drop(heap, entry);
 	}
 	mobj_unlock(heap);
 }

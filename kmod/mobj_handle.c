@@ -120,16 +120,51 @@ void mobj_handle_publish(struct mobj_client *client, u32 handle)
  * held is the caller's to drop.  Its number may name another object next:
  * lock-free readers learn of the removal from @handle_seq.
  */
+static void mobj_handle_removed(struct mobj_client *client, u32 handle)
+{
+	mobj_handle_trace_forget(client, handle);
+	client->nhandles--;
+	client->heap->live_handles--;
+}
+
 void mobj_handle_remove(struct mobj_client *client, u32 handle)
 {
 	lockdep_assert_held(&client->heap->lock);
 
+	/* The XArray's lock, then the seqcount: as mobj_handle_take(). */
+	xa_lock(&client->handles);
 	write_seqcount_begin(&client->handle_seq);
-	xa_erase(&client->handles, handle);
+	__xa_erase(&client->handles, handle);
 	write_seqcount_end(&client->handle_seq);
-	mobj_handle_trace_forget(client, handle);
-	client->nhandles--;
-	client->heap->live_handles--;
+	xa_unlock(&client->handles);
+	mobj_handle_removed(client, handle);
+}
+
+/*
+ * Remove a published handle and return what it held, the caller's to
+ * drop; NULL when @handle names none.  One walk of the table finds the
+ * entry, checks it and removes it.
+ */
+void *mobj_handle_take(struct mobj_client *client, u32 handle)
+{
+	XA_STATE(xas, &client->handles, handle);
+	void *entry;
+
+	lockdep_assert_held(&client->heap->lock);
+
+	xas_lock(&xas);
+	entry = xas_load(&xas);
+	if (!entry || xa_is_zero(entry) ||
+	    xas_get_mark(&xas, MOBJ_HANDLE_PENDING)) {
+		xas_unlock(&xas);
+		return NULL;
+	}
+	write_seqcount_begin(&client->handle_seq);
+	xas_store(&xas, NULL);
+	write_seqcount_end(&client->handle_seq);
+	xas_unlock(&xas);
+	mobj_handle_removed(client, handle);
+	return entry;
 }
 
 /* Drop what a handle held: a strong reference, or a weak one. */
@@ -262,13 +297,11 @@ int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 	int rc = 0;
 
 	mobj_lock(heap);
-	entry = mobj_handle_entry(client, cmd->handle);
-	if (entry) {
-		mobj_handle_remove(client, cmd->handle);
+	entry = mobj_handle_take(client, cmd->handle);
+	if (entry)
 		mobj_entry_drop(heap, entry);
-	} else {
+	else
 		rc = -ENOENT;
-	}
 	mobj_unlock(heap);
 	return rc;
 }

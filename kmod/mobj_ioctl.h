@@ -126,6 +126,7 @@ void mobj_handle_fill(struct mobj_client *client, u32 handle, void *entry,
 		      bool pending);
 void mobj_handle_publish(struct mobj_client *client, u32 handle);
 void mobj_handle_remove(struct mobj_client *client, u32 handle);
+void *mobj_handle_take(struct mobj_client *client, u32 handle);
 void mobj_entry_drop(struct mobj_heap *heap, void *entry);
 int __mobj_new_strong_handle(struct mobj_client *client, struct mobj_obj *obj,
 			     bool pending, u32 *handle);
