@@ -12,13 +12,14 @@
 /*
  * What a published handle holds: NULL when unknown or not yet published.
  * One walk of the table finds the entry and, in the same node, its mark.
+ * Under rcu_read_lock().
  */
 void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
 	XA_STATE(xas, &client->handles, handle);
 	void *entry;
 
-	rcu_read_lock();
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "handle lookup without RCU");
 	do {
 		entry = xas_load(&xas);
 		if (xa_is_zero(entry))
@@ -29,7 +30,6 @@ void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 		if (xas_get_mark(&xas, MOBJ_HANDLE_PENDING))
 			entry = NULL;
 	}
-	rcu_read_unlock();
 	return entry;
 }
 
@@ -47,17 +47,27 @@ struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
 
 void *mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
+	void *entry;
+
 	lockdep_assert_held(&client->heap->lock);
 
-	return __mobj_handle_entry(client, handle);
+	rcu_read_lock();
+	entry = __mobj_handle_entry(client, handle);
+	rcu_read_unlock();
+	return entry;
 }
 
 /* The object behind a strong handle. */
 struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 {
+	struct mobj_obj *obj;
+
 	lockdep_assert_held(&client->heap->lock);
 
-	return __mobj_handle_obj(client, handle);
+	rcu_read_lock();
+	obj = __mobj_handle_obj(client, handle);
+	rcu_read_unlock();
+	return obj;
 }
 
 /*
