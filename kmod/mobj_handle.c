@@ -70,6 +70,12 @@ struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 	return obj;
 }
 
+/* Whether the client holds as many handles as client_handles_max. */
+static bool mobj_handles_full(const struct mobj_client *client)
+{
+	return client->nhandles >= mobj_client_handles_max();
+}
+
 /*
  * A number for @entry, stored as it is: the lowest free one, as for file
  * descriptors.  A NULL @entry reserves the number (no lookup finds it).
@@ -81,7 +87,7 @@ static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 
 	lockdep_assert_held(&client->heap->lock);
 
-	if (client->nhandles >= mobj_client_handles_max())
+	if (mobj_handles_full(client))
 		return -EMFILE;
 	rc = xa_alloc(&client->handles, handle, entry, XA_LIMIT(1, INT_MAX),
 		      GFP_KERNEL_ACCOUNT);
@@ -234,7 +240,7 @@ int __mobj_new_strong_handle(struct mobj_client *client,
 	 * The limit is checked first: only a failed allocation puts back a
 	 * reference that was never used.
 	 */
-	if (client->nhandles >= mobj_client_handles_max())
+	if (mobj_handles_full(client))
 		return -EMFILE;
 	mobj_obj_get(heap, obj);
 	rc = mobj_handle_alloc(client, obj, handle);
