@@ -63,6 +63,7 @@ struct mobj_ref {
 /**
  * struct mobj_quota - live objects created by one client
  * @objects: how many are alive
+ * @id: its index in heap->quotas, which is what an object keeps
  * @orphan: the client is gone; free this when @objects reaches zero
  *
  * Objects outlive the client that created them; the charge stays with the
@@ -70,8 +71,12 @@ struct mobj_ref {
  */
 struct mobj_quota {
 	unsigned long objects;
+	u32 id;
 	bool orphan;
 };
+
+/* Quota ids fit the 24 bits an object has for one (mobj_obj.quota). */
+#define MOBJ_QUOTA_ID_MAX	((1U << 24) - 1)
 
 /**
  * struct mobj_obj_ext - what only some objects have: a payload, weak
@@ -108,8 +113,10 @@ struct mobj_obj_ext {
  * @slots: the first slot in use
  * @id: unique id, never reused while the module is loaded
  * @type: the user's type tag
- * @cap: slots allocated, from @slots - @front
- * @quota: the creating client's charge
+ * @quota: id of the creating client's charge (struct mobj_quota, found
+ *	in heap->quotas when the object dies)
+ * @cap_order: when @slots is not NULL, 1 << @cap_order slots are
+ *	allocated from @slots - @front (mobj_slots_cap())
  * @referrers: the mobj_ref entries, in other objects, that refer to it
  *	(in no particular order)
  * @ext: payload, weak references and watches; NULL until it has any
@@ -117,7 +124,8 @@ struct mobj_obj_ext {
  *
  * The collector's passes read the first 40 bytes of each object they visit
  * and of the objects its slots refer to, nothing else: they come first.
- * 80 bytes in all: what most objects never use is in @ext.
+ * 72 bytes in all: what most objects never use is in @ext, the charge is
+ * an id and the capacity a power of two.
  *
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
  * and MOBJ_INFO read @refcount, @nslots, @gen and, through @ext, data_len
@@ -137,11 +145,23 @@ struct mobj_obj {
 	struct mobj_ref *slots;
 	u64 id;
 	u32 type;
-	u32 cap;
-	struct mobj_quota *quota;
+	u32 quota : 24;
+	u32 cap_order : 8;
 	struct hlist_head referrers;
 	struct mobj_obj_ext *ext;
 };
+
+/* Slots allocated for @obj, from @obj->slots - @obj->front. */
+static inline u32 mobj_slots_cap(const struct mobj_obj *obj)
+{
+	return obj->slots ? 1U << obj->cap_order : 0;
+}
+
+static inline bool mobj_obj_charged_to(const struct mobj_obj *obj,
+				       const struct mobj_quota *quota)
+{
+	return obj->quota == quota->id;
+}
 
 static inline u32 mobj_obj_data_len(const struct mobj_obj *obj)
 {
@@ -357,6 +377,9 @@ struct mobj_lock_stats {
  * @name: the device's name, for fdinfo
  * @next_client_id: id of the next client, for tracing
  * @objects: id -> struct mobj_obj *, every live object
+ * @quotas: id -> struct mobj_quota *, every client's and every orphaned
+ *	one that objects still count against; open() adds to it under the
+ *	XArray's own lock only, before the client is on @clients
  * @type_names: type tag -> its name and owner (mobj_type.c)
  * @type_by_name: the same entries, hashed by name (one name, one tag)
  * @ntype_names: entries in @type_names
@@ -409,6 +432,7 @@ struct mobj_heap {
 	const char *name;
 	u64 next_client_id;
 	struct xarray objects;
+	struct xarray quotas;
 	struct xarray type_names;
 	DECLARE_HASHTABLE(type_by_name, 8);
 	unsigned int ntype_names;
@@ -745,7 +769,8 @@ u32 mobj_slot_pop_moves(const struct mobj_obj *obj, u32 index);
 void mobj_list_move(struct mobj_heap *heap, struct mobj_obj *obj,
 		    unsigned int to);
 void mobj_list_del(struct mobj_heap *heap, struct mobj_obj *obj);
-void mobj_quota_put(struct mobj_quota *quota);
+struct mobj_quota *mobj_quota_alloc(struct mobj_heap *heap);
+void mobj_quota_put(struct mobj_heap *heap, struct mobj_quota *quota);
 
 /**
  * struct mobj_check - one run of the consistency checker (mobj_check.c)

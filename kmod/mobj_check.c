@@ -102,9 +102,9 @@ static void mobj_check_obj(struct mobj_heap *heap, struct mobj_check *chk,
 		mobj_check_that(chk, obj->slots[i].owner == obj,
 				"object %llu: slot %u has another owner",
 				obj->id, i);
-	mobj_check_that(chk, obj->front + obj->nslots <= obj->cap,
+	mobj_check_that(chk, obj->front + obj->nslots <= mobj_slots_cap(obj),
 			"object %llu: %u slots after %u unused, room for %u",
-			obj->id, obj->nslots, obj->front, obj->cap);
+			obj->id, obj->nslots, obj->front, mobj_slots_cap(obj));
 	/* outside (gc_refs) + slots + the garbage list's own reference */
 	in += obj->gc_refs + (list == MOBJ_GEN_GARBAGE);
 	mobj_check_that(chk, obj->refcount == in,

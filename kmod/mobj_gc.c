@@ -199,7 +199,7 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
 				return false;
 			obj = list_first_entry(from, struct mobj_obj, gc_node);
 			c->take--;
-			if (obj->quota != c->quota) {
+			if (!mobj_obj_charged_to(obj, c->quota)) {
 				list_move_tail(&obj->gc_node, &c->others);
 				continue;
 			}
@@ -413,7 +413,7 @@ static void mobj_gc_report(struct mobj_heap *heap, struct mobj_obj *obj)
 
 	obj->gc_state = MOBJ_GC_IDLE;
 	list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
-	if (c->leaks_quota && obj->quota != c->leaks_quota)
+	if (c->leaks_quota && !mobj_obj_charged_to(obj, c->leaks_quota))
 		return;
 	if (c->leaks_found < c->leaks_room)
 		c->leaks[c->leaks_found] = obj->id;
@@ -967,7 +967,7 @@ static unsigned long mobj_gc_garbage_count(struct mobj_heap *heap,
 	if (!quota)
 		return heap->list_count[MOBJ_GEN_GARBAGE];
 	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node)
-		n += obj->quota == quota;
+		n += mobj_obj_charged_to(obj, quota);
 	return n;
 }
 
@@ -1005,7 +1005,7 @@ int mobj_ioctl_gc_garbage(struct mobj_ucmd *ucmd)
 	list_for_each_entry(obj, &heap->lists[MOBJ_GEN_GARBAGE], gc_node) {
 		if (i == n)
 			break;
-		if (quota && obj->quota != quota)
+		if (quota && !mobj_obj_charged_to(obj, quota))
 			continue;
 		rc = __mobj_new_strong_handle(client, obj, true, &handles[i]);
 		if (rc)

@@ -48,11 +48,13 @@ static int mobj_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	/* The quota outlives the test heap's objects: mobj_heap_destroy(). */
-	t->quota = kzalloc(sizeof(*t->quota), GFP_KERNEL);
-	if (!t->quota)
-		return -ENOMEM;
 	mobj_heap_init(&t->heap);
+	/* The quota outlives the test heap's objects: mobj_heap_destroy(). */
+	t->quota = mobj_quota_alloc(&t->heap);
+	if (IS_ERR(t->quota)) {
+		mobj_heap_destroy(&t->heap);
+		return PTR_ERR(t->quota);
+	}
 	t->heap.gen[0].threshold = 0;
 	xa_init(&t->held);
 	test->priv = t;
@@ -64,9 +66,12 @@ static void mobj_test_exit(struct kunit *test)
 {
 	struct mobj_test *t = test->priv;
 
+	/* .init failed: KUnit calls .exit all the same. */
+	if (!t)
+		return;
 	mutex_lock(&t->heap.lock);
 	t->quota->orphan = true;
-	mobj_quota_put(t->quota);
+	mobj_quota_put(&t->heap, t->quota);
 	mutex_unlock(&t->heap.lock);
 	mobj_heap_destroy(&t->heap);
 	xa_destroy(&t->held);
@@ -401,7 +406,7 @@ static unsigned int mobj_test_fill_slots(struct kunit *test,
 					 struct mobj_obj *a, struct mobj_obj **o,
 					 struct mobj_obj **want, unsigned int n)
 {
-	while (a->front + a->nslots < a->cap) {
+	while (a->front + a->nslots < mobj_slots_cap(a)) {
 		mobj_test_link(test, t, a, o[n % 8]);
 		want[n] = o[n % 8];
 		n++;
@@ -427,7 +432,7 @@ static void mobj_heap_pop_ends(struct kunit *test)
 		mobj_test_link(test, t, a, o[i % 8]);
 		want[i] = o[i % 8];
 	}
-	KUNIT_EXPECT_EQ(test, a->cap, 64U);
+	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), 64U);
 
 	/* pop(0) and pop(): nothing moves, whatever the length. */
 	for (i = 0; i < 40; i++) {
@@ -463,7 +468,7 @@ static void mobj_heap_pop_ends(struct kunit *test)
 	mobj_test_link(test, t, a, o[0]);
 	want[n++] = o[0];
 	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
-	KUNIT_EXPECT_EQ(test, a->cap, 64U);
+	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), 64U);
 	mobj_test_expect_slots(test, a, want, n);
 	mobj_test_check(test, t);
 
@@ -477,7 +482,7 @@ static void mobj_heap_pop_ends(struct kunit *test)
 	mobj_test_link(test, t, a, o[1]);
 	want[n++] = o[1];
 	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
-	KUNIT_EXPECT_EQ(test, a->cap, 128U);
+	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), 128U);
 	mobj_test_expect_slots(test, a, want, n);
 	mobj_test_check(test, t);
 
@@ -486,13 +491,60 @@ static void mobj_heap_pop_ends(struct kunit *test)
 		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
 	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
 	mobj_test_link(test, t, a, o[2]);
-	KUNIT_EXPECT_EQ(test, a->cap, 128U);
+	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), 128U);
 	mobj_test_expect_slots(test, a, &o[2], 1);
 	mobj_test_check(test, t);
 
 	for (i = 0; i < 8; i++)
 		mobj_test_put(test, t, o[i]);
 	mobj_test_put(test, t, a);
+	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
+	mutex_unlock(&t->heap.lock);
+}
+
+/*
+ * An array as large as slots_max allows does not grow again: when the
+ * room is at the front, the slots slide down into it.
+ */
+static void mobj_heap_slots_at_max(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	unsigned int max = mobj_slots_max(), cap, k, i;
+	struct mobj_obj *a, *b, *c;
+	u32 index;
+
+	if (max > 1U << 16)
+		kunit_skip(test, "slots_max %u: too many slots to fill", max);
+	mutex_lock(&t->heap.lock);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	c = mobj_test_new(test, t);
+	for (i = 0; i < max; i++)
+		mobj_test_link(test, t, a, b);
+	cap = mobj_slots_cap(a);
+	KUNIT_EXPECT_GE(test, cap, max);
+	KUNIT_EXPECT_LT(test, cap, 2 * max);
+
+	/* Room at the front only, and then none at the end. */
+	k = cap - max + 1;
+	for (i = 0; i < k; i++)
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_slot_pop(&t->heap, a, 0));
+	for (i = 0; i < cap - max; i++)
+		mobj_test_link(test, t, a, b);
+	KUNIT_EXPECT_EQ(test, a->front + a->nslots, cap);
+	mobj_test_link(test, t, a, c);
+	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), cap);
+	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
+	KUNIT_EXPECT_EQ(test, a->nslots, max);
+	KUNIT_EXPECT_PTR_EQ(test, a->slots[0].target, b);
+	KUNIT_EXPECT_PTR_EQ(test, a->slots[max - 1].target, c);
+	KUNIT_EXPECT_EQ(test, mobj_slot_append(&t->heap, a, c, &index),
+			-EFBIG);
+	mobj_test_check(test, t);
+
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	mobj_test_put(test, t, c);
 	KUNIT_EXPECT_EQ(test, t->heap.live_objects, 0UL);
 	mutex_unlock(&t->heap.lock);
 }
@@ -548,6 +600,7 @@ static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_death_in_steps),
 	KUNIT_CASE(mobj_heap_reverse_edges),
 	KUNIT_CASE(mobj_heap_pop_ends),
+	KUNIT_CASE(mobj_heap_slots_at_max),
 	KUNIT_CASE(mobj_heap_refcount_saturates),
 	KUNIT_CASE(mobj_heap_tracking),
 	KUNIT_CASE(mobj_heap_weak_observer),
@@ -1040,15 +1093,15 @@ static void mobj_gc_garbage_clear_own(struct kunit *test)
 	struct mobj_quota *other;
 	struct mobj_obj *a, *b;
 
-	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, other);
+	other = mobj_quota_alloc(heap);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
 	mutex_lock(&heap->lock);
 	heap->gc_debug = MOBJ_GC_DEBUG_SAVEALL;
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	/* b as if another client had made it */
 	t->quota->objects--;
-	b->quota = other;
+	b->quota = other->id;
 	other->objects++;
 	mobj_test_link(test, t, a, a);
 	mobj_test_link(test, t, b, b);
@@ -1064,6 +1117,8 @@ static void mobj_gc_garbage_clear_own(struct kunit *test)
 	mobj_gc_garbage_clear(heap, other, false);
 	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
 	KUNIT_EXPECT_EQ(test, other->objects, 0UL);
+	other->orphan = true;
+	mobj_quota_put(heap, other);
 	heap->gc_debug = 0;
 	mutex_unlock(&heap->lock);
 }

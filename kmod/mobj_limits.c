@@ -9,6 +9,8 @@
 #include <linux/sizes.h>
 #include <linux/sysfs.h>
 
+#include <kunit/visibility.h>
+
 #include "mobj.h"
 
 struct mobj_limit {
@@ -96,3 +98,4 @@ unsigned int mobj_limit(enum mobj_limit_id id)
 {
 	return READ_ONCE(mobj_limits[id].val);
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_limit);

@@ -346,10 +346,12 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	client = kzalloc(sizeof(*client), GFP_KERNEL_ACCOUNT);
 	if (!client)
 		return -ENOMEM;
-	client->quota = kzalloc(sizeof(*client->quota), GFP_KERNEL_ACCOUNT);
-	if (!client->quota) {
+	client->quota = mobj_quota_alloc(heap);
+	if (IS_ERR(client->quota)) {
+		int rc = PTR_ERR(client->quota);
+
 		kfree(client);
-		return -ENOMEM;
+		return rc;
 	}
 	client->heap = heap;
 	client->pid = task_tgid_vnr(current);
@@ -400,7 +402,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	}
 	list_del(&client->node);
 	client->quota->orphan = true;
-	mobj_quota_put(client->quota);
+	mobj_quota_put(heap, client->quota);
 	mobj_unlock(heap);
 
 	xa_destroy(&client->handles);

@@ -42,6 +42,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 	mutex_init(&heap->lock);
 	heap->next_id = 1;
 	xa_init(&heap->objects);
+	xa_init_flags(&heap->quotas, XA_FLAGS_ALLOC1);
 	xa_init(&heap->type_names);
 	hash_init(heap->type_by_name);
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
@@ -84,6 +85,8 @@ void mobj_heap_destroy(struct mobj_heap *heap)
 	WARN_ON(heap->live_objects);
 	xa_release(&heap->objects, heap->next_id);
 	WARN_ON(!xa_empty(&heap->objects));
+	WARN_ON(!xa_empty(&heap->quotas));
+	xa_destroy(&heap->quotas);
 	mobj_types_destroy(heap);
 	mutex_unlock(&heap->lock);
 	mutex_destroy(&heap->lock);
@@ -162,10 +165,38 @@ void mobj_obj_free_unpublished(struct mobj_obj *obj)
 	kmem_cache_free(mobj_obj_cache, obj);
 }
 
-void mobj_quota_put(struct mobj_quota *quota)
+/*
+ * A new client's charge, with an id its objects keep; -ENOSPC when
+ * MOBJ_QUOTA_ID_MAX of them (clients, and orphaned charges that objects
+ * still count against) exist.
+ */
+struct mobj_quota *mobj_quota_alloc(struct mobj_heap *heap)
 {
-	if (quota->orphan && !quota->objects)
+	struct mobj_quota *quota;
+	int rc;
+
+	quota = kzalloc(sizeof(*quota), GFP_KERNEL_ACCOUNT);
+	if (!quota)
+		return ERR_PTR(-ENOMEM);
+	rc = xa_alloc(&heap->quotas, &quota->id, quota,
+		      XA_LIMIT(1, MOBJ_QUOTA_ID_MAX), GFP_KERNEL_ACCOUNT);
+	if (rc) {
 		kfree(quota);
+		return ERR_PTR(rc == -EBUSY ? -ENOSPC : rc);
+	}
+	return quota;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_quota_alloc);
+
+/* The charge is gone with its client and its last object. */
+void mobj_quota_put(struct mobj_heap *heap, struct mobj_quota *quota)
+{
+	lockdep_assert_held(&heap->lock);
+
+	if (quota->orphan && !quota->objects) {
+		xa_erase(&heap->quotas, quota->id);
+		kfree(quota);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_quota_put);
 
@@ -206,7 +237,7 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 
 	obj->id = heap->next_id++;
 	mobj_reserve_next_id(heap);
-	obj->quota = quota;
+	obj->quota = quota->id;
 	quota->objects++;
 	heap->live_objects++;
 	obj->gen = MOBJ_GEN_UNTRACKED;
@@ -321,6 +352,8 @@ static long mobj_obj_notify(struct mobj_obj *obj, long budget)
 void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		  u32 generation)
 {
+	struct mobj_quota *quota = xa_load(&heap->quotas, obj->quota);
+
 	lockdep_assert_held(&heap->lock);
 	WARN_ON_ONCE(obj->refcount);
 
@@ -329,9 +362,8 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 	obj->gc_state = MOBJ_GC_DEAD;
 	mobj_obj_notify(obj, MOBJ_NOTIFY_AT_DEATH);
 	xa_erase(&heap->objects, obj->id);
-	obj->quota->objects--;
-	mobj_quota_put(obj->quota);
-	obj->quota = NULL;
+	quota->objects--;
+	mobj_quota_put(heap, quota);
 	heap->live_objects--;
 	if (heap->gen[0].count)
 		heap->gen[0].count--;
@@ -536,32 +568,35 @@ static void mobj_slots_move(struct mobj_obj *obj, struct mobj_ref *to)
 /*
  * Room for one more slot at the end.  Arrays start with one slot, the size
  * of a kmalloc-32 object (most objects that have slots have one or two),
- * and double.  When POPs near the front have left at least as many unused
- * slots there as are in use, the slots slide down to the start instead:
- * each slot moved was paid for by one of those POPs.
+ * and double up to the first power of two that holds slots_max.  When POPs
+ * near the front have left at least as many unused slots there as are in
+ * use, the slots slide down to the start instead: each slot moved was paid
+ * for by one of those POPs.  So do they when the array cannot grow (POPs
+ * near the front are then all the room there is).
  */
 static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 {
 	struct mobj_ref *base = obj->slots - obj->front;
 	unsigned int max = mobj_slots_max();
 	struct mobj_ref *slots;
-	u32 cap;
+	unsigned int order;
 
 	lockdep_assert_held(&heap->lock);
 
 	if (obj->nslots >= max)
 		return -EFBIG;
-	if (obj->front && obj->front >= obj->nslots) {
+	if (obj->front &&
+	    (obj->front >= obj->nslots || mobj_slots_cap(obj) >= max)) {
 		mobj_slots_move(obj, base);
 		return 0;
 	}
-	cap = obj->cap ? min_t(u32, obj->cap * 2, max) : 1;
-	slots = kvmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	order = obj->slots ? obj->cap_order + 1 : 0;
+	slots = kvmalloc_array(1U << order, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
 	mobj_slots_move(obj, slots);
 	kvfree(base);
-	obj->cap = cap;
+	obj->cap_order = order;
 	return 0;
 }
 
@@ -575,7 +610,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 
 	if (obj->nslots >= mobj_slots_max())
 		return -EFBIG;
-	if (obj->front + obj->nslots >= obj->cap) {
+	if (obj->front + obj->nslots >= mobj_slots_cap(obj)) {
 		rc = mobj_slots_grow(heap, obj);
 		if (rc)
 			return rc;

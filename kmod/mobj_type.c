@@ -235,7 +235,7 @@ long mobj_type_histogram(struct mobj_heap *heap, struct mobj_quota *quota,
 	mobj_lock(heap);
 	obj = xa_find(&heap->objects, &id, ULONG_MAX, XA_PRESENT);
 	while (obj) {
-		if (!quota || obj->quota == quota) {
+		if (!quota || mobj_obj_charged_to(obj, quota)) {
 			entry = xa_load(&hist, obj->type);
 			n += !entry;
 			entry = xa_mk_value(entry ? xa_to_value(entry) + 1 : 1);

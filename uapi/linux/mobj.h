@@ -49,7 +49,9 @@
  *           named types (MOBJ_TYPE_NAME), or gc_watchers_max open
  *           files watching its collector (MOBJ_WATCH_GC); or this open
  *           file already has client_watches_max death notices asked for
- *           (MOBJ_WATCH)
+ *           (MOBJ_WATCH); open() of the device when 16777215 open
+ *           files, and closed ones whose objects still live, are
+ *           charged for objects
  *  EMFILE   this open file already has client_handles_max handles
  *  ESTALE   a weak handle whose object has died
  *  EPERM    a command that changes the heap for every client (GC_SET,
