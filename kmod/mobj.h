@@ -102,6 +102,8 @@ struct mobj_obj_ext {
 /**
  * struct mobj_obj - a managed object
  * @gc_node: entry on a generation list, or on the heap's dying list
+ * @rcu: over @gc_node once the object is off every list: frees it after
+ *	the lock-free readers that may still see it (mobj_obj_free())
  * @refcount: handles + slots referring to it (+ handles being created)
  * @gc_refs: the collector's scratch count; once dead, why it died (for
  *	the death notices still to send)
@@ -129,13 +131,16 @@ struct mobj_obj_ext {
  *
  * Everything here is protected by the device's big lock.  MOBJ_GETREFCOUNT
  * and MOBJ_INFO read @refcount, @nslots, @gen and, through @ext, data_len
- * and nwatchers without it, under RCU (the cache is SLAB_TYPESAFE_BY_RCU,
- * an ext is freed by kfree_rcu()): writers use WRITE_ONCE() for those, and
+ * and nwatchers without it, under RCU (an object is freed by call_rcu(),
+ * an ext by kfree_rcu()): writers use WRITE_ONCE() for those, and
  * readers check afterwards that no handle of their client was removed
  * meanwhile (mobj_handle_read()).
  */
 struct mobj_obj {
-	struct list_head gc_node;
+	union {
+		struct list_head gc_node;
+		struct rcu_head rcu;
+	};
 	u32 refcount;
 	s32 gc_refs;
 	u32 nslots;

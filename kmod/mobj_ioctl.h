@@ -139,10 +139,10 @@ int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry);
 
 /*
  * Read fields of the object behind a strong handle without the big lock:
- * @read(@obj, @arg) runs under rcu_read_lock() and must only load.  The
- * memory of an object stays an object (SLAB_TYPESAFE_BY_RCU) and its ext
- * is freed after a grace period (kfree_rcu()), so the loads are safe even
- * when it was freed meanwhile; they are kept only if no
+ * @read(@obj, @arg) runs under rcu_read_lock() and must only load.  An
+ * object and its ext are freed after a grace period (call_rcu(),
+ * kfree_rcu()), so the loads are safe even when it died meanwhile; they
+ * are kept only if no
  * handle of the client was removed during the read: then the handle named
  * @obj throughout and held it alive, and every value read is one the
  * object had while the call ran.  Handles that keep being closed make the

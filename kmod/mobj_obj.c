@@ -25,13 +25,13 @@ static struct kmem_cache *mobj_obj_cache;
 
 int mobj_obj_cache_init(void)
 {
-	mobj_obj_cache = KMEM_CACHE(mobj_obj,
-				    SLAB_ACCOUNT | SLAB_TYPESAFE_BY_RCU);
+	mobj_obj_cache = KMEM_CACHE(mobj_obj, SLAB_ACCOUNT);
 	return mobj_obj_cache ? 0 : -ENOMEM;
 }
 
 void mobj_obj_cache_destroy(void)
 {
+	rcu_barrier();	/* mobj_obj_free_rcu() */
 	kmem_cache_destroy(mobj_obj_cache);
 }
 
@@ -369,12 +369,21 @@ void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		heap->gen[0].count--;
 }
 
-/* The memory of a dead object with no slot left. */
+static void mobj_obj_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(mobj_obj_cache, container_of(rcu, struct mobj_obj, rcu));
+}
+
+/*
+ * The memory of a dead object with no slot left, off every list.  A
+ * lock-free reader that found a handle of it before the handle went may
+ * still be reading it: the object itself goes after a grace period.
+ */
 void mobj_obj_free(struct mobj_obj *obj)
 {
 	kvfree(obj->slots - obj->front);
 	mobj_obj_ext_free(obj);
-	kmem_cache_free(mobj_obj_cache, obj);
+	call_rcu(&obj->rcu, mobj_obj_free_rcu);
 }
 
 /* Queue a dead object; the current holder of the lock drains the queue. */
