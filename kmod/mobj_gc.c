@@ -316,12 +316,10 @@ static u32 mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
  * as a survivor.
  */
 static bool mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj,
-			    unsigned int to)
+			    unsigned int to, bool dry)
 {
-	struct mobj_gc_cycle *c = &heap->cycle;
-
 	obj->gc_state = MOBJ_GC_IDLE;
-	if (c->dry) {
+	if (dry) {
 		list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
 		return false;
 	}
@@ -329,9 +327,12 @@ static bool mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj,
 		to = MOBJ_GEN_UNTRACKED;
 		list_move_tail(&obj->gc_node, &heap->lists[to]);
 	}
-	heap->list_count[obj->gen]--;
-	heap->list_count[to]++;
-	WRITE_ONCE(obj->gen, to);
+	/* Most of a full collection is generation 2 already. */
+	if (obj->gen != to) {
+		heap->list_count[obj->gen]--;
+		heap->list_count[to]++;
+		WRITE_ONCE(obj->gen, to);
+	}
 	return to != MOBJ_GEN_UNTRACKED;
 }
 
@@ -350,6 +351,7 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 	struct list_head *pos = c->cursor.next;
 	unsigned long survivors = 0;
 	unsigned int to = c->to;
+	bool dry = c->dry;
 	long left = *budget;
 	long collected = 0;
 	struct mobj_obj *obj;
@@ -383,7 +385,7 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 		left -= 1 + obj->nslots;
 		collected -= mobj_gc_reach(c, obj);
 		pos = pos->next;
-		survivors += mobj_gc_survive(heap, obj, to);
+		survivors += mobj_gc_survive(heap, obj, to, dry);
 	}
 	*budget = left;
 	c->res.collected += collected;
