@@ -20,9 +20,10 @@
  *
  * Objects are marked in place and lists are spliced whole: only garbage
  * moves, and the few objects found reachable after the scan passed them.
- * No recursion and no memory allocation: the lists and the scratch count
- * live in the objects.  Automatic collections run from a work item, never
- * in the ioctl that crossed the threshold.
+ * No recursion and nothing allocated: the lists and the scratch count live
+ * in the objects (freeing what died meanwhile may take a page for a batch
+ * of frees, without sleeping, or do without).  Automatic collections run
+ * from a work item, never in the ioctl that crossed the threshold.
  *
  * Bounded pauses: a collection is a sequence of steps of at most
  * gc_step_budget units of work (objects and slots visited), and the big lock

@@ -19,19 +19,52 @@
 #include "mobj_trace.h"
 
 static struct kmem_cache *mobj_obj_cache;
+/* Frees the objects of a struct mobj_free_batch after a grace period. */
+static struct workqueue_struct *mobj_free_wq;
 
 /* Slots released between two cond_resched() when the lock is kept. */
 #define MOBJ_DRAIN_LOCKED_BUDGET 1024
 
+/**
+ * struct mobj_free_batch - dead objects freed together
+ * @rwork: runs once a grace period has passed, in process context
+ * @n: objects in @objs
+ * @objs: their memory, to kmem_cache_free_bulk()
+ *
+ * Freeing a million objects with a call_rcu() each would run a million
+ * callbacks in softirq context, in the middle of whatever the CPU was
+ * doing, clients holding the big lock included: a page of them goes
+ * through one grace period and one work item instead.
+ */
+struct mobj_free_batch {
+	struct rcu_work rwork;
+	unsigned int n;
+	struct mobj_obj *objs[];
+};
+
+#define MOBJ_FREE_BATCH_MAX \
+	((PAGE_SIZE - offsetof(struct mobj_free_batch, objs)) / \
+	 sizeof(struct mobj_obj *))
+
 int mobj_obj_cache_init(void)
 {
+	mobj_free_wq = alloc_workqueue("mobj_free", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				       0);
+	if (!mobj_free_wq)
+		return -ENOMEM;
 	mobj_obj_cache = KMEM_CACHE(mobj_obj, SLAB_ACCOUNT);
-	return mobj_obj_cache ? 0 : -ENOMEM;
+	if (!mobj_obj_cache) {
+		destroy_workqueue(mobj_free_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void mobj_obj_cache_destroy(void)
 {
-	rcu_barrier();	/* mobj_obj_free_rcu() */
+	/* Every grace period's callback, then every batch it queued. */
+	rcu_barrier();
+	destroy_workqueue(mobj_free_wq);
 	kmem_cache_destroy(mobj_obj_cache);
 }
 
@@ -374,6 +407,35 @@ static void mobj_obj_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(mobj_obj_cache, container_of(rcu, struct mobj_obj, rcu));
 }
 
+static void mobj_free_batch_work(struct work_struct *work)
+{
+	struct mobj_free_batch *batch =
+		container_of(to_rcu_work(work), struct mobj_free_batch, rwork);
+
+	kmem_cache_free_bulk(mobj_obj_cache, batch->n, (void **)batch->objs);
+	kfree(batch);
+}
+
+static struct mobj_free_batch *mobj_free_batch_alloc(void)
+{
+	struct mobj_free_batch *batch;
+
+	BUILD_BUG_ON(MOBJ_FREE_BATCH_MAX < 64);
+	batch = kmalloc(PAGE_SIZE, GFP_NOWAIT | __GFP_NOWARN);
+	if (batch) {
+		INIT_RCU_WORK(&batch->rwork, mobj_free_batch_work);
+		batch->n = 0;
+	}
+	return batch;
+}
+
+/* What a dead object with no slot left holds besides itself. */
+static void mobj_obj_free_parts(struct mobj_obj *obj)
+{
+	kvfree(obj->slots - obj->front);
+	mobj_obj_ext_free(obj);
+}
+
 /*
  * The memory of a dead object with no slot left, off every list.  A
  * lock-free reader that found a handle of it before the handle went may
@@ -381,8 +443,7 @@ static void mobj_obj_free_rcu(struct rcu_head *rcu)
  */
 void mobj_obj_free(struct mobj_obj *obj)
 {
-	kvfree(obj->slots - obj->front);
-	mobj_obj_ext_free(obj);
+	mobj_obj_free_parts(obj);
 	call_rcu(&obj->rcu, mobj_obj_free_rcu);
 }
 
@@ -439,17 +500,39 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_heap_drain_step);
 
-/* Free the objects mobj_heap_drain_step() finished with, lock dropped. */
+/*
+ * Free the objects mobj_heap_drain_step() finished with (the lock dropped
+ * where the caller can, still held in a collection's scan): a lone one as
+ * mobj_obj_free() does, more in batches of a page, taken without sleeping
+ * (or one by one from the first page that cannot be had).
+ */
 void mobj_heap_reap(struct list_head *reap)
 {
+	bool batched = !list_is_singular(reap);
+	struct mobj_free_batch *batch = NULL;
 	struct mobj_obj *obj, *next;
 	unsigned int n = 0;
 
 	list_for_each_entry_safe(obj, next, reap, gc_node) {
-		mobj_obj_free(obj);
+		mobj_obj_free_parts(obj);
+		if (!batch && batched) {
+			batch = mobj_free_batch_alloc();
+			batched = !!batch;
+		}
+		if (!batch) {
+			call_rcu(&obj->rcu, mobj_obj_free_rcu);
+		} else {
+			batch->objs[batch->n++] = obj;
+			if (batch->n == MOBJ_FREE_BATCH_MAX) {
+				queue_rcu_work(mobj_free_wq, &batch->rwork);
+				batch = NULL;
+			}
+		}
 		if (!(++n % 1024))
 			cond_resched();
 	}
+	if (batch)
+		queue_rcu_work(mobj_free_wq, &batch->rwork);
 	INIT_LIST_HEAD(reap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_heap_reap);
