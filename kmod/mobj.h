@@ -771,6 +771,7 @@ int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 		  struct mobj_obj *target);
 int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index);
 u32 mobj_slot_pop_moves(const struct mobj_obj *obj, u32 index);
+u32 mobj_slot_append_moves(const struct mobj_obj *obj);
 void mobj_list_move(struct mobj_heap *heap, struct mobj_obj *obj,
 		    unsigned int to);
 void mobj_list_del(struct mobj_heap *heap, struct mobj_obj *obj);

@@ -96,7 +96,8 @@ err_free:
 /*
  * What an entry costs against gc_step_budget, in the collector's units (an
  * object or slot visited): about what a whole command does; a SLOT_POP
- * costs one more per slot it moves (mobj_slot_pop_moves()).
+ * or a SLOT_APPEND costs one more per slot it moves (mobj_slot_pop_moves(),
+ * mobj_slot_append_moves()).
  */
 #define MOBJ_BATCH_ENTRY_COST 64
 
@@ -182,8 +183,10 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 		op->result = handle;
 		return rc;
 	case MOBJ_CMD_SLOT_APPEND:
-		return op->index ? -EINVAL :
-		       mobj_slot_append(heap, obj, value, &index);
+		if (op->index)
+			return -EINVAL;
+		*budget -= mobj_slot_append_moves(obj);
+		return mobj_slot_append(heap, obj, value, &index);
 	case MOBJ_CMD_SLOT_SET:
 		return mobj_slot_set(heap, obj, op->index, value);
 	case MOBJ_CMD_SLOT_POP:

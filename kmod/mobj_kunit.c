@@ -519,8 +519,11 @@ static void mobj_heap_slots_at_max(struct kunit *test)
 	a = mobj_test_new(test, t);
 	b = mobj_test_new(test, t);
 	c = mobj_test_new(test, t);
-	for (i = 0; i < max; i++)
+	for (i = 0; i < max; i++) {
+		KUNIT_EXPECT_EQ(test, mobj_slot_append_moves(a),
+				i & (i - 1) ? 0 : i);
 		mobj_test_link(test, t, a, b);
+	}
 	cap = mobj_slots_cap(a);
 	KUNIT_EXPECT_GE(test, cap, max);
 	KUNIT_EXPECT_LT(test, cap, 2 * max);
@@ -532,7 +535,9 @@ static void mobj_heap_slots_at_max(struct kunit *test)
 	for (i = 0; i < cap - max; i++)
 		mobj_test_link(test, t, a, b);
 	KUNIT_EXPECT_EQ(test, a->front + a->nslots, cap);
+	KUNIT_EXPECT_EQ(test, mobj_slot_append_moves(a), max - 1);
 	mobj_test_link(test, t, a, c);
+	KUNIT_EXPECT_EQ(test, mobj_slot_append_moves(a), cap == max ? max : 0);
 	KUNIT_EXPECT_EQ(test, mobj_slots_cap(a), cap);
 	KUNIT_EXPECT_EQ(test, a->front, (u16)0);
 	KUNIT_EXPECT_EQ(test, a->nslots, max);

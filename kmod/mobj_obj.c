@@ -692,6 +692,16 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 	return 0;
 }
 
+/*
+ * The slots a.append() moves first, to a new array or down to the start
+ * of this one (a batch's cost of an APPEND).
+ */
+u32 mobj_slot_append_moves(const struct mobj_obj *obj)
+{
+	return obj->front + obj->nslots >= mobj_slots_cap(obj) ? obj->nslots : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append_moves);
+
 /* a.append(b): the first slot makes @obj tracked by the collector. */
 int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 		     struct mobj_obj *target, u32 *index)
