@@ -10,27 +10,34 @@
 #include "mobj_ioctl.h"
 
 /*
- * What a published handle holds: NULL when unknown or not yet published.
- * One walk of the table finds the entry and, in the same node, its mark.
- * Under rcu_read_lock().
+ * What the published handle at @xas holds: NULL when unknown, reserved or
+ * not yet published.  One walk of the table finds the entry and, in the
+ * same node, its mark.  Under rcu_read_lock() or the XArray's lock.
  */
-void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
+static void *mobj_handle_xas_load(struct xa_state *xas)
 {
-	XA_STATE(xas, &client->handles, handle);
 	void *entry;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "handle lookup without RCU");
 	do {
-		entry = xas_load(&xas);
+		entry = xas_load(xas);
 		if (xa_is_zero(entry))
 			entry = NULL;
-	} while (xas_retry(&xas, entry));
+	} while (xas_retry(xas, entry));
 	if (entry) {
 		smp_rmb();	/* the mark is set before the entry is stored */
-		if (xas_get_mark(&xas, MOBJ_HANDLE_PENDING))
+		if (xas_get_mark(xas, MOBJ_HANDLE_PENDING))
 			entry = NULL;
 	}
 	return entry;
+}
+
+/* What a published handle holds, under rcu_read_lock(). */
+void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
+{
+	XA_STATE(xas, &client->handles, handle);
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "handle lookup without RCU");
+	return mobj_handle_xas_load(&xas);
 }
 
 struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
@@ -79,6 +86,7 @@ static bool mobj_handles_full(const struct mobj_client *client)
 /*
  * A number for @entry, stored as it is: the lowest free one, as for file
  * descriptors.  A NULL @entry reserves the number (no lookup finds it).
+ * The caller has checked mobj_handles_full().
  */
 static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 			     u32 *handle)
@@ -87,8 +95,6 @@ static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 
 	lockdep_assert_held(&client->heap->lock);
 
-	if (mobj_handles_full(client))
-		return -EMFILE;
 	rc = xa_alloc(&client->handles, handle, entry, XA_LIMIT(1, INT_MAX),
 		      GFP_KERNEL_ACCOUNT);
 	if (rc)
@@ -102,6 +108,8 @@ static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 /* Reserve a handle number: an empty entry that no lookup finds. */
 int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 {
+	if (mobj_handles_full(client))
+		return -EMFILE;
 	return mobj_handle_alloc(client, NULL, handle);
 }
 
@@ -169,9 +177,8 @@ void *mobj_handle_take(struct mobj_client *client, u32 handle)
 	lockdep_assert_held(&client->heap->lock);
 
 	xas_lock(&xas);
-	entry = xas_load(&xas);
-	if (!entry || xa_is_zero(entry) ||
-	    xas_get_mark(&xas, MOBJ_HANDLE_PENDING)) {
+	entry = mobj_handle_xas_load(&xas);
+	if (!entry) {
 		xas_unlock(&xas);
 		return NULL;
 	}

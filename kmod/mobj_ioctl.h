@@ -142,11 +142,11 @@ int mobj_respond_handle(struct mobj_ucmd *ucmd, u32 handle, void *entry);
  * @read(@obj, @arg) runs under rcu_read_lock() and must only load.  An
  * object and its ext are freed after a grace period (call_rcu(),
  * kfree_rcu()), so the loads are safe even when it died meanwhile; they
- * are kept only if no
- * handle of the client was removed during the read: then the handle named
- * @obj throughout and held it alive, and every value read is one the
- * object had while the call ran.  Handles that keep being closed make the
- * reader retry; after MOBJ_HANDLE_READ_TRIES it reads under the lock.
+ * are kept only if no handle of the client was removed during the read:
+ * then the handle named @obj throughout and held it alive, and every value
+ * read is one the object had while the call ran.  Handles that keep being
+ * closed make the reader retry; after MOBJ_HANDLE_READ_TRIES it reads
+ * under the lock.
  */
 static __always_inline int
 mobj_handle_read(struct mobj_client *client, u32 handle,
