@@ -514,14 +514,14 @@ void mobj_heap_reap(struct list_head *reap)
 	unsigned int n = 0;
 
 	list_for_each_entry_safe(obj, next, reap, gc_node) {
-		mobj_obj_free_parts(obj);
 		if (!batch && batched) {
 			batch = mobj_free_batch_alloc();
 			batched = !!batch;
 		}
 		if (!batch) {
-			call_rcu(&obj->rcu, mobj_obj_free_rcu);
+			mobj_obj_free(obj);
 		} else {
+			mobj_obj_free_parts(obj);
 			batch->objs[batch->n++] = obj;
 			if (batch->n == MOBJ_FREE_BATCH_MAX) {
 				queue_rcu_work(mobj_free_wq, &batch->rwork);
@@ -692,13 +692,19 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
 	return 0;
 }
 
+/* Whether the array has no room at the end for another slot. */
+static bool mobj_slots_full(const struct mobj_obj *obj)
+{
+	return obj->front + obj->nslots >= mobj_slots_cap(obj);
+}
+
 /*
  * The slots a.append() moves first, to a new array or down to the start
  * of this one (a batch's cost of an APPEND).
  */
 u32 mobj_slot_append_moves(const struct mobj_obj *obj)
 {
-	return obj->front + obj->nslots >= mobj_slots_cap(obj) ? obj->nslots : 0;
+	return mobj_slots_full(obj) ? obj->nslots : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append_moves);
 
@@ -712,7 +718,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 
 	if (obj->nslots >= mobj_slots_max())
 		return -EFBIG;
-	if (obj->front + obj->nslots >= mobj_slots_cap(obj)) {
+	if (mobj_slots_full(obj)) {
 		rc = mobj_slots_grow(heap, obj);
 		if (rc)
 			return rc;
