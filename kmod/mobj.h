@@ -44,6 +44,7 @@ enum mobj_gc_mark {
 	MOBJ_GC_REACHABLE,	/* in the set, reachable, not scanned yet */
 	MOBJ_GC_UNREACHABLE,	/* in the set, garbage so far (or for good) */
 	MOBJ_GC_DEAD,		/* dead, its slots being released */
+	MOBJ_GC_OUTSIDE,	/* tracked while the set is counted: not in it */
 };
 
 struct mobj_obj;
@@ -253,8 +254,9 @@ struct mobj_gc_gen {
 enum mobj_gc_phase {
 	MOBJ_GC_PHASE_IDLE,
 	MOBJ_GC_PHASE_TAKE,		/* the generations join the set */
-	MOBJ_GC_PHASE_UPDATE,		/* gc_refs = refcount */
+	MOBJ_GC_PHASE_UPDATE,		/* the saved garbage: gc_refs = refcount */
 	MOBJ_GC_PHASE_SUBTRACT,		/* internal references subtracted */
+	MOBJ_GC_PHASE_ADMIT,		/* objects tracked meanwhile to gen 0 */
 	MOBJ_GC_PHASE_SCAN,		/* reachable or (so far) garbage */
 	MOBJ_GC_PHASE_PROMOTE,		/* survivors to the next generation */
 	MOBJ_GC_PHASE_CLEAR,		/* garbage drops its slots, or is saved */
@@ -285,6 +287,8 @@ enum mobj_gc_phase {
  * @nfrom: how many
  * @take: with @quota, objects still to take from @from[0]
  * @young: the set; survivors at the end
+ * @arrived: objects tracked while the set was being counted (not in it),
+ *	on their way to generation 0
  * @unreachable: garbage so far
  * @cursor: where the current pass resumes, a marker on @young or
  *	@unreachable, moved only where a step ends
@@ -314,6 +318,7 @@ struct mobj_gc_cycle {
 	unsigned int nfrom;
 	unsigned long take;
 	struct list_head young;
+	struct list_head arrived;
 	struct list_head unreachable;
 	struct list_head cursor;
 	unsigned long survivors;
@@ -659,6 +664,7 @@ static __always_inline void mobj_lock_yield(struct mobj_heap *heap)
 }
 
 void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj);
+void mobj_gc_track(struct mobj_heap *heap, struct mobj_obj *obj);
 u32 mobj_gc_leaks(struct mobj_heap *heap, struct mobj_quota *quota, u64 *ids,
 		  u32 room, struct mobj_gc_collect *res);
 

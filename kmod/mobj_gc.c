@@ -7,10 +7,13 @@
  * such garbage among the tracked objects (those that have had a slot):
  *
  *  1. the lists of the generations collected are spliced into one set;
- *  2. each refcount is copied into gc_refs;
- *  3. every reference that comes from a slot of an object in the set is
- *     subtracted: what is left counts references from outside (handles,
- *     older generations, handles being created);
+ *  2. one pass over the set counts: each object's refcount is copied into
+ *     gc_refs when the pass first meets it, as itself or as the target of
+ *     a slot, and every reference that comes from a slot of an object in
+ *     the set is subtracted: what is left counts references from outside
+ *     (handles, older generations, handles being created);
+ *  3. objects tracked while it ran, which are not in the set, join
+ *     generation 0;
  *  4. one scan, CPython's move_unreachable(): objects left above zero are
  *     reachable, and so is everything they reach through slots; the rest
  *     moves to the unreachable list, and back if a reachable object met
@@ -34,7 +37,9 @@
  * one found unreachable so far goes back to the set's list, where the scan
  * meets it again, and what it refers to with it.  An object whose refcount
  * and slots did not change keeps a valid gc_refs; one whose slots changed
- * touched their targets.  So what is still unreachable at the end of the
+ * touched their targets.  The count copies a refcount lazily, so an object
+ * counts as changed only from the moment its copy is taken: the first
+ * subtraction from it takes the copy first.  So what is still unreachable at the end of the
  * scan is garbage, exactly as a stop-the-world collection at
  * that moment would find, minus objects touched during the collection,
  * which the next one collects.  From then on nothing can reach the garbage
@@ -112,6 +117,7 @@ void mobj_gc_init(struct mobj_heap *heap)
 	INIT_WORK(&heap->gc_work, mobj_gc_work);
 	mutex_init(&heap->gc_mutex);
 	INIT_LIST_HEAD(&heap->cycle.young);
+	INIT_LIST_HEAD(&heap->cycle.arrived);
 	INIT_LIST_HEAD(&heap->cycle.unreachable);
 	INIT_LIST_HEAD(&heap->cycle.cursor);
 	INIT_LIST_HEAD(&heap->cycle.others);
@@ -159,6 +165,25 @@ void mobj_gc_touch(struct mobj_heap *heap, struct mobj_obj *obj)
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_gc_touch);
+
+/*
+ * @obj gets its first slot and joins generation 0.  While the set is being
+ * counted, whether an object not met yet belongs to it is told by its
+ * generation (mobj_gc_subtract()), so one tracked meanwhile waits aside,
+ * marked, until the count is over (mobj_gc_admit()).
+ */
+void mobj_gc_track(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+
+	lockdep_assert_held(&heap->lock);
+
+	mobj_list_move(heap, obj, MOBJ_GEN0);
+	if (c->phase == MOBJ_GC_PHASE_SUBTRACT) {
+		obj->gc_state = MOBJ_GC_OUTSIDE;
+		list_move_tail(&obj->gc_node, &c->arrived);
+	}
+}
 
 /*
  * A pass walks its list from the cursor with a plain pointer, and parks the
@@ -222,28 +247,89 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
  * loaded and stored again for every object.
  */
 
-/* Pass 2: gc_refs = refcount (the saved garbage loses the list's first). */
+/*
+ * Pass 2, for the saved garbage only: each object taken loses the list's
+ * reference, and its gc_refs is set (so the count takes no copy: an object
+ * not met yet is not in this set, whatever its generation).
+ */
 static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
-	bool unsave = c->unsave;
 	long left = *budget;
 	struct list_head *pos;
 	struct mobj_obj *obj;
-	u64 examined = 0;
 	bool done = true;
 
+	if (!c->unsave) {
+		mobj_gc_next_phase(c, &c->young);
+		return true;
+	}
 	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
 		if (--left < 0) {
 			done = false;
 			break;
 		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
-		if (unsave)
-			WRITE_ONCE(obj->refcount, obj->refcount - 1);
+		WRITE_ONCE(obj->refcount, obj->refcount - 1);
 		obj->gc_refs = obj->refcount;
 		obj->gc_state = MOBJ_GC_IN_SET;
+	}
+	*budget = left;
+	if (!done)
+		return mobj_gc_pause(c, pos);
+	mobj_gc_next_phase(c, &c->young);
+	return true;
+}
+
+/*
+ * Pass 3, CPython's update_refs() and subtract_refs() in one walk: an
+ * object joins the count (gc_refs = refcount) when first met, as itself or
+ * as a slot's target, then every reference from a slot of an object in the
+ * set is subtracted.  A target not met yet is in the set if it is in a
+ * generation collected (@limit): objects tracked since the take wait
+ * aside, marked (mobj_gc_track()), and the saved garbage was counted
+ * whole before.  From its copy on, a refcount change touches the object.
+ */
+static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
+{
+	struct mobj_gc_cycle *c = &heap->cycle;
+	unsigned int limit = c->unsave ? 0 : c->generation + 1;
+	struct mobj_ref *slot, *end;
+	long left = *budget;
+	struct list_head *pos;
+	struct mobj_obj *obj, *t;
+	u64 examined = 0;
+	bool done = true;
+	u32 n;
+
+	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
+		if (left <= 0) {
+			done = false;
+			break;
+		}
+		obj = list_entry(pos, struct mobj_obj, gc_node);
+		if (obj->gc_state == MOBJ_GC_IDLE) {
+			obj->gc_refs = obj->refcount;
+			obj->gc_state = MOBJ_GC_IN_SET;
+		}
 		examined++;
+		n = obj->nslots;
+		left -= 1 + n;
+		for (slot = obj->slots, end = slot + n; slot < end; slot++) {
+			t = slot->target;
+			switch (t->gc_state) {
+			case MOBJ_GC_IDLE:
+				if (t->gen >= limit)
+					break;
+				t->gc_refs = t->refcount;
+				t->gc_state = MOBJ_GC_IN_SET;
+				fallthrough;
+			case MOBJ_GC_IN_SET:
+			case MOBJ_GC_TOUCHED:
+				t->gc_refs--;
+				break;
+			}
+		}
 	}
 	*budget = left;
 	c->res.examined += examined;
@@ -253,33 +339,20 @@ static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
 	return true;
 }
 
-/* Pass 3: subtract the references coming from inside the set. */
-static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
+/* Pass 3b: what was tracked during the count joins generation 0. */
+static bool mobj_gc_admit(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
-	struct mobj_ref *slot, *end;
-	long left = *budget;
-	struct list_head *pos;
-	struct mobj_obj *obj, *t;
-	u32 n;
+	struct mobj_obj *obj;
 
-	for (pos = c->cursor.next; pos != &c->young; pos = pos->next) {
-		if (left <= 0) {
-			*budget = left;
-			return mobj_gc_pause(c, pos);
-		}
-		obj = list_entry(pos, struct mobj_obj, gc_node);
-		n = obj->nslots;
-		left -= 1 + n;
-		for (slot = obj->slots, end = slot + n; slot < end; slot++) {
-			t = slot->target;
-			if (t->gc_state == MOBJ_GC_IN_SET ||
-			    t->gc_state == MOBJ_GC_TOUCHED)
-				t->gc_refs--;
-		}
+	while (!list_empty(&c->arrived)) {
+		if (--*budget < 0)
+			return false;
+		obj = list_first_entry(&c->arrived, struct mobj_obj, gc_node);
+		obj->gc_state = MOBJ_GC_IDLE;
+		list_move_tail(&obj->gc_node, &heap->lists[MOBJ_GEN0]);
 	}
-	*budget = left;
-	mobj_gc_next_phase(c, &c->young);
+	c->phase++;
 	return true;
 }
 
@@ -579,6 +652,7 @@ bool mobj_gc_cycle_step(struct mobj_heap *heap, unsigned long budget)
 		[MOBJ_GC_PHASE_TAKE] = mobj_gc_take,
 		[MOBJ_GC_PHASE_UPDATE] = mobj_gc_update,
 		[MOBJ_GC_PHASE_SUBTRACT] = mobj_gc_subtract,
+		[MOBJ_GC_PHASE_ADMIT] = mobj_gc_admit,
 		[MOBJ_GC_PHASE_SCAN] = mobj_gc_scan,
 		[MOBJ_GC_PHASE_PROMOTE] = mobj_gc_promote,
 		[MOBJ_GC_PHASE_CLEAR] = mobj_gc_clear,

@@ -1266,9 +1266,64 @@ static void mobj_gc_incremental_touch_partition(struct kunit *test)
 	mutex_unlock(&heap->lock);
 }
 
+/*
+ * An object tracked while the set is being counted is not in the set, though
+ * it is in generation 0: a slot to it from a member not counted yet is a
+ * reference from outside, and it joins generation 0 when the count is over,
+ * to be collected by the next collection.
+ */
+static void mobj_gc_incremental_track(struct kunit *test)
+{
+	struct mobj_test *t = test->priv;
+	struct mobj_heap *heap = &t->heap;
+	struct mobj_obj *a, *b, *p, *q, *x;
+
+	mutex_lock(&heap->lock);
+	a = mobj_test_new(test, t);
+	b = mobj_test_new(test, t);
+	p = mobj_test_new(test, t);
+	q = mobj_test_new(test, t);
+	mobj_test_link(test, t, a, b);
+	mobj_test_link(test, t, b, a);
+	mobj_test_link(test, t, p, q);
+	mobj_test_link(test, t, q, p);
+	/* a-b is garbage; p keeps its handle. */
+	mobj_test_put(test, t, a);
+	mobj_test_put(test, t, b);
+	mobj_test_put(test, t, q);
+
+	mobj_gc_cycle_begin(heap, 2);
+	MOBJ_ASSERT_LOCKED(test, t, !mobj_gc_cycle_step(heap, 1));
+	KUNIT_EXPECT_EQ(test, heap->cycle.phase,
+			(unsigned int)MOBJ_GC_PHASE_SUBTRACT);
+	KUNIT_EXPECT_EQ(test, q->gc_state, (u8)MOBJ_GC_IDLE);
+	/* x is made and tracked now, and q (not counted yet) refers to it. */
+	x = mobj_test_new(test, t);
+	mobj_test_link(test, t, x, x);
+	KUNIT_EXPECT_EQ(test, x->gen, (u8)MOBJ_GEN0);
+	KUNIT_EXPECT_EQ(test, x->gc_state, (u8)MOBJ_GC_OUTSIDE);
+	mobj_test_link(test, t, q, x);
+	while (!mobj_gc_cycle_step(heap, 1))
+		;
+	KUNIT_EXPECT_EQ(test, heap->cycle.res.collected, 2ULL);
+	KUNIT_EXPECT_EQ(test, heap->cycle.res.examined, 4ULL);
+	KUNIT_EXPECT_EQ(test, x->gc_state, (u8)MOBJ_GC_IDLE);
+	KUNIT_EXPECT_EQ(test, x->gen, (u8)MOBJ_GEN0);
+	KUNIT_EXPECT_EQ(test, x->refcount, 3U);
+	mobj_test_check(test, t);
+
+	/* p-q and x, with their handles gone, are one piece of garbage. */
+	mobj_test_put(test, t, x);
+	mobj_test_put(test, t, p);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 3UL);
+	KUNIT_EXPECT_EQ(test, heap->live_objects, 0UL);
+	mutex_unlock(&heap->lock);
+}
+
 static struct kunit_case mobj_gc_cases[] = {
 	KUNIT_CASE(mobj_gc_incremental_touch),
 	KUNIT_CASE(mobj_gc_incremental_touch_partition),
+	KUNIT_CASE(mobj_gc_incremental_track),
 	KUNIT_CASE(mobj_gc_big_ring),
 	KUNIT_CASE(mobj_gc_promotion),
 	KUNIT_CASE(mobj_gc_leaks_dry_run),

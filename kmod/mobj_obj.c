@@ -728,7 +728,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 	*index = obj->nslots;
 	WRITE_ONCE(obj->nslots, obj->nslots + 1);
 	if (obj->gen == MOBJ_GEN_UNTRACKED)
-		mobj_list_move(heap, obj, MOBJ_GEN0);
+		mobj_gc_track(heap, obj);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append);
