@@ -308,6 +308,7 @@ int mobj_ioctl_dup(struct mobj_ucmd *ucmd)
 		mobj_unlock(heap);
 		return rc;
 	}
+	mobj_ucmd_answer(ucmd, struct mobj_dup, new_handle, new_handle);
 	return mobj_respond_handle(ucmd, cmd->new_handle, obj);
 }
 

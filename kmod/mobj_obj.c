@@ -831,6 +831,7 @@ int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 
 	if (cmd->data_len > mobj_data_max())
 		return -EMSGSIZE;
+	mobj_ucmd_answer(ucmd, struct mobj_new, handle, id);
 	/* An answer that cannot be written fails before an id is used. */
 	rc = mobj_ucmd_probe(ucmd);
 	if (rc)
@@ -881,9 +882,8 @@ int mobj_ioctl_getrefcount(struct mobj_ucmd *ucmd)
 			      cmd);
 	if (rc)
 		return rc;
-	return mobj_ucmd_respond_u64(ucmd,
-				     offsetof(struct mobj_getrefcount, refcount),
-				     cmd->refcount);
+	mobj_ucmd_answer(ucmd, struct mobj_getrefcount, refcount, refcount);
+	return mobj_ucmd_respond(ucmd);
 }
 
 static u32 mobj_obj_state(unsigned int gen, u32 nwatchers)
@@ -929,7 +929,10 @@ int mobj_ioctl_info(struct mobj_ucmd *ucmd)
 	int rc;
 
 	rc = mobj_handle_read(ucmd->client, cmd->handle, mobj_read_info, cmd);
-	return rc ? rc : mobj_ucmd_respond(ucmd);
+	if (rc)
+		return rc;
+	mobj_ucmd_answer(ucmd, struct mobj_info, type, state);
+	return mobj_ucmd_respond(ucmd);
 }
 
 int mobj_ioctl_data_read(struct mobj_ucmd *ucmd)
@@ -1032,6 +1035,7 @@ int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
 	struct mobj_obj *obj, *value;
 	int rc;
 
+	mobj_ucmd_answer(ucmd, struct mobj_slot, index, index);
 	rc = mobj_ucmd_probe(ucmd);
 	if (rc)
 		return rc;
@@ -1080,6 +1084,7 @@ int mobj_ioctl_slot_get(struct mobj_ucmd *ucmd)
 		mobj_unlock(heap);
 		return rc;
 	}
+	mobj_ucmd_answer(ucmd, struct mobj_slot, value, value);
 	return mobj_respond_handle(ucmd, cmd->value, target);
 }
 
