@@ -357,24 +357,35 @@ static bool mobj_gc_admit(struct mobj_heap *heap, long *budget)
 }
 
 /*
- * What a reachable object refers to is reachable: one not scanned yet will
- * be scanned as such, one the scan found unreachable so far goes back to
- * the tail of the set, where the scan meets it again.  Returns how many
- * went back.
+ * A target the scan found unreachable so far is reachable after all: back
+ * to the tail of the set, where the scan meets it again.  Out of line, as
+ * mobj_gc_settle(): the scan's loop keeps its registers for the common
+ * case.
  */
-static u32 mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
+static noinline void mobj_gc_back(struct mobj_gc_cycle *c, struct mobj_obj *t)
+{
+	t->gc_state = MOBJ_GC_REACHABLE;
+	list_move_tail(&t->gc_node, &c->young);
+}
+
+/*
+ * What a reachable object refers to is reachable: one not scanned yet will
+ * be scanned as such, one the scan found unreachable so far goes back.
+ * Returns how many went back.
+ */
+static __always_inline u32 mobj_gc_reach(struct mobj_gc_cycle *c,
+					 struct mobj_obj *obj, u32 n)
 {
 	struct mobj_ref *slot, *end;
 	struct mobj_obj *t;
 	u32 back = 0;
 
-	for (slot = obj->slots, end = slot + obj->nslots; slot < end; slot++) {
+	for (slot = obj->slots, end = slot + n; slot < end; slot++) {
 		t = slot->target;
 		if (t->gc_state == MOBJ_GC_IN_SET) {
 			t->gc_state = MOBJ_GC_REACHABLE;
-		} else if (t->gc_state == MOBJ_GC_UNREACHABLE) {
-			t->gc_state = MOBJ_GC_REACHABLE;
-			list_move_tail(&t->gc_node, &c->young);
+		} else if (unlikely(t->gc_state == MOBJ_GC_UNREACHABLE)) {
+			mobj_gc_back(c, t);
 			back++;
 		}
 	}
@@ -386,14 +397,17 @@ static u32 mobj_gc_reach(struct mobj_gc_cycle *c, struct mobj_obj *obj)
  * generation now, though it stays on the set's list until the promotion
  * splices the list (or leaves the collector's lists at once when it has no
  * slot: it can never be in a cycle again until it gets one, like an
- * untracked tuple in CPython).  Returns whether it stays on the set's list
- * as a survivor.
+ * untracked tuple in CPython).  Most of a full collection is generation 2
+ * already and stays on the list as it is: mobj_gc_survive() does that
+ * inline, and calls this for the rest.  Returns whether it stays on the
+ * set's list as a survivor.
  */
-static bool mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj,
-			    unsigned int to, bool dry)
+static noinline bool mobj_gc_settle(struct mobj_heap *heap,
+				    struct mobj_obj *obj)
 {
-	obj->gc_state = MOBJ_GC_IDLE;
-	if (dry) {
+	unsigned int to = heap->cycle.to;
+
+	if (heap->cycle.dry) {
 		list_move_tail(&obj->gc_node, &heap->lists[obj->gen]);
 		return false;
 	}
@@ -401,13 +415,23 @@ static bool mobj_gc_survive(struct mobj_heap *heap, struct mobj_obj *obj,
 		to = MOBJ_GEN_UNTRACKED;
 		list_move_tail(&obj->gc_node, &heap->lists[to]);
 	}
-	/* Most of a full collection is generation 2 already. */
 	if (obj->gen != to) {
 		heap->list_count[obj->gen]--;
 		heap->list_count[to]++;
 		WRITE_ONCE(obj->gen, to);
 	}
 	return to != MOBJ_GEN_UNTRACKED;
+}
+
+/* @stay: the generation of the survivors that stay as they are, if any. */
+static __always_inline bool mobj_gc_survive(struct mobj_heap *heap,
+					    struct mobj_obj *obj, u32 n,
+					    unsigned int stay)
+{
+	obj->gc_state = MOBJ_GC_IDLE;
+	if (likely(n && obj->gen == stay))
+		return true;
+	return mobj_gc_settle(heap, obj);
 }
 
 /*
@@ -423,14 +447,15 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
 	struct list_head *pos = c->cursor.next;
+	/* A dry run leaves every survivor where it was: none stays. */
+	unsigned int stay = c->dry ? MOBJ_NR_LISTS : c->to;
 	unsigned long survivors = 0;
-	unsigned int to = c->to;
-	bool dry = c->dry;
 	long left = *budget;
 	long collected = 0;
 	struct mobj_obj *obj;
 	bool done = false;
 	LIST_HEAD(reap);
+	u32 n;
 
 	for (;;) {
 		if (left <= 0)
@@ -456,10 +481,11 @@ static bool mobj_gc_scan(struct mobj_heap *heap, long *budget)
 			collected++;
 			continue;
 		}
-		left -= 1 + obj->nslots;
-		collected -= mobj_gc_reach(c, obj);
+		n = obj->nslots;
+		left -= 1 + n;
+		collected -= mobj_gc_reach(c, obj, n);
 		pos = pos->next;
-		survivors += mobj_gc_survive(heap, obj, to, dry);
+		survivors += mobj_gc_survive(heap, obj, n, stay);
 	}
 	*budget = left;
 	c->res.collected += collected;
