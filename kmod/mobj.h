@@ -38,7 +38,7 @@ enum mobj_gen_index {
 
 /* obj->gc_state: where an object stands in the collection under way */
 enum mobj_gc_mark {
-	MOBJ_GC_IDLE,		/* not in the set, or found reachable */
+	MOBJ_GC_IDLE,		/* not in the set, not counted yet, or reachable */
 	MOBJ_GC_IN_SET,		/* in the set, gc_refs being computed */
 	MOBJ_GC_TOUCHED,	/* in the set, changed since: live this time */
 	MOBJ_GC_REACHABLE,	/* in the set, reachable, not scanned yet */

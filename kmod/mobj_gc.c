@@ -39,9 +39,9 @@
  * and slots did not change keeps a valid gc_refs; one whose slots changed
  * touched their targets.  The count copies a refcount lazily, so an object
  * counts as changed only from the moment its copy is taken: the first
- * subtraction from it takes the copy first.  So what is still unreachable at the end of the
- * scan is garbage, exactly as a stop-the-world collection at
- * that moment would find, minus objects touched during the collection,
+ * subtraction from it takes the copy first.  So what is still unreachable
+ * at the end of the scan is garbage, exactly as a stop-the-world
+ * collection at that moment would find, minus objects touched during the collection,
  * which the next one collects.  From then on nothing can reach the garbage
  * (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further steps.
  */
@@ -248,6 +248,17 @@ static bool mobj_gc_take(struct mobj_heap *heap, long *budget)
  */
 
 /*
+ * @obj joins the count: gc_refs = refcount.  A saturated refcount (a bug
+ * was reported, the object must never die) counts as the most references
+ * an object can have, which no subtraction brings to zero.
+ */
+static __always_inline void mobj_gc_count(struct mobj_obj *obj)
+{
+	obj->gc_refs = min_t(u32, obj->refcount, MOBJ_REFCOUNT_MAX);
+	obj->gc_state = MOBJ_GC_IN_SET;
+}
+
+/*
  * Pass 2, for the saved garbage only: each object taken loses the list's
  * reference, and its gc_refs is set (so the count takes no copy: an object
  * not met yet is not in this set, whatever its generation).
@@ -271,8 +282,7 @@ static bool mobj_gc_update(struct mobj_heap *heap, long *budget)
 		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
 		WRITE_ONCE(obj->refcount, obj->refcount - 1);
-		obj->gc_refs = obj->refcount;
-		obj->gc_state = MOBJ_GC_IN_SET;
+		mobj_gc_count(obj);
 	}
 	*budget = left;
 	if (!done)
@@ -308,10 +318,8 @@ static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 			break;
 		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
-		if (obj->gc_state == MOBJ_GC_IDLE) {
-			obj->gc_refs = obj->refcount;
-			obj->gc_state = MOBJ_GC_IN_SET;
-		}
+		if (obj->gc_state == MOBJ_GC_IDLE)
+			mobj_gc_count(obj);
 		examined++;
 		n = obj->nslots;
 		left -= 1 + n;
@@ -321,8 +329,7 @@ static bool mobj_gc_subtract(struct mobj_heap *heap, long *budget)
 			case MOBJ_GC_IDLE:
 				if (t->gen >= limit)
 					break;
-				t->gc_refs = t->refcount;
-				t->gc_state = MOBJ_GC_IN_SET;
+				mobj_gc_count(t);
 				fallthrough;
 			case MOBJ_GC_IN_SET:
 			case MOBJ_GC_TOUCHED:

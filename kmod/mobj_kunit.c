@@ -351,6 +351,12 @@ static void mobj_heap_refcount_saturates(struct kunit *test)
 	mobj_refcount_inc(heap, b);
 	KUNIT_EXPECT_EQ(test, b->refcount, MOBJ_REFCOUNT_SATURATED);
 	KUNIT_EXPECT_EQ(test, heap->refcount_errors, 3ULL);
+
+	/* The collector never frees a saturated object, in a cycle or not. */
+	mobj_test_link(test, t, a, a);
+	KUNIT_EXPECT_EQ(test, mobj_gc_collect(heap, 2, NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, a->refcount, MOBJ_REFCOUNT_SATURATED);
+	KUNIT_EXPECT_EQ(test, a->gen, (u8)MOBJ_GEN2);
 	mutex_unlock(&heap->lock);
 }
 
