@@ -102,21 +102,32 @@ static __always_inline int mobj_put_answer(void __user *to, const void *from,
 
 	if (!user_write_access_begin(to, len))
 		return -EFAULT;
-	for (; len >= sizeof(u64); len -= sizeof(u64)) {
-		unsafe_put_user(get_unaligned((const u64 *)p), (u64 __user *)to,
-				efault);
-		p += sizeof(u64);
-		to += sizeof(u64);
-	}
-	if (len >= sizeof(u32)) {
+	/* Words, 8-byte ones where aligned (INFO's answer starts 4 bytes off). */
+	if (len >= sizeof(u32) && !IS_ALIGNED((unsigned long)to, sizeof(u64))) {
 		unsafe_put_user(get_unaligned((const u32 *)p), (u32 __user *)to,
 				efault);
 		len -= sizeof(u32);
 		p += sizeof(u32);
 		to += sizeof(u32);
 	}
-	for (; len; len--)
-		unsafe_put_user(*p++, (u8 __user *)to++, efault);
+	for (; len >= sizeof(u64) && IS_ALIGNED((unsigned long)to, sizeof(u64));
+	     len -= sizeof(u64)) {
+		unsafe_put_user(get_unaligned((const u64 *)p), (u64 __user *)to,
+				efault);
+		p += sizeof(u64);
+		to += sizeof(u64);
+	}
+	for (; len >= sizeof(u32); len -= sizeof(u32)) {
+		unsafe_put_user(get_unaligned((const u32 *)p), (u32 __user *)to,
+				efault);
+		p += sizeof(u32);
+		to += sizeof(u32);
+	}
+	for (; len; len--) {
+		unsafe_put_user(*p, (u8 __user *)to, efault);
+		p++;
+		to++;
+	}
 	user_write_access_end();
 	return 0;
 
