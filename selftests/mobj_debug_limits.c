@@ -259,15 +259,19 @@ static void *lim_client(void *p)
 	__u32 h, first = 0, d;
 	int ret;
 
+	/*
+	 * Each client's first object is made before the race: a client that
+	 * lost every round of it would have no handle to DUP below.
+	 */
+	ret = mobj_new(l->fd, 0x22, NULL, 0, &first, NULL);
+	if (!ret)
+		l->made++;
 	pthread_barrier_wait(l->go);
-	for (;;) {
+	while (!ret) {
 		ret = l->batch && l->made % 2 ? batch_new(l->fd, &h) :
 		      mobj_new(l->fd, 0x22, NULL, 0, &h, NULL);
-		if (ret)
-			break;
-		if (!first)
-			first = h;
-		l->made++;
+		if (!ret)
+			l->made++;
 	}
 	l->new_err = -ret;
 	pthread_barrier_wait(l->go);
