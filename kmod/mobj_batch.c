@@ -229,27 +229,25 @@ static void mobj_batch_close_results(struct mobj_client *client,
 }
 
 /*
- * Read the @n entries, a field at a time (every byte: mobj_probe_user()
+ * Read the @n entries, a word at a time (every byte: mobj_probe_user()
  * writes some back): where each byte of a string copy is emulated, as in
  * the project's VM, that is several times faster than copy_from_user().
  */
 static int mobj_batch_read(struct mobj_heap *heap, struct mobj_batch_op *ops,
 			   const struct mobj_batch_op __user *uops, u32 n)
 {
-	u32 i;
+	const u64 __user *src = (const u64 __user *)uops;
+	size_t bytes = array_size(n, sizeof(*ops));
+	u64 *dst = (u64 *)ops;
+	size_t i;
 
+	BUILD_BUG_ON(sizeof(*ops) % sizeof(u64) ||
+		     __alignof__(struct mobj_batch_op) < sizeof(u64));
 	mobj_assert_unlocked(heap);
-	if (!user_read_access_begin(uops, array_size(n, sizeof(*ops))))
+	if (!user_read_access_begin(uops, bytes))
 		return -EFAULT;
-	for (i = 0; i < n; i++) {
-		unsafe_get_user(ops[i].cmd, &uops[i].cmd, efault);
-		unsafe_get_user(ops[i].flags, &uops[i].flags, efault);
-		unsafe_get_user(ops[i].handle, &uops[i].handle, efault);
-		unsafe_get_user(ops[i].index, &uops[i].index, efault);
-		unsafe_get_user(ops[i].value, &uops[i].value, efault);
-		unsafe_get_user(ops[i].error, &uops[i].error, efault);
-		unsafe_get_user(ops[i].result, &uops[i].result, efault);
-	}
+	for (i = 0; i < bytes / sizeof(u64); i++)
+		unsafe_get_user(dst[i], &src[i], efault);
 	user_read_access_end();
 	return 0;
 
@@ -337,6 +335,7 @@ int mobj_ioctl_batch(struct mobj_ucmd *ucmd)
 	int rc = 0;
 	u32 i;
 
+	mobj_ucmd_answer(ucmd, struct mobj_batch, done, done);
 	if (cmd->flags || !cmd->count || cmd->count > MOBJ_BATCH_MAX) {
 		rc = -EINVAL;
 		goto err_none_ran;
