@@ -373,6 +373,54 @@ TEST_F(bounded, batch_in_chunks)
 }
 
 /*
+ * A SLOT_APPEND to an array at slots_max whose front a POP(0) emptied
+ * slides every slot into that room: a batch charges those moves against
+ * gc_step_budget, as it does a POP's, so POP(0), APPEND pairs at the limit
+ * let the lock go after every APPEND (each a chunk of its own: debugfs
+ * lock_acquisitions counts them), not after eight pairs as their flat
+ * cost alone would.
+ */
+TEST_F(bounded, batch_append_at_limit_in_chunks)
+{
+	enum { SLOTS = 4096, PAIRS = 16 };
+	static struct mobj_batch_op ops[2 * PAIRS];
+	__u64 before, after, n = 0;
+	__u32 a, b, done;
+	unsigned int i;
+
+	PARAM_SET_OR_SKIP(&self->params, "slots_max", SLOTS);
+	PARAM_SET_OR_SKIP(&self->params, "gc_step_budget", 1024);
+	ASSERT_EQ(0, mobj_new(self->fd, T_PLAIN, NULL, 0, &a, NULL));
+	ASSERT_EQ(0, mobj_new(self->fd, T_PLAIN, NULL, 0, &b, NULL));
+	for (i = 0; i < SLOTS; i++)
+		ASSERT_EQ(0, mobj_slot_append(self->fd, a, b, NULL));
+	EXPECT_ERRNO(EFBIG, mobj_slot_append(self->fd, a, b, NULL));
+
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 2 * PAIRS; i += 2) {
+		ops[i].cmd = MOBJ_CMD_SLOT_POP;
+		ops[i].handle = a;
+		ops[i + 1].cmd = MOBJ_CMD_SLOT_APPEND;
+		ops[i + 1].handle = a;
+		ops[i + 1].value = b;
+	}
+	before = mobj_stat("lock_acquisitions");
+	ASSERT_EQ(0, mobj_batch(self->fd, ops, 2 * PAIRS, &done));
+	after = mobj_stat("lock_acquisitions");
+	EXPECT_EQ(2 * PAIRS, done);
+	ASSERT_NE(~0ULL, before);
+	ASSERT_NE(~0ULL, after);
+	/* One chunk per APPEND (flat costs alone would make two). */
+	EXPECT_LE(before + PAIRS, after)
+		TH_LOG("%llu acquisitions for %d POP(0), APPEND pairs",
+		       (unsigned long long)(after - before), PAIRS);
+	ASSERT_EQ(0, mobj_getrefcount(self->fd, b, &n));
+	EXPECT_EQ(SLOTS + 1, n);
+	EXPECT_EQ(0, mobj_handle_close(self->fd, a));
+	EXPECT_EQ(0, mobj_handle_close(self->fd, b));
+}
+
+/*
  * gc_watchers_max: one more open file watching the collector fails with
  * ENOSPC; a watcher that stops, or goes away, frees its place, and one
  * already watching may change its cookie.
