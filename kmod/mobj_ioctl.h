@@ -136,19 +136,30 @@ efault:
 	return -EFAULT;
 }
 
+/* The fields named by mobj_ucmd_answer(), a store each. */
+static __always_inline int mobj_ucmd_put_answer(struct mobj_ucmd *ucmd)
+{
+	return mobj_put_answer(ucmd->ubuffer + ucmd->answer_off,
+			       ucmd->cmd + ucmd->answer_off, ucmd->answer_len);
+}
+
+/* How much of the whole struct an answer without named fields copies. */
+static inline u32 mobj_ucmd_len(const struct mobj_ucmd *ucmd)
+{
+	return min_t(u32, ucmd->user_size, ucmd->size);
+}
+
 /*
- * Copy the answer back: the fields named by mobj_ucmd_answer(), a store
- * each, or as much of the whole struct as the caller's holds.
+ * Copy the answer back: the fields named by mobj_ucmd_answer(), or as much
+ * of the whole struct as the caller's holds.
  */
 static inline int mobj_ucmd_respond(struct mobj_ucmd *ucmd)
 {
 	mobj_assert_unlocked(ucmd->client->heap);
 	if (ucmd->answer_len)
-		return mobj_put_answer(ucmd->ubuffer + ucmd->answer_off,
-				       ucmd->cmd + ucmd->answer_off,
-				       ucmd->answer_len);
+		return mobj_ucmd_put_answer(ucmd);
 	return mobj_copy_to_user(ucmd->client->heap, ucmd->ubuffer, ucmd->cmd,
-				 min_t(u32, ucmd->user_size, ucmd->size));
+				 mobj_ucmd_len(ucmd));
 }
 
 /*
@@ -163,11 +174,9 @@ static inline int mobj_ucmd_respond_nofault(struct mobj_ucmd *ucmd)
 	lockdep_assert_held(&ucmd->client->heap->lock);
 	if (!ucmd->answer_len)
 		return copy_to_user_nofault(ucmd->ubuffer, ucmd->cmd,
-					    min_t(u32, ucmd->user_size,
-						  ucmd->size));
+					    mobj_ucmd_len(ucmd));
 	pagefault_disable();
-	rc = mobj_put_answer(ucmd->ubuffer + ucmd->answer_off,
-			     ucmd->cmd + ucmd->answer_off, ucmd->answer_len);
+	rc = mobj_ucmd_put_answer(ucmd);
 	pagefault_enable();
 	return rc;
 }
