@@ -664,19 +664,18 @@ static void mobj_slots_move(struct mobj_obj *obj, struct mobj_ref *to)
  * near the front have left at least as many unused slots there as are in
  * use, the slots slide down to the start instead: each slot moved was paid
  * for by one of those POPs.  So do they when the array cannot grow (POPs
- * near the front are then all the room there is).
+ * near the front are then all the room there is).  @max is slots_max, which
+ * the caller checked @obj is below.
  */
-static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj)
+static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj,
+			   unsigned int max)
 {
 	struct mobj_ref *base = obj->slots - obj->front;
-	unsigned int max = mobj_slots_max();
 	struct mobj_ref *slots;
 	unsigned int order;
 
 	lockdep_assert_held(&heap->lock);
 
-	if (obj->nslots >= max)
-		return -EFBIG;
 	if (obj->front &&
 	    (obj->front >= obj->nslots || mobj_slots_cap(obj) >= max)) {
 		mobj_slots_move(obj, base);
@@ -712,14 +711,15 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append_moves);
 int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 		     struct mobj_obj *target, u32 *index)
 {
+	unsigned int max = mobj_slots_max();
 	int rc;
 
 	lockdep_assert_held(&heap->lock);
 
-	if (obj->nslots >= mobj_slots_max())
+	if (obj->nslots >= max)
 		return -EFBIG;
 	if (mobj_slots_full(obj)) {
-		rc = mobj_slots_grow(heap, obj);
+		rc = mobj_slots_grow(heap, obj, max);
 		if (rc)
 			return rc;
 	}
