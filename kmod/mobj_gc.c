@@ -41,9 +41,10 @@
  * counts as changed only from the moment its copy is taken: the first
  * subtraction from it takes the copy first.  So what is still unreachable
  * at the end of the scan is garbage, exactly as a stop-the-world
- * collection at that moment would find, minus objects touched during the collection,
- * which the next one collects.  From then on nothing can reach the garbage
- * (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further steps.
+ * collection at that moment would find, minus objects touched during the
+ * collection, which the next one collects.  From then on nothing can reach
+ * the garbage (MOBJ_WEAKREF_GET says -ESTALE), and it is freed over further
+ * steps.
  */
 #include <linux/capability.h>
 #include <linux/ktime.h>
