@@ -472,13 +472,57 @@ struct mobj_export_ref {
 	struct list_head node;
 };
 
+/* Handle numbers per page of a client's handle table (4 KiB on 64-bit). */
+#define MOBJ_HANDLE_PAGE_SHIFT 9
+#define MOBJ_HANDLES_PER_PAGE BIT(MOBJ_HANDLE_PAGE_SHIFT)
+
+struct mobj_handle_page {
+	void __rcu *entry[MOBJ_HANDLES_PER_PAGE];
+};
+
+/**
+ * struct mobj_handle_dir - the pages of a client's handle table
+ * @rcu: frees a directory that a larger one replaced, after lock-free
+ *	readers are done with it
+ * @npages: room in @page, a power of two
+ * @page: handle h is entry h % MOBJ_HANDLES_PER_PAGE of page
+ *	h / MOBJ_HANDLES_PER_PAGE; pages are allocated as the lowest free
+ *	number reaches them, and kept until the file is released
+ */
+struct mobj_handle_dir {
+	struct rcu_head rcu;
+	unsigned long npages;
+	struct mobj_handle_page __rcu *page[];
+};
+
+/**
+ * struct mobj_handle_table - a client's handles, as the fd table keeps
+ *	file descriptors: numbers are reused, lowest free first
+ * @dir: the pages, replaced by a larger copy when the table grows;
+ *	lock-free readers load it under rcu_read_lock()
+ * @used: a bit per number @dir has room for, set while it is reserved,
+ *	pending or published (bit 0 is always set: 0 names no handle)
+ * @full: a bit per word of @used, set while that word is all ones
+ * @nbits: numbers @dir has room for
+ * @next: the lowest free number (@nbits when there is none)
+ *
+ * Only @dir and the pages are read without the big lock.
+ */
+struct mobj_handle_table {
+	struct mobj_handle_dir __rcu *dir;
+	unsigned long *used;
+	unsigned long *full;
+	unsigned long nbits;
+	unsigned long next;
+};
+
 /**
  * struct mobj_client - one open file of the device
  * @heap: the device
  * @id: unique among the device's clients, for tracing
  * @pid: the thread group that opened it
  * @handles: handle -> struct mobj_obj * (strong) or tagged
- *	struct mobj_observer * (weak, xa_pointer_tag() == MOBJ_WEAK_TAG)
+ *	struct mobj_observer * (weak, MOBJ_WEAK_TAG), in mobj_handle.c
  * @handle_seq: bumped around every removal from @handles, so that a
  *	lock-free reader knows the handle it looked up still named the same
  *	object when it finished (handle numbers are reused, lowest first)
@@ -508,7 +552,7 @@ struct mobj_client {
 	struct mobj_heap *heap;
 	u64 id;
 	pid_t pid;
-	struct xarray handles;
+	struct mobj_handle_table handles;
 	seqcount_mutex_t handle_seq;
 	unsigned long nhandles;
 	struct xarray traces;
@@ -532,16 +576,16 @@ struct mobj_client {
 /*
  * Handle table entries: a strong handle is a plain struct mobj_obj
  * pointer, a weak one a struct mobj_observer pointer tagged with
- * MOBJ_WEAK_TAG (XArray allows tags 1 and 3 on stored pointers; tag 2 would
- * look like an internal entry).  A handle is made in three steps: reserved
- * (a zero entry: nobody sees it), filled (the entry holds its reference,
- * so the consistency checker accounts for it, but it is still marked
- * MOBJ_HANDLE_PENDING and lookups do not find it) and published (the mark
- * cleared).  The mark is set before the entry is stored, so a lock-free
- * reader that sees the entry also sees the mark.
+ * MOBJ_WEAK_TAG.  A handle is made in three steps: reserved
+ * (MOBJ_HANDLE_RESERVED: nobody sees it), filled (the entry holds its
+ * reference, so the consistency checker accounts for it, but it is still
+ * tagged MOBJ_HANDLE_PENDING and lookups do not find it) and published
+ * (the tag cleared).  The tag is stored with the pointer, so a lock-free
+ * reader sees both or neither.
  */
-#define MOBJ_WEAK_TAG 1
-#define MOBJ_HANDLE_PENDING XA_MARK_1
+#define MOBJ_WEAK_TAG 1UL
+#define MOBJ_HANDLE_PENDING 2UL
+#define MOBJ_HANDLE_RESERVED ((void *)MOBJ_HANDLE_PENDING)
 #define MOBJ_TYPE_NAMES_MAX 4096
 
 /* Take the big lock, keeping its figures for debugfs. */
@@ -828,6 +872,26 @@ int mobj_debugfs_query_open(struct inode *inode, struct file *file,
 int mobj_debugfs_query_release(struct inode *inode, struct file *file);
 int mobj_debugfs_query_find(struct mobj_debugfs_query *q, u64 id);
 void mobj_graph_debugfs_init(struct mobj_heap *heap, struct dentry *dir);
+
+/* Walking and freeing a client's handle table (mobj_handle.c). */
+void *mobj_handle_next(struct mobj_client *client, u32 *handle);
+void mobj_handles_destroy(struct mobj_client *client);
+
+static inline bool mobj_entry_is_weak(void *entry)
+{
+	return (unsigned long)entry & MOBJ_WEAK_TAG;
+}
+
+/* An entry as mobj_handle_next() finds it: filled but not published. */
+static inline bool mobj_entry_is_pending(void *entry)
+{
+	return (unsigned long)entry & MOBJ_HANDLE_PENDING;
+}
+
+static inline void *mobj_entry_untag_pending(void *entry)
+{
+	return (void *)((unsigned long)entry & ~MOBJ_HANDLE_PENDING);
+}
 
 /* Handle traces and debugfs "who" (mobj_who.c). */
 DECLARE_STATIC_KEY_FALSE(mobj_handle_traces_key);

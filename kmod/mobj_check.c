@@ -35,23 +35,30 @@ static __printf(2, 3) void mobj_check_fail(struct mobj_check *chk,
 /* Count each client's handles into the objects' gc_refs. */
 static void mobj_check_clients(struct mobj_heap *heap, struct mobj_check *chk)
 {
-	unsigned long handles = 0, n, index;
+	unsigned long handles = 0, n;
 	struct mobj_client *client;
 	struct mobj_observer *ob;
 	void *entry;
+	u32 h;
 
 	list_for_each_entry(client, &heap->clients, node) {
 		n = 0;
-		xa_for_each(&client->handles, index, entry) {
+		for (h = 1; (entry = mobj_handle_next(client, &h)); h++) {
 			n++;
-			if (!(xa_pointer_tag(entry) & MOBJ_WEAK_TAG)) {
+			entry = mobj_entry_untag_pending(entry);
+			mobj_check_that(chk, entry,
+					"client %llu handle %u: reserved",
+					client->id, h);
+			if (!entry)
+				continue;
+			if (!mobj_entry_is_weak(entry)) {
 				((struct mobj_obj *)entry)->gc_refs++;
 				continue;
 			}
 			ob = xa_untag_pointer(entry);
 			mobj_check_that(chk, ob->kind == MOBJ_OBSERVER_WEAK,
-					"client %llu handle %lu: bad weak entry",
-					client->id, index);
+					"client %llu handle %u: bad weak entry",
+					client->id, h);
 		}
 		mobj_check_that(chk, n == client->nhandles,
 				"client %llu: %lu handles, nhandles %lu",

@@ -245,14 +245,15 @@ static void mobj_graph_handles(struct seq_file *m, struct mobj_heap *heap,
 	unsigned int edges = 0;
 	struct mobj_client *client;
 	struct mobj_obj *obj;
-	unsigned long h;
 	bool shown;
 	void *entry;
+	u32 h;
 
 	list_for_each_entry(client, &heap->clients, node) {
 		shown = false;
-		xa_for_each(&client->handles, h, entry) {
-			if (xa_pointer_tag(entry))
+		for (h = 1; (entry = mobj_handle_next(client, &h)); h++) {
+			if (mobj_entry_is_pending(entry) ||
+			    mobj_entry_is_weak(entry))
 				continue;
 			obj = entry;
 			if (!mobj_walk_seen(walk, obj))
@@ -266,7 +267,7 @@ static void mobj_graph_handles(struct seq_file *m, struct mobj_heap *heap,
 				seq_puts(m, "  // more handles not shown\n");
 				return;
 			}
-			seq_printf(m, "  c%llu -> o%llu [label=\"h%lu\", style=bold];\n",
+			seq_printf(m, "  c%llu -> o%llu [label=\"h%u\", style=bold];\n",
 				   client->id, obj->id, h);
 		}
 	}

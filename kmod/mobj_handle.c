@@ -4,40 +4,76 @@
  * strong reference to an object (or a weak one), and the commands that
  * make and drop them without making objects: DUP and CLOSE.
  */
+#include <linux/bitmap.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
+
+#include <kunit/visibility.h>
 
 #include "mobj_ioctl.h"
 
 /*
- * What the published handle at @xas holds: NULL when unknown, reserved or
- * not yet published.  One walk of the table finds the entry and, in the
- * same node, its mark.  Under rcu_read_lock() or the XArray's lock.
+ * The table is two levels, as an fd table with pages: a directory of
+ * 4 KiB pages of entries, and bitmaps of the numbers in use and of the
+ * words of that bitmap that are full, so that the lowest free number is
+ * found in a few loads.  Every change is made under the big lock; lookups
+ * also run under rcu_read_lock() alone (mobj_handle_read()): an entry is
+ * stored with its pending tag in one word, a page is zeroed before it is
+ * published, and a directory that a larger one replaced is freed after a
+ * grace period.  Pages are kept until the file is released.
  */
-static void *mobj_handle_xas_load(struct xa_state *xas)
-{
-	void *entry;
 
-	do {
-		entry = xas_load(xas);
-		if (xa_is_zero(entry))
-			entry = NULL;
-	} while (xas_retry(xas, entry));
-	if (entry) {
-		smp_rmb();	/* the mark is set before the entry is stored */
-		if (xas_get_mark(xas, MOBJ_HANDLE_PENDING))
-			entry = NULL;
-	}
-	return entry;
+#define MOBJ_HANDLE_NUMBERS_MAX ((unsigned long)INT_MAX + 1)
+
+static struct mobj_handle_dir *mobj_handle_dir(struct mobj_client *client)
+{
+	return rcu_dereference_check(client->handles.dir,
+				     lockdep_is_held(&client->heap->lock));
 }
 
-/* What a published handle holds, under rcu_read_lock(). */
+/*
+ * Where the entry of @handle is, NULL when its page does not exist; under
+ * rcu_read_lock() or the big lock.
+ */
+static void __rcu **mobj_handle_slot(struct mobj_client *client, u32 handle)
+{
+	struct mobj_handle_dir *dir = mobj_handle_dir(client);
+	unsigned long index = handle >> MOBJ_HANDLE_PAGE_SHIFT;
+	struct mobj_handle_page *page;
+
+	if (!dir || index >= dir->npages)
+		return NULL;
+	page = rcu_dereference_check(dir->page[index],
+				     lockdep_is_held(&client->heap->lock));
+	if (!page)
+		return NULL;
+	return &page->entry[handle & (MOBJ_HANDLES_PER_PAGE - 1)];
+}
+
+static void *mobj_handle_slot_load(struct mobj_client *client,
+				   void __rcu **slot)
+{
+	return rcu_dereference_check(*slot,
+				     lockdep_is_held(&client->heap->lock));
+}
+
+/*
+ * What the published handle @handle holds: NULL when unknown, reserved or
+ * not yet published.  Under rcu_read_lock() or the big lock.
+ */
 void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
-	XA_STATE(xas, &client->handles, handle);
+	void __rcu **slot = mobj_handle_slot(client, handle);
+	void *entry;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "handle lookup without RCU");
-	return mobj_handle_xas_load(&xas);
+	if (!slot)
+		return NULL;
+	entry = mobj_handle_slot_load(client, slot);
+	if ((unsigned long)entry & MOBJ_HANDLE_PENDING)
+		return NULL;
+	return entry;
 }
 
 struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
@@ -54,28 +90,120 @@ struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
 
 void *mobj_handle_entry(struct mobj_client *client, u32 handle)
 {
-	void *entry;
-
 	lockdep_assert_held(&client->heap->lock);
 
-	rcu_read_lock();
-	entry = __mobj_handle_entry(client, handle);
-	rcu_read_unlock();
-	return entry;
+	return __mobj_handle_entry(client, handle);
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_entry);
 
 /* The object behind a strong handle. */
 struct mobj_obj *mobj_handle_obj(struct mobj_client *client, u32 handle)
 {
-	struct mobj_obj *obj;
+	lockdep_assert_held(&client->heap->lock);
+
+	return __mobj_handle_obj(client, handle);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_obj);
+
+/*
+ * The lowest number in use at or above *@handle, and its entry as stored
+ * (reserved, or tagged pending): NULL when there is none.  Under the big
+ * lock.
+ */
+void *mobj_handle_next(struct mobj_client *client, u32 *handle)
+{
+	struct mobj_handle_table *t = &client->handles;
+	unsigned long h = max(*handle, 1U);
 
 	lockdep_assert_held(&client->heap->lock);
 
-	rcu_read_lock();
-	obj = __mobj_handle_obj(client, handle);
-	rcu_read_unlock();
-	return obj;
+	if (h >= t->nbits)
+		return NULL;
+	h = find_next_bit(t->used, t->nbits, h);
+	if (h >= t->nbits)
+		return NULL;
+	*handle = h;
+	return mobj_handle_slot_load(client, mobj_handle_slot(client, h));
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_next);
+
+/* The lowest free number at or above @from. */
+static unsigned long mobj_handle_next_free(struct mobj_handle_table *t,
+					   unsigned long from)
+{
+	unsigned long nwords = BITS_TO_LONGS(t->nbits);
+	unsigned long word = BIT_WORD(from), bits;
+
+	if (from >= t->nbits)
+		return t->nbits;
+	bits = ~t->used[word] & BITMAP_FIRST_WORD_MASK(from);
+	if (bits)
+		return word * BITS_PER_LONG + __ffs(bits);
+	word = find_next_zero_bit(t->full, nwords, word + 1);
+	if (word >= nwords)
+		return t->nbits;
+	return word * BITS_PER_LONG + ffz(t->used[word]);
+}
+
+/*
+ * Make room for number @h: a directory twice as large (or more) and
+ * bitmaps to match.  The pages move over as they are; the old directory
+ * is freed after a grace period, the old bitmaps at once (only writers
+ * read them).
+ */
+static int mobj_handles_grow(struct mobj_client *client, unsigned long h)
+{
+	struct mobj_handle_table *t = &client->handles;
+	struct mobj_handle_dir *old = mobj_handle_dir(client), *dir;
+	unsigned long npages, words, old_words = BIT_WORD(t->nbits);
+	unsigned long *used;
+
+	npages = roundup_pow_of_two((h >> MOBJ_HANDLE_PAGE_SHIFT) + 1);
+	words = npages * (MOBJ_HANDLES_PER_PAGE / BITS_PER_LONG);
+	dir = kvzalloc(struct_size(dir, page, npages), GFP_KERNEL_ACCOUNT);
+	used = kvcalloc(words + BITS_TO_LONGS(words), sizeof(*used),
+			GFP_KERNEL_ACCOUNT);
+	if (!dir || !used) {
+		kvfree(dir);
+		kvfree(used);
+		return -ENOMEM;
+	}
+	dir->npages = npages;
+	if (old) {
+		memcpy(dir->page, old->page, old->npages * sizeof(*old->page));
+		bitmap_copy(used, t->used, t->nbits);
+		bitmap_copy(used + words, t->full, old_words);
+	} else {
+		__set_bit(0, used);
+	}
+	rcu_assign_pointer(t->dir, dir);
+	if (old)
+		kvfree_rcu(old, rcu);
+	kvfree(t->used);
+	t->used = used;
+	t->full = used + words;
+	t->nbits = npages * MOBJ_HANDLES_PER_PAGE;
+	if (!old)
+		t->next = 1;
+	return 0;
+}
+
+/* At release, with no reader left: free the pages and the directory. */
+void mobj_handles_destroy(struct mobj_client *client)
+{
+	struct mobj_handle_dir *dir;
+	unsigned long i;
+
+	dir = rcu_dereference_protected(client->handles.dir, true);
+	if (!dir)
+		return;
+	for (i = 0; i < dir->npages; i++)
+		kfree(rcu_dereference_protected(dir->page[i], true));
+	kvfree(dir);
+	kvfree(client->handles.used);
+	memset(&client->handles, 0, sizeof(client->handles));
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_handles_destroy);
 
 /* Whether the client holds as many handles as client_handles_max. */
 static bool mobj_handles_full(const struct mobj_client *client)
@@ -86,31 +214,68 @@ static bool mobj_handles_full(const struct mobj_client *client)
 /*
  * A number for @entry, stored as it is: the lowest free one, as for file
  * descriptors.  A NULL @entry reserves the number (no lookup finds it).
- * The caller has checked mobj_handles_full().
+ * The caller has checked mobj_handles_full().  A failure changes nothing
+ * that can be seen (the table may have grown).
  */
 static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 			     u32 *handle)
 {
+	struct mobj_handle_table *t = &client->handles;
+	unsigned long h = t->next, index;
+	struct mobj_handle_page *page;
+	struct mobj_handle_dir *dir;
 	int rc;
 
 	lockdep_assert_held(&client->heap->lock);
 
-	rc = xa_alloc(&client->handles, handle, entry, XA_LIMIT(1, INT_MAX),
-		      GFP_KERNEL_ACCOUNT);
-	if (rc)
-		return rc == -EBUSY ? -EMFILE : rc;
+	if (h >= t->nbits) {
+		if (h >= MOBJ_HANDLE_NUMBERS_MAX)
+			return -EMFILE;
+		rc = mobj_handles_grow(client, h);
+		if (rc)
+			return rc;
+		h = t->next;
+	}
+	dir = mobj_handle_dir(client);
+	index = h >> MOBJ_HANDLE_PAGE_SHIFT;
+	page = rcu_dereference_protected(dir->page[index], true);
+	if (!page) {
+		page = kzalloc(sizeof(*page), GFP_KERNEL_ACCOUNT);
+		if (!page)
+			return -ENOMEM;
+		rcu_assign_pointer(dir->page[index], page);
+	}
+	rcu_assign_pointer(page->entry[h & (MOBJ_HANDLES_PER_PAGE - 1)],
+			   entry ?: MOBJ_HANDLE_RESERVED);
+	__set_bit(h, t->used);
+	if (t->used[BIT_WORD(h)] == ~0UL)
+		__set_bit(BIT_WORD(h), t->full);
+	t->next = mobj_handle_next_free(t, h + 1);
+	*handle = h;
 	client->nhandles++;
 	client->heap->live_handles++;
-	mobj_handle_trace(client, *handle);
+	mobj_handle_trace(client, h);
 	return 0;
 }
 
-/* Reserve a handle number: an empty entry that no lookup finds. */
+/* Reserve a handle number: an entry that no lookup finds. */
 int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 {
 	if (mobj_handles_full(client))
 		return -EMFILE;
 	return mobj_handle_alloc(client, NULL, handle);
+}
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_reserve);
+
+/* Store @entry in the slot of a number in use, under the big lock. */
+static void mobj_handle_store(struct mobj_client *client, u32 handle,
+			      void *entry)
+{
+	void __rcu **slot = mobj_handle_slot(client, handle);
+
+	lockdep_assert_held(&client->heap->lock);
+
+	rcu_assign_pointer(*slot, entry);
 }
 
 /*
@@ -120,32 +285,40 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 void mobj_handle_fill(struct mobj_client *client, u32 handle,
 		      void *entry, bool pending)
 {
-	struct xarray *xa = &client->handles;
-
-	lockdep_assert_held(&client->heap->lock);
-
-	xa_lock(xa);
 	if (pending)
-		__xa_set_mark(xa, handle, MOBJ_HANDLE_PENDING);
-	/* Replacing the reserved entry never allocates. */
-	WARN_ON(xa_is_err(__xa_store(xa, handle, entry, GFP_NOWAIT)));
-	xa_unlock(xa);
+		entry = (void *)((unsigned long)entry | MOBJ_HANDLE_PENDING);
+	mobj_handle_store(client, handle, entry);
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_fill);
 
 void mobj_handle_publish(struct mobj_client *client, u32 handle)
 {
-	lockdep_assert_held(&client->heap->lock);
+	void __rcu **slot = mobj_handle_slot(client, handle);
+	unsigned long entry;
 
-	xa_clear_mark(&client->handles, handle, MOBJ_HANDLE_PENDING);
+	entry = (unsigned long)mobj_handle_slot_load(client, slot);
+	mobj_handle_store(client, handle,
+			  (void *)(entry & ~MOBJ_HANDLE_PENDING));
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_publish);
 
 /*
  * Remove a handle from the table, reserved, pending or published; what it
  * held is the caller's to drop.  Its number may name another object next:
  * lock-free readers learn of the removal from @handle_seq.
  */
-static void mobj_handle_removed(struct mobj_client *client, u32 handle)
+static void mobj_handle_clear(struct mobj_client *client, u32 handle,
+			      void __rcu **slot)
 {
+	struct mobj_handle_table *t = &client->handles;
+
+	write_seqcount_begin(&client->handle_seq);
+	RCU_INIT_POINTER(*slot, NULL);
+	write_seqcount_end(&client->handle_seq);
+	__clear_bit(handle, t->used);
+	__clear_bit(BIT_WORD(handle), t->full);
+	if (handle < t->next)
+		t->next = handle;
 	mobj_handle_trace_forget(client, handle);
 	client->nhandles--;
 	client->heap->live_handles--;
@@ -155,40 +328,30 @@ void mobj_handle_remove(struct mobj_client *client, u32 handle)
 {
 	lockdep_assert_held(&client->heap->lock);
 
-	/* The XArray's lock, then the seqcount: as mobj_handle_take(). */
-	xa_lock(&client->handles);
-	write_seqcount_begin(&client->handle_seq);
-	__xa_erase(&client->handles, handle);
-	write_seqcount_end(&client->handle_seq);
-	xa_unlock(&client->handles);
-	mobj_handle_removed(client, handle);
+	mobj_handle_clear(client, handle, mobj_handle_slot(client, handle));
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_remove);
 
 /*
  * Remove a published handle and return what it held, the caller's to
- * drop; NULL when @handle names none.  One walk of the table finds the
- * entry, checks it and removes it.
+ * drop; NULL when @handle names none.
  */
 void *mobj_handle_take(struct mobj_client *client, u32 handle)
 {
-	XA_STATE(xas, &client->handles, handle);
+	void __rcu **slot = mobj_handle_slot(client, handle);
 	void *entry;
 
 	lockdep_assert_held(&client->heap->lock);
 
-	xas_lock(&xas);
-	entry = mobj_handle_xas_load(&xas);
-	if (!entry) {
-		xas_unlock(&xas);
+	if (!slot)
 		return NULL;
-	}
-	write_seqcount_begin(&client->handle_seq);
-	xas_store(&xas, NULL);
-	write_seqcount_end(&client->handle_seq);
-	xas_unlock(&xas);
-	mobj_handle_removed(client, handle);
+	entry = mobj_handle_slot_load(client, slot);
+	if (!entry || ((unsigned long)entry & MOBJ_HANDLE_PENDING))
+		return NULL;
+	mobj_handle_clear(client, handle, slot);
 	return entry;
 }
+EXPORT_SYMBOL_IF_KUNIT(mobj_handle_take);
 
 /* Drop what a handle held: a strong reference, or a weak one. */
 void mobj_entry_drop(struct mobj_heap *heap, void *entry)
@@ -345,24 +508,23 @@ int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 bool mobj_client_drop_handles(struct mobj_client *client, long *budget)
 {
 	struct mobj_heap *heap = client->heap;
-	unsigned long index = 0;
+	u32 handle = 1;
 	void *entry;
 
 	lockdep_assert_held(&heap->lock);
 
 	while (*budget > 0) {
-		entry = xa_find(&client->handles, &index, ULONG_MAX, XA_PRESENT);
+		entry = mobj_handle_next(client, &handle);
 		if (!entry)
 			break;
+		/* No ioctl is in flight: every handle is filled. */
+		entry = mobj_entry_untag_pending(entry);
 		*budget -= 1;
 		if (!mobj_entry_is_weak(entry) &&
 		    ((struct mobj_obj *)entry)->refcount == 1)
 			*budget -= MOBJ_DEATH_COST;
-		mobj_handle_remove(client, index);
+		mobj_handle_remove(client, handle);
 		mobj_entry_drop(heap, entry);
 	}
-	if (!xa_empty(&client->handles))
-		return false;
-	WARN_ON(client->nhandles);
-	return true;
+	return !client->nhandles;
 }

@@ -196,11 +196,6 @@ static inline int mobj_ucmd_probe(struct mobj_ucmd *ucmd)
 
 /* The handle table (mobj_handle.c) */
 
-static inline bool mobj_entry_is_weak(void *entry)
-{
-	return xa_pointer_tag(entry) & MOBJ_WEAK_TAG;
-}
-
 void *__mobj_handle_entry(struct mobj_client *client, u32 handle);
 struct mobj_obj *__mobj_handle_obj(struct mobj_client *client, u32 handle);
 void *mobj_handle_entry(struct mobj_client *client, u32 handle);

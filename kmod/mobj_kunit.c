@@ -11,7 +11,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 
-#include "mobj.h"
+#include "mobj_ioctl.h"
 
 /**
  * struct mobj_test - a test's private heap (test->priv)
@@ -605,6 +605,83 @@ static void mobj_heap_weak_observer(struct kunit *test)
 	mutex_unlock(&t->heap.lock);
 }
 
+/*
+ * A client's handle table across three pages: numbers are handed out
+ * lowest free first, reserved and pending ones are not found, freed ones
+ * are reused, and the walk sees every number in use.  The entries are
+ * the test's object without references of their own: nothing drops them.
+ */
+static void mobj_heap_handle_table(struct kunit *test)
+{
+	static const u32 reused[] = { 7, 600, 1000 };
+	const u32 n = 2 * MOBJ_HANDLES_PER_PAGE + 100;
+	struct mobj_test *t = test->priv;
+	struct mobj_client *client;
+	struct mobj_obj *a;
+	u32 h, i, seen;
+	void *entry;
+
+	client = kunit_kzalloc(test, sizeof(*client), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, client);
+	client->heap = &t->heap;
+	seqcount_mutex_init(&client->handle_seq, &t->heap.lock);
+	xa_init(&client->traces);
+
+	mutex_lock(&t->heap.lock);
+	a = mobj_test_new(test, t);
+	for (i = 1; i <= n; i++) {
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_handle_reserve(client, &h));
+		MOBJ_ASSERT_LOCKED(test, t, h == i);
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_handle_entry(client, h));
+		mobj_handle_fill(client, h, a, h == 3);
+	}
+	MOBJ_ASSERT_LOCKED(test, t, client->nhandles == n);
+	KUNIT_EXPECT_NULL(test, mobj_handle_entry(client, 0));
+	KUNIT_EXPECT_NULL(test, mobj_handle_entry(client, n + 1));
+	KUNIT_EXPECT_NULL(test, mobj_handle_entry(client, 1U << 30));
+	KUNIT_EXPECT_PTR_EQ(test, mobj_handle_entry(client, n), a);
+
+	/* Pending: in the table, and found by the walk, but not by lookups. */
+	KUNIT_EXPECT_NULL(test, mobj_handle_entry(client, 3));
+	KUNIT_EXPECT_NULL(test, mobj_handle_take(client, 3));
+	mobj_handle_publish(client, 3);
+	KUNIT_EXPECT_PTR_EQ(test, mobj_handle_obj(client, 3), a);
+
+	/* Freed numbers come back lowest first, then the next new one. */
+	KUNIT_EXPECT_PTR_EQ(test, mobj_handle_take(client, 1000), a);
+	mobj_handle_remove(client, 7);
+	KUNIT_EXPECT_PTR_EQ(test, mobj_handle_take(client, 600), a);
+	KUNIT_EXPECT_NULL(test, mobj_handle_take(client, 600));
+	MOBJ_ASSERT_LOCKED(test, t, client->nhandles == n - 3);
+	for (i = 0; i <= ARRAY_SIZE(reused); i++) {
+		MOBJ_ASSERT_LOCKED(test, t, !mobj_handle_reserve(client, &h));
+		KUNIT_EXPECT_EQ(test, h,
+				i < ARRAY_SIZE(reused) ? reused[i] : n + 1);
+		mobj_handle_fill(client, h, a, false);
+	}
+
+	seen = 0;
+	for (h = 1; (entry = mobj_handle_next(client, &h)); h++) {
+		KUNIT_EXPECT_PTR_EQ(test, entry, a);
+		KUNIT_EXPECT_EQ(test, h, seen + 1);
+		seen++;
+	}
+	KUNIT_EXPECT_EQ(test, seen, n + 1);
+
+	for (h = n + 1; h; h--)
+		KUNIT_EXPECT_PTR_EQ(test, mobj_handle_take(client, h), a);
+	KUNIT_EXPECT_EQ(test, client->nhandles, 0UL);
+	h = 1;
+	KUNIT_EXPECT_NULL(test, mobj_handle_next(client, &h));
+	MOBJ_ASSERT_LOCKED(test, t, !mobj_handle_reserve(client, &h));
+	KUNIT_EXPECT_EQ(test, h, 1U);
+	mobj_handle_remove(client, h);
+	mobj_test_put(test, t, a);
+	mutex_unlock(&t->heap.lock);
+	mobj_handles_destroy(client);
+	xa_destroy(&client->traces);
+}
+
 static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_refcount),
 	KUNIT_CASE(mobj_heap_long_chain),
@@ -615,6 +692,7 @@ static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_refcount_saturates),
 	KUNIT_CASE(mobj_heap_tracking),
 	KUNIT_CASE(mobj_heap_weak_observer),
+	KUNIT_CASE(mobj_heap_handle_table),
 	{}
 };
 

@@ -356,7 +356,6 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	client->heap = heap;
 	client->pid = task_tgid_vnr(current);
 	get_task_comm(client->comm, current);
-	xa_init_flags(&client->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	seqcount_mutex_init(&client->handle_seq, &heap->lock);
 	xa_init_flags(&client->traces, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&client->watches);
@@ -405,7 +404,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	mobj_quota_put(heap, client->quota);
 	mobj_unlock(heap);
 
-	xa_destroy(&client->handles);
+	mobj_handles_destroy(client);
 	WARN_ON(!xa_empty(&client->traces));
 	xa_destroy(&client->traces);
 	kvfree(client->events);

@@ -158,8 +158,8 @@ static int mobj_who_walk(struct seq_file *m, struct mobj_heap *heap, u64 id,
 {
 	unsigned int step = mobj_gc_step_budget(), work = 0;
 	struct mobj_client *client;
-	unsigned long h = 0;
 	struct mobj_obj *obj;
+	u32 h = 1;
 	u64 client_id;
 	void *entry;
 	int rc = 0;
@@ -173,13 +173,13 @@ static int mobj_who_walk(struct seq_file *m, struct mobj_heap *heap, u64 id,
 	seq_printf(m, "# object %llu\n# client pid comm handle kind\n", id);
 	client = mobj_who_client(heap, 0);
 	while (client) {
-		entry = xa_find(&client->handles, &h, ULONG_MAX, XA_PRESENT);
+		entry = mobj_handle_next(client, &h);
 		if (!entry) {
 			client = mobj_who_client(heap, client->id + 1);
-			h = 0;
+			h = 1;
 			continue;
 		}
-		if (!xa_get_mark(&client->handles, h, MOBJ_HANDLE_PENDING) &&
+		if (!mobj_entry_is_pending(entry) &&
 		    mobj_who_holds(entry, obj))
 			mobj_who_show_handle(m, client, h, entry, text);
 		h++;
@@ -194,7 +194,7 @@ static int mobj_who_walk(struct seq_file *m, struct mobj_heap *heap, u64 id,
 		}
 		client = mobj_who_client(heap, client_id);
 		if (client && client->id != client_id)
-			h = 0;
+			h = 1;
 	}
 out_unlock:
 	mobj_unlock(heap);
