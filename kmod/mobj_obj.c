@@ -74,7 +74,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 
 	mutex_init(&heap->lock);
 	heap->next_id = 1;
-	xa_init(&heap->objects);
+	xa_init_flags(&heap->objects, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&heap->quotas, XA_FLAGS_ALLOC1);
 	xa_init(&heap->type_names);
 	hash_init(heap->type_by_name);
@@ -234,17 +234,31 @@ void mobj_quota_put(struct mobj_heap *heap, struct mobj_quota *quota)
 EXPORT_SYMBOL_IF_KUNIT(mobj_quota_put);
 
 /*
- * Keep the next id's slot reserved (a lookup finds nothing there), so that
- * the XArray node it is in stays while objects that get ids in it come and
- * go: a NEW, CLOSE loop would otherwise allocate and free a node each
- * time.  Failing costs nothing but that: the next insertion allocates.
+ * Store @obj under the next id and keep the slot of the id after it
+ * reserved (a lookup finds nothing there), so that the XArray node it is
+ * in stays while objects that get ids in it come and go: a NEW, CLOSE loop
+ * would otherwise allocate and free a node each time.  One walk does both.
+ * Only a slot in the same leaf is reserved, which needs no memory: the
+ * first id of a new leaf is stored by the next insertion, which allocates
+ * the leaf (a reservation there could leave empty nodes behind when one
+ * of several allocations failed).
  */
-static void mobj_reserve_next_id(struct mobj_heap *heap)
+static int mobj_id_insert(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	int rc = xa_reserve(&heap->objects, heap->next_id,
-			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	XA_STATE(xas, &heap->objects, heap->next_id);
 
-	WARN_ON_ONCE(rc && rc != -ENOMEM);
+	do {
+		xas_lock(&xas);
+		xas_store(&xas, obj);
+		if (!xas_error(&xas) && ((heap->next_id + 1) & XA_CHUNK_MASK) &&
+		    !xas_next(&xas)) {
+			xas_store(&xas, XA_ZERO_ENTRY);
+			/* Done: a reservation that failed is no error. */
+			xas_set(&xas, heap->next_id);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL_ACCOUNT));
+	return xas_error(&xas);
 }
 
 /*
@@ -263,13 +277,11 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 	if (quota->objects >= mobj_client_objects_max())
 		return -EDQUOT;
 	/* The slot is free, or reserved by the object before. */
-	rc = xa_err(xa_store(&heap->objects, heap->next_id, obj,
-			     GFP_KERNEL_ACCOUNT));
+	rc = mobj_id_insert(heap, obj);
 	if (rc)
 		return rc;
 
 	obj->id = heap->next_id++;
-	mobj_reserve_next_id(heap);
 	obj->quota = quota->id;
 	quota->objects++;
 	heap->live_objects++;
