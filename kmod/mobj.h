@@ -807,6 +807,7 @@ int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		    struct mobj_quota *quota);
 void mobj_obj_get(struct mobj_heap *heap, struct mobj_obj *obj);
 void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj);
+void mobj_obj_put_close(struct mobj_heap *heap, struct mobj_obj *obj);
 void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		  u32 generation);
 bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,

@@ -485,10 +485,12 @@ int mobj_ioctl_close(struct mobj_ucmd *ucmd)
 
 	mobj_lock(heap);
 	entry = mobj_handle_take(client, cmd->handle);
-	if (entry)
+	if (!entry)
+		rc = -ENOENT;
+	else if (mobj_entry_is_weak(entry))
 		mobj_entry_drop(heap, entry);
 	else
-		rc = -ENOENT;
+		mobj_obj_put_close(heap, entry);
 	mobj_unlock(heap);
 	return rc;
 }

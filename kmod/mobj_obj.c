@@ -392,7 +392,8 @@ static long mobj_obj_notify(struct mobj_obj *obj, long budget)
  * checks the refcount), its watchers are told (the first
  * MOBJ_NOTIFY_AT_DEATH now), its id goes, it no longer counts as live or
  * against its creator's quota.  What it still holds, and the rest of its
- * notices, go later, by mobj_heap_drain_step().
+ * notices, go later, by mobj_heap_drain_step() (an object a CLOSE kills
+ * with neither is freed at once: mobj_obj_put_close()).
  */
 void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		  u32 generation)
@@ -625,6 +626,29 @@ void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
 	mobj_dying_add(heap, obj);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_put);
+
+/*
+ * mobj_obj_put() for the handle of one MOBJ_CLOSE.  An object that dies
+ * of it holding nothing, with no one left to tell, while no other death
+ * is being released, is freed now, as the drain would free it alone at
+ * the unlock (one call_rcu()).  Deaths in numbers (a release, a batch,
+ * the collector) go through the dying list, to be freed in batches of a
+ * page after one grace period.
+ */
+void mobj_obj_put_close(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	lockdep_assert_held(&heap->lock);
+
+	if (obj->refcount != 1 || obj->nslots || mobj_obj_observed(obj) ||
+	    !hlist_empty(&obj->referrers) || !list_empty(&heap->dying)) {
+		mobj_obj_put(heap, obj);
+		return;
+	}
+	mobj_refcount_dec(heap, obj);
+	mobj_list_del(heap, obj);
+	mobj_obj_die(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
+	mobj_obj_free(obj);
+}
 
 /* The collector's garbage, dead and without slots: freed the same way. */
 void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj)
