@@ -71,7 +71,7 @@ void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
 	if (!slot)
 		return NULL;
 	entry = mobj_handle_slot_load(client, slot);
-	if ((unsigned long)entry & MOBJ_HANDLE_PENDING)
+	if (mobj_entry_is_pending(entry))
 		return NULL;
 	return entry;
 }
@@ -294,11 +294,9 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_handle_fill);
 void mobj_handle_publish(struct mobj_client *client, u32 handle)
 {
 	void __rcu **slot = mobj_handle_slot(client, handle);
-	unsigned long entry;
+	void *entry = mobj_handle_slot_load(client, slot);
 
-	entry = (unsigned long)mobj_handle_slot_load(client, slot);
-	mobj_handle_store(client, handle,
-			  (void *)(entry & ~MOBJ_HANDLE_PENDING));
+	mobj_handle_store(client, handle, mobj_entry_untag_pending(entry));
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_handle_publish);
 
@@ -346,7 +344,7 @@ void *mobj_handle_take(struct mobj_client *client, u32 handle)
 	if (!slot)
 		return NULL;
 	entry = mobj_handle_slot_load(client, slot);
-	if (!entry || ((unsigned long)entry & MOBJ_HANDLE_PENDING))
+	if (!entry || mobj_entry_is_pending(entry))
 		return NULL;
 	mobj_handle_clear(client, handle, slot);
 	return entry;
@@ -519,13 +517,15 @@ bool mobj_client_drop_handles(struct mobj_client *client, long *budget)
 		entry = mobj_handle_next(client, &handle);
 		if (!entry)
 			break;
-		/* No ioctl is in flight: every handle is filled. */
 		entry = mobj_entry_untag_pending(entry);
 		*budget -= 1;
+		mobj_handle_remove(client, handle);
+		/* No ioctl is in flight: every handle is filled. */
+		if (WARN_ON_ONCE(!entry))
+			continue;
 		if (!mobj_entry_is_weak(entry) &&
 		    ((struct mobj_obj *)entry)->refcount == 1)
 			*budget -= MOBJ_DEATH_COST;
-		mobj_handle_remove(client, handle);
 		mobj_entry_drop(heap, entry);
 	}
 	return !client->nhandles;
