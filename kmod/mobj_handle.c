@@ -60,20 +60,29 @@ static void *mobj_handle_slot_load(struct mobj_client *client,
 }
 
 /*
- * What the published handle @handle holds: NULL when unknown, reserved or
- * not yet published.  Under rcu_read_lock() or the big lock.
+ * What the published handle @handle holds, and where (*@slot): NULL when
+ * unknown, reserved or not yet published.  Under rcu_read_lock() or the
+ * big lock.
  */
-void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
+static void *mobj_handle_lookup(struct mobj_client *client, u32 handle,
+				void __rcu ***slot)
 {
-	void __rcu **slot = mobj_handle_slot(client, handle);
 	void *entry;
 
-	if (!slot)
+	*slot = mobj_handle_slot(client, handle);
+	if (!*slot)
 		return NULL;
-	entry = mobj_handle_slot_load(client, slot);
+	entry = mobj_handle_slot_load(client, *slot);
 	if (mobj_entry_is_pending(entry))
 		return NULL;
 	return entry;
+}
+
+void *__mobj_handle_entry(struct mobj_client *client, u32 handle)
+{
+	void __rcu **slot;
+
+	return mobj_handle_lookup(client, handle, &slot);
 }
 
 struct mobj_obj *__mobj_handle_obj(struct mobj_client *client,
@@ -117,8 +126,6 @@ void *mobj_handle_next(struct mobj_client *client, u32 *handle)
 
 	lockdep_assert_held(&client->heap->lock);
 
-	if (h >= t->nbits)
-		return NULL;
 	h = find_next_bit(t->used, t->nbits, h);
 	if (h >= t->nbits)
 		return NULL;
@@ -238,7 +245,8 @@ static int mobj_handle_alloc(struct mobj_client *client, void *entry,
 	}
 	dir = mobj_handle_dir(client);
 	index = h >> MOBJ_HANDLE_PAGE_SHIFT;
-	page = rcu_dereference_protected(dir->page[index], true);
+	page = rcu_dereference_protected(dir->page[index],
+					 lockdep_is_held(&client->heap->lock));
 	if (!page) {
 		page = kzalloc(sizeof(*page), GFP_KERNEL_ACCOUNT);
 		if (!page)
@@ -267,17 +275,6 @@ int mobj_handle_reserve(struct mobj_client *client, u32 *handle)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_handle_reserve);
 
-/* Store @entry in the slot of a number in use, under the big lock. */
-static void mobj_handle_store(struct mobj_client *client, u32 handle,
-			      void *entry)
-{
-	void __rcu **slot = mobj_handle_slot(client, handle);
-
-	lockdep_assert_held(&client->heap->lock);
-
-	rcu_assign_pointer(*slot, entry);
-}
-
 /*
  * Store @entry, which holds its reference already, in a reserved handle:
  * usable at once, or (@pending) after mobj_handle_publish().
@@ -285,18 +282,23 @@ static void mobj_handle_store(struct mobj_client *client, u32 handle,
 void mobj_handle_fill(struct mobj_client *client, u32 handle,
 		      void *entry, bool pending)
 {
+	lockdep_assert_held(&client->heap->lock);
+
 	if (pending)
 		entry = (void *)((unsigned long)entry | MOBJ_HANDLE_PENDING);
-	mobj_handle_store(client, handle, entry);
+	rcu_assign_pointer(*mobj_handle_slot(client, handle), entry);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_handle_fill);
 
 void mobj_handle_publish(struct mobj_client *client, u32 handle)
 {
 	void __rcu **slot = mobj_handle_slot(client, handle);
-	void *entry = mobj_handle_slot_load(client, slot);
+	void *entry;
 
-	mobj_handle_store(client, handle, mobj_entry_untag_pending(entry));
+	lockdep_assert_held(&client->heap->lock);
+
+	entry = mobj_handle_slot_load(client, slot);
+	rcu_assign_pointer(*slot, mobj_entry_untag_pending(entry));
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_handle_publish);
 
@@ -336,17 +338,14 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_handle_remove);
  */
 void *mobj_handle_take(struct mobj_client *client, u32 handle)
 {
-	void __rcu **slot = mobj_handle_slot(client, handle);
+	void __rcu **slot;
 	void *entry;
 
 	lockdep_assert_held(&client->heap->lock);
 
-	if (!slot)
-		return NULL;
-	entry = mobj_handle_slot_load(client, slot);
-	if (!entry || mobj_entry_is_pending(entry))
-		return NULL;
-	mobj_handle_clear(client, handle, slot);
+	entry = mobj_handle_lookup(client, handle, &slot);
+	if (entry)
+		mobj_handle_clear(client, handle, slot);
 	return entry;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_handle_take);
