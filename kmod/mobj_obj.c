@@ -613,9 +613,15 @@ EXPORT_SYMBOL_IF_KUNIT(mobj_heap_drain_locked);
 
 /*
  * Drop one reference.  At zero the object is dead at once and queued;
- * what it held is released when the caller unlocks.
+ * what it held is released when the caller unlocks.  @alone: the put of
+ * one MOBJ_CLOSE, where an object that dies holding nothing, with no one
+ * left to tell, while no other death is being released, is freed now, as
+ * the drain would free it alone at the unlock (one call_rcu()).  Deaths
+ * in numbers (a release, a batch, the collector) go through the dying
+ * list, to be freed in batches of a page after one grace period.
  */
-void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
+static void __mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj,
+			   bool alone)
 {
 	lockdep_assert_held(&heap->lock);
 
@@ -623,31 +629,22 @@ void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
 		return;
 	mobj_list_del(heap, obj);
 	mobj_obj_die(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
-	mobj_dying_add(heap, obj);
+	if (alone && !obj->nslots && !mobj_obj_observed(obj) &&
+	    hlist_empty(&obj->referrers) && list_empty(&heap->dying))
+		mobj_obj_free(obj);
+	else
+		mobj_dying_add(heap, obj);
+}
+
+void mobj_obj_put(struct mobj_heap *heap, struct mobj_obj *obj)
+{
+	__mobj_obj_put(heap, obj, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_obj_put);
 
-/*
- * mobj_obj_put() for the handle of one MOBJ_CLOSE.  An object that dies
- * of it holding nothing, with no one left to tell, while no other death
- * is being released, is freed now, as the drain would free it alone at
- * the unlock (one call_rcu()).  Deaths in numbers (a release, a batch,
- * the collector) go through the dying list, to be freed in batches of a
- * page after one grace period.
- */
 void mobj_obj_put_close(struct mobj_heap *heap, struct mobj_obj *obj)
 {
-	lockdep_assert_held(&heap->lock);
-
-	if (obj->refcount != 1 || obj->nslots || mobj_obj_observed(obj) ||
-	    !hlist_empty(&obj->referrers) || !list_empty(&heap->dying)) {
-		mobj_obj_put(heap, obj);
-		return;
-	}
-	mobj_refcount_dec(heap, obj);
-	mobj_list_del(heap, obj);
-	mobj_obj_die(heap, obj, MOBJ_EVENT_REFCOUNT, 0);
-	mobj_obj_free(obj);
+	__mobj_obj_put(heap, obj, true);
 }
 
 /* The collector's garbage, dead and without slots: freed the same way. */
