@@ -532,17 +532,16 @@ static bool sig_same(struct __test_metadata *_metadata, const char *what,
 
 struct fault_case {
 	const char *name;
-	/* extra handles (DUPs of c) so the next one needs a new table page */
+	/*
+	 * extra handles (DUPs of c) so the next one needs a new table page;
+	 * such a scene has no weak handle w, so that taking the signature
+	 * (WEAKREF_GET of w) makes no handle of its own that would reach the
+	 * page first (pages are kept until the file is closed)
+	 */
 	unsigned int fill;
 	bool no_watch;		/* the client has no event ring yet */
 	int (*prep)(struct scene *s);
 	int (*run)(struct scene *s);
-	/*
-	 * no weak handle w: taking the signature then makes no handle of
-	 * its own, so the call under test is the first to reach a new page
-	 * of the handle table (pages are kept until the file is closed)
-	 */
-	bool no_weak;
 };
 
 static void probe_add(struct scene *s, __u32 h)
@@ -577,7 +576,7 @@ static const char payload_b[100] =
 /*
  * a = [b, c] "aaaa", b = [a] (a cycle with a), c untracked and empty,
  * d = [d] watched, g = [c, c, c, c] (slot array full), w weak to c,
- * then @fill DUPs of c (w is left out with @no_weak).
+ * then @fill DUPs of c (and then no w).
  */
 static int scene_build(struct scene *s, const struct fault_case *fc)
 {
@@ -607,7 +606,7 @@ static int scene_build(struct scene *s, const struct fault_case *fc)
 		TRY(mobj_slot_append(s->fd, s->g, s->c, NULL));
 	if (!fc->no_watch)
 		TRY(mobj_watch(s->fd, s->d, 1));
-	if (!fc->no_weak)
+	if (!fc->fill)
 		TRY(mobj_weakref(s->fd, s->c, &s->w));
 	if (ret)
 		return ret;
@@ -616,7 +615,7 @@ static int scene_build(struct scene *s, const struct fault_case *fc)
 	probe_add(s, s->c);
 	probe_add(s, s->d);
 	probe_add(s, s->g);
-	if (!fc->no_weak)
+	if (!fc->fill)
 		probe_add(s, s->w);
 	for (i = 0; i < fc->fill && !ret; i++) {
 		ret = mobj_dup(s->fd, s->c, &h);
@@ -1017,51 +1016,51 @@ static int run_release_second(struct scene *s)
 }
 
 static const struct fault_case cases[] = {
-	{ "QUERY", 0, false, NULL, run_query, false },
-	{ "NOP", 0, false, NULL, run_nop, false },
-	{ "NEW", 0, false, NULL, run_new, false },
-	{ "NEW(512 handles)", 511 - 5, false, NULL, run_new, true },
-	{ "NEW(payload)", 0, false, NULL, run_new_data, false },
-	{ "NEW(4 KiB payload)", 0, false, NULL, run_new_page, false },
-	{ "NEW(64 KiB payload)", 0, false, NULL, run_new_big, false },
-	{ "DUP", 0, false, NULL, run_dup, false },
-	{ "DUP(512 handles)", 511 - 5, false, NULL, run_dup, true },
-	{ "CLOSE(frees, notifies)", 0, false, prep_dying, run_close, false },
-	{ "CLOSE(weak)", 0, false, NULL, run_close_weak, false },
-	{ "GETREFCOUNT", 0, false, NULL, run_getrefcount, false },
-	{ "INFO", 0, false, NULL, run_info, false },
-	{ "DATA_READ", 0, false, NULL, run_data_read, false },
-	{ "DATA_WRITE", 0, false, NULL, run_data_write, false },
-	{ "SLOT_APPEND", 0, false, NULL, run_append, false },
-	{ "SLOT_APPEND(grow)", 0, false, NULL, run_append_grow, false },
-	{ "SLOT_SET", 0, false, NULL, run_set, false },
-	{ "SLOT_GET", 0, false, NULL, run_get, false },
-	{ "SLOT_GET(512 handles)", 511 - 5, false, NULL, run_get, true },
-	{ "SLOT_POP", 0, false, NULL, run_pop, false },
-	{ "GC_COLLECT(cycles)", 0, false, prep_cycles, run_collect, false },
-	{ "GC_GET", 0, false, NULL, run_gc_get, false },
-	{ "GC_SET", 0, false, NULL, run_gc_set, false },
-	{ "GC_STATS", 0, false, NULL, run_gc_stats, false },
-	{ "GC_FREEZE", 0, false, NULL, run_freeze, false },
-	{ "GC_FREEZE(unfreeze)", 0, false, prep_frozen, run_unfreeze, false },
-	{ "GC_GARBAGE", 0, false, prep_garbage, run_garbage, false },
-	{ "GC_GARBAGE(clear)", 0, false, prep_garbage, run_garbage_clear, false },
-	{ "REFERENTS", 0, false, NULL, run_referents, false },
-	{ "REFERRERS", 0, false, NULL, run_referrers, false },
-	{ "WATCH(first)", 0, true, NULL, run_watch, false },
-	{ "WATCH", 0, false, NULL, run_watch, false },
-	{ "WEAKREF", 0, false, NULL, run_weakref, false },
-	{ "WEAKREF(512 handles)", 511 - 5, false, NULL, run_weakref, true },
-	{ "WEAKREF_GET", 0, false, NULL, run_weakref_get, false },
-	{ "TYPE_NAME(new)", 0, false, prep_names, run_name_new, false },
-	{ "TYPE_NAME(replace)", 0, false, prep_names, run_name_replace, false },
-	{ "TYPE_NAME(remove)", 0, false, prep_names, run_name_remove, false },
-	{ "TYPE_NAME(get)", 0, false, prep_names, run_name_get, false },
-	{ "read(events)", 0, false, prep_events, run_read, false },
-	{ "open+close", 0, false, NULL, run_open_close, false },
-	{ "release", 0, false, prep_dying, run_release, false },
+	{ "QUERY", 0, false, NULL, run_query },
+	{ "NOP", 0, false, NULL, run_nop },
+	{ "NEW", 0, false, NULL, run_new },
+	{ "NEW(512 handles)", 511 - 5, false, NULL, run_new },
+	{ "NEW(payload)", 0, false, NULL, run_new_data },
+	{ "NEW(4 KiB payload)", 0, false, NULL, run_new_page },
+	{ "NEW(64 KiB payload)", 0, false, NULL, run_new_big },
+	{ "DUP", 0, false, NULL, run_dup },
+	{ "DUP(512 handles)", 511 - 5, false, NULL, run_dup },
+	{ "CLOSE(frees, notifies)", 0, false, prep_dying, run_close },
+	{ "CLOSE(weak)", 0, false, NULL, run_close_weak },
+	{ "GETREFCOUNT", 0, false, NULL, run_getrefcount },
+	{ "INFO", 0, false, NULL, run_info },
+	{ "DATA_READ", 0, false, NULL, run_data_read },
+	{ "DATA_WRITE", 0, false, NULL, run_data_write },
+	{ "SLOT_APPEND", 0, false, NULL, run_append },
+	{ "SLOT_APPEND(grow)", 0, false, NULL, run_append_grow },
+	{ "SLOT_SET", 0, false, NULL, run_set },
+	{ "SLOT_GET", 0, false, NULL, run_get },
+	{ "SLOT_GET(512 handles)", 511 - 5, false, NULL, run_get },
+	{ "SLOT_POP", 0, false, NULL, run_pop },
+	{ "GC_COLLECT(cycles)", 0, false, prep_cycles, run_collect },
+	{ "GC_GET", 0, false, NULL, run_gc_get },
+	{ "GC_SET", 0, false, NULL, run_gc_set },
+	{ "GC_STATS", 0, false, NULL, run_gc_stats },
+	{ "GC_FREEZE", 0, false, NULL, run_freeze },
+	{ "GC_FREEZE(unfreeze)", 0, false, prep_frozen, run_unfreeze },
+	{ "GC_GARBAGE", 0, false, prep_garbage, run_garbage },
+	{ "GC_GARBAGE(clear)", 0, false, prep_garbage, run_garbage_clear },
+	{ "REFERENTS", 0, false, NULL, run_referents },
+	{ "REFERRERS", 0, false, NULL, run_referrers },
+	{ "WATCH(first)", 0, true, NULL, run_watch },
+	{ "WATCH", 0, false, NULL, run_watch },
+	{ "WEAKREF", 0, false, NULL, run_weakref },
+	{ "WEAKREF(512 handles)", 511 - 5, false, NULL, run_weakref },
+	{ "WEAKREF_GET", 0, false, NULL, run_weakref_get },
+	{ "TYPE_NAME(new)", 0, false, prep_names, run_name_new },
+	{ "TYPE_NAME(replace)", 0, false, prep_names, run_name_replace },
+	{ "TYPE_NAME(remove)", 0, false, prep_names, run_name_remove },
+	{ "TYPE_NAME(get)", 0, false, prep_names, run_name_get },
+	{ "read(events)", 0, false, prep_events, run_read },
+	{ "open+close", 0, false, NULL, run_open_close },
+	{ "release", 0, false, prep_dying, run_release },
 	{ "release(other client)", 0, false, prep_second_client,
-	  run_release_second, false },
+	  run_release_second },
 };
 
 #define NCASES (ARRAY_SIZE(cases))
@@ -1336,7 +1335,7 @@ FIXTURE_TEARDOWN(fault_batch)
 TEST_F_TIMEOUT(fault_batch, fail_nth, 300)
 {
 	static const struct fault_case fc = { "BATCH", 511 - 5, false, NULL,
-					      NULL, true };
+					      NULL };
 	unsigned long points = 0, calls = 0;
 	struct mobj_batch_op ops[32];
 	struct sig *expect, *got;
