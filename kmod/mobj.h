@@ -13,6 +13,7 @@
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/seqlock.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
@@ -548,6 +549,25 @@ struct mobj_handle_table {
  *	up to that many (allocated by the first)
  * @node: entry in heap->clients
  */
+/* Objects a pool holds at most (mobj_pool.c). */
+#define MOBJ_POOL_MAX 64
+
+/**
+ * struct mobj_pool - objects of one slab cache, handed out in address order
+ * @lock: guards the rest
+ * @cache: where the objects come from and go back to
+ * @n: how many @free holds
+ * @refill: how many the next refill asks for
+ * @free: the objects, highest address first: the next one is @free[@n - 1]
+ */
+struct mobj_pool {
+	spinlock_t lock;	/* a client's threads allocate without the big lock */
+	struct kmem_cache *cache;
+	unsigned int n;
+	unsigned int refill;
+	void *free[MOBJ_POOL_MAX];
+};
+
 struct mobj_client {
 	struct mobj_heap *heap;
 	u64 id;
@@ -571,6 +591,8 @@ struct mobj_client {
 	struct mutex batch_mutex;	/* guards @batch_ops */
 	struct mobj_batch_op *batch_ops;
 	struct list_head node;
+	struct mobj_pool obj_pool;
+	struct mobj_pool slot_pool;
 };
 
 /*
@@ -796,12 +818,20 @@ unsigned int mobj_limit(enum mobj_limit_id id);
 #define mobj_client_watches_max()	mobj_limit(MOBJ_LIMIT_CLIENT_WATCHES_MAX)
 #define mobj_gc_watchers_max()		mobj_limit(MOBJ_LIMIT_GC_WATCHERS_MAX)
 
+/* Pools of objects in address order (mobj_pool.c). */
+void mobj_pool_init(struct mobj_pool *pool, struct kmem_cache *cache);
+void *mobj_pool_alloc(struct mobj_pool *pool, gfp_t gfp);
+void mobj_pool_destroy(struct mobj_pool *pool);
+
 /* The heap (mobj_obj.c). */
 void mobj_heap_init(struct mobj_heap *heap);
 void mobj_heap_destroy(struct mobj_heap *heap);
 int mobj_obj_cache_init(void);
 void mobj_obj_cache_destroy(void);
-struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len);
+void mobj_client_pools_init(struct mobj_client *client);
+void mobj_client_pools_destroy(struct mobj_client *client);
+struct mobj_obj *mobj_obj_alloc(struct mobj_pool *pool, u32 type, void *data,
+				u32 data_len);
 void mobj_obj_free_unpublished(struct mobj_obj *obj);
 int mobj_obj_insert(struct mobj_heap *heap, struct mobj_obj *obj,
 		    struct mobj_quota *quota);
@@ -816,8 +846,8 @@ void mobj_heap_reap(struct list_head *reap);
 void mobj_obj_free(struct mobj_obj *obj);
 void mobj_heap_drain_locked(struct mobj_heap *heap);
 void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj);
-int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
-		     struct mobj_obj *target, u32 *index);
+int mobj_slot_append(struct mobj_heap *heap, struct mobj_pool *pool,
+		     struct mobj_obj *obj, struct mobj_obj *target, u32 *index);
 int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,
 		  struct mobj_obj *target);
 int mobj_slot_pop(struct mobj_heap *heap, struct mobj_obj *obj, u32 index);

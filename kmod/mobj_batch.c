@@ -72,7 +72,7 @@ static int mobj_batch_new(struct mobj_client *client, struct mobj_batch_op *op)
 	u32 handle;
 	int rc;
 
-	obj = mobj_obj_alloc(op->handle, NULL, 0);
+	obj = mobj_obj_alloc(&client->obj_pool, op->handle, NULL, 0);
 	if (!obj)
 		return -ENOMEM;
 	rc = mobj_handle_reserve(client, &handle);
@@ -186,7 +186,8 @@ static int mobj_batch_one(struct mobj_client *client, struct mobj_batch_op *ops,
 		if (op->index)
 			return -EINVAL;
 		*budget -= mobj_slot_append_moves(obj);
-		return mobj_slot_append(heap, obj, value, &index);
+		return mobj_slot_append(heap, &client->slot_pool, obj, value,
+					&index);
 	case MOBJ_CMD_SLOT_SET:
 		return mobj_slot_set(heap, obj, op->index, value);
 	case MOBJ_CMD_SLOT_POP:

@@ -101,7 +101,7 @@ static struct mobj_obj *mobj_test_new(struct kunit *test, struct mobj_test *t)
 
 	lockdep_assert_held(&t->heap.lock);
 
-	obj = mobj_obj_alloc(0, NULL, 0);
+	obj = mobj_obj_alloc(NULL, 0, NULL, 0);
 	MOBJ_ASSERT_LOCKED(test, t, obj);
 	MOBJ_ASSERT_LOCKED(test, t,
 			   !mobj_obj_insert(&t->heap, obj, t->quota));
@@ -139,7 +139,7 @@ static void mobj_test_link(struct kunit *test, struct mobj_test *t,
 	u32 index;
 
 	MOBJ_ASSERT_LOCKED(test, t,
-			   !mobj_slot_append(&t->heap, from, to, &index));
+			   !mobj_slot_append(&t->heap, NULL, from, to, &index));
 	KUNIT_EXPECT_EQ(test, index + 1, from->nslots);
 }
 
@@ -549,7 +549,7 @@ static void mobj_heap_slots_at_max(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->nslots, max);
 	KUNIT_EXPECT_PTR_EQ(test, a->slots[0].target, b);
 	KUNIT_EXPECT_PTR_EQ(test, a->slots[max - 1].target, c);
-	KUNIT_EXPECT_EQ(test, mobj_slot_append(&t->heap, a, c, &index),
+	KUNIT_EXPECT_EQ(test, mobj_slot_append(&t->heap, NULL, a, c, &index),
 			-EFBIG);
 	mobj_test_check(test, t);
 
@@ -682,6 +682,57 @@ static void mobj_heap_handle_table(struct kunit *test)
 	xa_destroy(&client->traces);
 }
 
+/*
+ * A pool hands out each refill lowest address first, refills twice as
+ * many each time up to MOBJ_POOL_MAX, and gives back what it holds: the
+ * test's cache is destroyed empty (a leak would be reported).
+ */
+static void mobj_heap_pool_order(struct kunit *test)
+{
+	const unsigned int n = 8 + 16 + 32 + 3 * MOBJ_POOL_MAX;
+	unsigned int i, size = 8, refill = 0;
+	struct kmem_cache *cache;
+	struct mobj_pool pool;
+	void **objs;
+
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	cache = kmem_cache_create("mobj_kunit_pool", sizeof(struct mobj_obj), 0,
+				  0, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, cache);
+	mobj_pool_init(&pool, cache);
+	for (i = 0; i < n; i++) {
+		objs[i] = mobj_pool_alloc(&pool, GFP_KERNEL);
+		if (!objs[i])
+			break;
+		if (i == refill + size) {
+			refill = i;
+			size = min_t(unsigned int, size * 2, MOBJ_POOL_MAX);
+		} else if (i) {
+			KUNIT_EXPECT_LT(test, (unsigned long)objs[i - 1],
+					(unsigned long)objs[i]);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, i, n);
+	/* The last refill was used up exactly. */
+	KUNIT_EXPECT_EQ(test, refill + size, n);
+	KUNIT_EXPECT_EQ(test, pool.n, 0U);
+	while (i--)
+		kmem_cache_free(cache, objs[i]);
+
+	/* Half of a refill is left in the pool, then given back. */
+	for (i = 0; i < MOBJ_POOL_MAX / 2; i++) {
+		objs[0] = mobj_pool_alloc(&pool, GFP_KERNEL);
+		KUNIT_EXPECT_NOT_NULL(test, objs[0]);
+		if (objs[0])
+			kmem_cache_free(cache, objs[0]);
+	}
+	KUNIT_EXPECT_EQ(test, pool.n, MOBJ_POOL_MAX / 2);
+	mobj_pool_destroy(&pool);
+	KUNIT_EXPECT_EQ(test, pool.n, 0U);
+	kmem_cache_destroy(cache);
+}
+
 static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_refcount),
 	KUNIT_CASE(mobj_heap_long_chain),
@@ -693,6 +744,7 @@ static struct kunit_case mobj_heap_cases[] = {
 	KUNIT_CASE(mobj_heap_tracking),
 	KUNIT_CASE(mobj_heap_weak_observer),
 	KUNIT_CASE(mobj_heap_handle_table),
+	KUNIT_CASE(mobj_heap_pool_order),
 	{}
 };
 

@@ -362,6 +362,7 @@ static int mobj_fops_open(struct inode *inode, struct file *filp)
 	INIT_LIST_HEAD(&client->gc_node);
 	init_waitqueue_head(&client->wait);
 	mutex_init(&client->batch_mutex);
+	mobj_client_pools_init(client);
 
 	mobj_lock(heap);
 	client->id = ++heap->next_client_id;
@@ -410,6 +411,7 @@ static int mobj_fops_release(struct inode *inode, struct file *filp)
 	kvfree(client->events);
 	kfree(client->batch_ops);
 	mutex_destroy(&client->batch_mutex);
+	mobj_client_pools_destroy(client);
 	kfree(client);
 	return 0;
 }

@@ -19,6 +19,8 @@
 #include "mobj_trace.h"
 
 static struct kmem_cache *mobj_obj_cache;
+/* Arrays of one slot, the size most objects that have slots have. */
+static struct kmem_cache *mobj_slot_cache;
 /* Frees the objects of a struct mobj_free_batch after a grace period. */
 static struct workqueue_struct *mobj_free_wq;
 
@@ -53,11 +55,20 @@ int mobj_obj_cache_init(void)
 	if (!mobj_free_wq)
 		return -ENOMEM;
 	mobj_obj_cache = KMEM_CACHE(mobj_obj, SLAB_ACCOUNT);
-	if (!mobj_obj_cache) {
-		destroy_workqueue(mobj_free_wq);
-		return -ENOMEM;
-	}
+	if (!mobj_obj_cache)
+		goto err_wq;
+	mobj_slot_cache = kmem_cache_create("mobj_slot", sizeof(struct mobj_ref),
+					    __alignof__(struct mobj_ref),
+					    SLAB_ACCOUNT, NULL);
+	if (!mobj_slot_cache)
+		goto err_obj;
 	return 0;
+
+err_obj:
+	kmem_cache_destroy(mobj_obj_cache);
+err_wq:
+	destroy_workqueue(mobj_free_wq);
+	return -ENOMEM;
 }
 
 void mobj_obj_cache_destroy(void)
@@ -65,7 +76,24 @@ void mobj_obj_cache_destroy(void)
 	/* Every grace period's callback, then every batch it queued. */
 	rcu_barrier();
 	destroy_workqueue(mobj_free_wq);
+	kmem_cache_destroy(mobj_slot_cache);
 	kmem_cache_destroy(mobj_obj_cache);
+}
+
+/*
+ * A client's objects and one-slot arrays come from its pools, in address
+ * order (mobj_pool.c).
+ */
+void mobj_client_pools_init(struct mobj_client *client)
+{
+	mobj_pool_init(&client->obj_pool, mobj_obj_cache);
+	mobj_pool_init(&client->slot_pool, mobj_slot_cache);
+}
+
+void mobj_client_pools_destroy(struct mobj_client *client)
+{
+	mobj_pool_destroy(&client->obj_pool);
+	mobj_pool_destroy(&client->slot_pool);
 }
 
 void mobj_heap_init(struct mobj_heap *heap)
@@ -162,17 +190,23 @@ static void mobj_obj_ext_free(struct mobj_obj *obj)
 
 /*
  * A new object, not yet in any heap, owning @data (kvmalloc'ed, or NULL
- * when @data_len is 0; the caller's to free if this fails).  Its refcount
- * starts at 1: the handle being made.
+ * when @data_len is 0; the caller's to free if this fails), from @pool
+ * (or straight from the slab without one).  Its refcount starts at 1: the
+ * handle being made.
  */
-struct mobj_obj *mobj_obj_alloc(u32 type, void *data, u32 data_len)
+struct mobj_obj *mobj_obj_alloc(struct mobj_pool *pool, u32 type, void *data,
+				u32 data_len)
 {
 	struct mobj_obj_ext *ext;
 	struct mobj_obj *obj;
 
-	obj = kmem_cache_zalloc(mobj_obj_cache, GFP_KERNEL_ACCOUNT);
+	if (pool)
+		obj = mobj_pool_alloc(pool, GFP_KERNEL_ACCOUNT);
+	else
+		obj = kmem_cache_alloc(mobj_obj_cache, GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return NULL;
+	memset(obj, 0, sizeof(*obj));
 	if (data_len) {
 		ext = mobj_obj_ext(obj);
 		if (!ext) {
@@ -442,10 +476,33 @@ static struct mobj_free_batch *mobj_free_batch_alloc(void)
 	return batch;
 }
 
+/*
+ * A slot array of 1 << @order slots: one slot from @pool (or straight from
+ * the slab without one), more from kvmalloc.
+ */
+static struct mobj_ref *mobj_slots_alloc(struct mobj_pool *pool,
+					 unsigned int order)
+{
+	if (order)
+		return kvmalloc_array(1U << order, sizeof(struct mobj_ref),
+				      GFP_KERNEL_ACCOUNT);
+	if (pool)
+		return mobj_pool_alloc(pool, GFP_KERNEL_ACCOUNT);
+	return kmem_cache_alloc(mobj_slot_cache, GFP_KERNEL_ACCOUNT);
+}
+
+static void mobj_slots_free(struct mobj_ref *base, unsigned int order)
+{
+	if (order)
+		kvfree(base);
+	else if (base)
+		kmem_cache_free(mobj_slot_cache, base);
+}
+
 /* What a dead object with no slot left holds besides itself. */
 static void mobj_obj_free_parts(struct mobj_obj *obj)
 {
-	kvfree(obj->slots - obj->front);
+	mobj_slots_free(obj->slots - obj->front, obj->cap_order);
 	mobj_obj_ext_free(obj);
 }
 
@@ -700,8 +757,8 @@ static void mobj_slots_move(struct mobj_obj *obj, struct mobj_ref *to)
  * near the front are then all the room there is).  @max is slots_max, which
  * the caller checked @obj is below.
  */
-static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj,
-			   unsigned int max)
+static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_pool *pool,
+			   struct mobj_obj *obj, unsigned int max)
 {
 	struct mobj_ref *base = obj->slots - obj->front;
 	struct mobj_ref *slots;
@@ -715,11 +772,12 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_obj *obj,
 		return 0;
 	}
 	order = obj->slots ? obj->cap_order + 1 : 0;
-	slots = kvmalloc_array(1U << order, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+	slots = mobj_slots_alloc(pool, order);
 	if (!slots)
 		return -ENOMEM;
 	mobj_slots_move(obj, slots);
-	kvfree(base);
+	if (base)
+		mobj_slots_free(base, obj->cap_order);
 	obj->cap_order = order;
 	return 0;
 }
@@ -740,9 +798,12 @@ u32 mobj_slot_append_moves(const struct mobj_obj *obj)
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_slot_append_moves);
 
-/* a.append(b): the first slot makes @obj tracked by the collector. */
-int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
-		     struct mobj_obj *target, u32 *index)
+/*
+ * a.append(b): the first slot makes @obj tracked by the collector.  A
+ * first array comes from @pool, the appending client's (may be NULL).
+ */
+int mobj_slot_append(struct mobj_heap *heap, struct mobj_pool *pool,
+		     struct mobj_obj *obj, struct mobj_obj *target, u32 *index)
 {
 	unsigned int max = mobj_slots_max();
 	int rc;
@@ -752,7 +813,7 @@ int mobj_slot_append(struct mobj_heap *heap, struct mobj_obj *obj,
 	if (obj->nslots >= max)
 		return -EFBIG;
 	if (mobj_slots_full(obj)) {
-		rc = mobj_slots_grow(heap, obj, max);
+		rc = mobj_slots_grow(heap, pool, obj, max);
 		if (rc)
 			return rc;
 	}
@@ -875,7 +936,8 @@ int mobj_ioctl_new(struct mobj_ucmd *ucmd)
 			return PTR_ERR(data);
 	}
 	mobj_gc_throttle(heap);
-	obj = mobj_obj_alloc(cmd->type, data, cmd->data_len);
+	obj = mobj_obj_alloc(&client->obj_pool, cmd->type, data,
+			     cmd->data_len);
 	if (!obj) {
 		kvfree(data);
 		return -ENOMEM;
@@ -1076,7 +1138,8 @@ int mobj_ioctl_slot_append(struct mobj_ucmd *ucmd)
 	mobj_lock(heap);
 	rc = mobj_slot_lookup(client, cmd, &obj, &value);
 	if (!rc)
-		rc = mobj_slot_append(heap, obj, value, &cmd->index);
+		rc = mobj_slot_append(heap, &client->slot_pool, obj, value,
+				      &cmd->index);
 	mobj_unlock(heap);
 	return rc ? rc : mobj_ucmd_respond(ucmd);
 }
