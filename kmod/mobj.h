@@ -559,6 +559,7 @@ struct mobj_handle_table {
  * @n: how many @free holds
  * @refill: how many the next refill asks for
  * @free: the objects, highest address first: the next one is @free[@n - 1]
+ * @node: entry in the list of every pool (the shrinker's)
  */
 struct mobj_pool {
 	spinlock_t lock;	/* a client's threads allocate without the big lock */
@@ -566,6 +567,7 @@ struct mobj_pool {
 	unsigned int n;
 	unsigned int refill;
 	void *free[MOBJ_POOL_MAX];
+	struct list_head node;
 };
 
 struct mobj_client {
@@ -822,6 +824,9 @@ unsigned int mobj_limit(enum mobj_limit_id id);
 void mobj_pool_init(struct mobj_pool *pool, struct kmem_cache *cache);
 void *mobj_pool_alloc(struct mobj_pool *pool, gfp_t gfp);
 void mobj_pool_destroy(struct mobj_pool *pool);
+unsigned long mobj_pools_shrink(unsigned long nr);
+int mobj_pools_init(void);
+void mobj_pools_exit(void);
 
 /* The heap (mobj_obj.c). */
 void mobj_heap_init(struct mobj_heap *heap);

@@ -684,8 +684,9 @@ static void mobj_heap_handle_table(struct kunit *test)
 
 /*
  * A pool hands out each refill lowest address first, refills twice as
- * many each time up to MOBJ_POOL_MAX, and gives back what it holds: the
- * test's cache is destroyed empty (a leak would be reported).
+ * many each time up to MOBJ_POOL_MAX, and gives back what it holds to the
+ * shrinker and when destroyed: the test's cache is destroyed empty (a leak
+ * would be reported).
  */
 static void mobj_heap_pool_order(struct kunit *test)
 {
@@ -728,6 +729,15 @@ static void mobj_heap_pool_order(struct kunit *test)
 			kmem_cache_free(cache, objs[0]);
 	}
 	KUNIT_EXPECT_EQ(test, pool.n, MOBJ_POOL_MAX / 2);
+	/* The shrinker takes it back; the pool starts small again. */
+	KUNIT_EXPECT_GE(test, mobj_pools_shrink(ULONG_MAX),
+			(unsigned long)MOBJ_POOL_MAX / 2);
+	KUNIT_EXPECT_EQ(test, pool.n, 0U);
+	objs[0] = mobj_pool_alloc(&pool, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, objs[0]);
+	if (objs[0])
+		kmem_cache_free(cache, objs[0]);
+	KUNIT_EXPECT_EQ(test, pool.n, 7U);
 	mobj_pool_destroy(&pool);
 	KUNIT_EXPECT_EQ(test, pool.n, 0U);
 	kmem_cache_destroy(cache);

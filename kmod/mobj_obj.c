@@ -62,8 +62,12 @@ int mobj_obj_cache_init(void)
 					    SLAB_ACCOUNT, NULL);
 	if (!mobj_slot_cache)
 		goto err_obj;
+	if (mobj_pools_init())
+		goto err_slot;
 	return 0;
 
+err_slot:
+	kmem_cache_destroy(mobj_slot_cache);
 err_obj:
 	kmem_cache_destroy(mobj_obj_cache);
 err_wq:
@@ -76,6 +80,7 @@ void mobj_obj_cache_destroy(void)
 	/* Every grace period's callback, then every batch it queued. */
 	rcu_barrier();
 	destroy_workqueue(mobj_free_wq);
+	mobj_pools_exit();
 	kmem_cache_destroy(mobj_slot_cache);
 	kmem_cache_destroy(mobj_obj_cache);
 }

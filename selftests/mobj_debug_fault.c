@@ -14,7 +14,8 @@
  * targets, the handles' INFO and payloads, the QUERY counters, the
  * collector's state and statistics, queued events, type names), or
  * succeed (the fault was absorbed, e.g. by a vmalloc fallback), after
- * which the scene is built again.  A batch that fails at entry K must
+ * which the scene is built again.  Before each call the clients' pools of
+ * objects are emptied (pools_drop()), so that making an object allocates.  A batch that fails at entry K must
  * leave exactly what its first K entries make on a fresh scene.
  *
  * failslab and fail_page_alloc are set up so that every allocation can
@@ -131,6 +132,24 @@ static void nth_restore(struct nth *n)
 	n->fd = -1;
 	for (i = 0; i < NTH_KNOBS; i++)
 		mobj_write_text(nth_knobs[i].path, n->saved[i]);
+}
+
+/*
+ * Empty every client's pools of objects and one-slot arrays (the module's
+ * shrinker, through drop_caches: 2 frees slab objects, 4 once first keeps
+ * it from logging each time), so that a call that makes an object or a
+ * first slot array takes it from the slab: a fault point, where a pooled
+ * one would need no allocation.
+ */
+static void pools_drop(void)
+{
+	static bool quiet;
+
+	if (!quiet && mobj_write_text("/proc/sys/vm/drop_caches", "4"))
+		abort();
+	quiet = true;
+	if (mobj_write_text("/proc/sys/vm/drop_caches", "2"))
+		abort();
 }
 
 /* Neither of these allocates: safe right before and after the call. */
@@ -1170,6 +1189,7 @@ static void walk_case(struct __test_metadata *_metadata, struct nth *nth,
 	ASSERT_EQ(0, sig_take(&s, before))
 		TH_LOG("%s: signature", fc->name);
 	for (n = 1; n <= NTH_MAX; n++) {
+		pools_drop();
 		nth_arm(nth, n);
 		ret = fc->run(&s);
 		injected = nth_disarm(nth);
@@ -1360,6 +1380,7 @@ TEST_F_TIMEOUT(fault_batch, fail_nth, 300)
 	for (n = 1; n <= NTH_MAX; n++) {
 		ASSERT_EQ(0, scene_build(&s, &fc));
 		batch_ops(&s, ops, &count);
+		pools_drop();
 		nth_arm(&self->env.nth, n);
 		ret = batch_run(s.fd, ops, count, &done);
 		injected = nth_disarm(&self->env.nth);
