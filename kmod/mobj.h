@@ -391,6 +391,8 @@ struct mobj_lock_stats {
  * @quotas: id -> struct mobj_quota *, every client's and every orphaned
  *	one that objects still count against; open() adds to it under the
  *	XArray's own lock only, before the client is on @clients
+ * @quota_hint: the quota an object that died last was charged to (deaths
+ *	come in runs of one client's objects), or NULL
  * @type_names: type tag -> its name and owner (mobj_type.c)
  * @type_by_name: the same entries, hashed by name (one name, one tag)
  * @ntype_names: entries in @type_names
@@ -444,6 +446,7 @@ struct mobj_heap {
 	u64 next_client_id;
 	struct xarray objects;
 	struct xarray quotas;
+	struct mobj_quota *quota_hint;
 	struct xarray type_names;
 	DECLARE_HASHTABLE(type_by_name, 8);
 	unsigned int ntype_names;

@@ -109,6 +109,7 @@ void mobj_heap_init(struct mobj_heap *heap)
 	heap->next_id = 1;
 	xa_init_flags(&heap->objects, XA_FLAGS_ACCOUNT);
 	xa_init_flags(&heap->quotas, XA_FLAGS_ALLOC1);
+	heap->quota_hint = NULL;
 	xa_init(&heap->type_names);
 	hash_init(heap->type_by_name);
 	for (i = 0; i < MOBJ_NR_LISTS; i++)
@@ -266,6 +267,8 @@ void mobj_quota_put(struct mobj_heap *heap, struct mobj_quota *quota)
 	lockdep_assert_held(&heap->lock);
 
 	if (quota->orphan && !quota->objects) {
+		if (heap->quota_hint == quota)
+			heap->quota_hint = NULL;
 		xa_erase(&heap->quotas, quota->id);
 		kfree(quota);
 	}
@@ -437,10 +440,15 @@ static long mobj_obj_notify(struct mobj_obj *obj, long budget)
 void mobj_obj_die(struct mobj_heap *heap, struct mobj_obj *obj, u32 reason,
 		  u32 generation)
 {
-	struct mobj_quota *quota = xa_load(&heap->quotas, obj->quota);
+	struct mobj_quota *quota = heap->quota_hint;
 
 	lockdep_assert_held(&heap->lock);
 	WARN_ON_ONCE(obj->refcount);
+
+	if (!quota || !mobj_obj_charged_to(obj, quota)) {
+		quota = xa_load(&heap->quotas, obj->quota);
+		heap->quota_hint = quota;
+	}
 
 	trace_obj_free(obj->id, obj->type, reason);
 	obj->gc_refs = MOBJ_DEATH(reason, generation);
