@@ -594,12 +594,24 @@ void mobj_heap_reap(struct list_head *reap)
 	bool batched = !list_is_singular(reap);
 	struct mobj_free_batch *batch = NULL;
 	struct mobj_obj *obj, *next;
-	unsigned int n = 0;
+	/* One-slot arrays, freed a slab page at a time rather than each. */
+	void *slots[32];
+	unsigned int n = 0, nslots = 0;
 
 	list_for_each_entry_safe(obj, next, reap, gc_node) {
 		if (!batch && batched) {
 			batch = mobj_free_batch_alloc();
 			batched = !!batch;
+		}
+		if (obj->slots && !obj->cap_order) {
+			slots[nslots++] = obj->slots - obj->front;
+			obj->slots = NULL;
+			obj->front = 0;
+			if (nslots == ARRAY_SIZE(slots)) {
+				kmem_cache_free_bulk(mobj_slot_cache, nslots,
+						     slots);
+				nslots = 0;
+			}
 		}
 		if (!batch) {
 			mobj_obj_free(obj);
@@ -614,6 +626,7 @@ void mobj_heap_reap(struct list_head *reap)
 		if (!(++n % 1024))
 			cond_resched();
 	}
+	kmem_cache_free_bulk(mobj_slot_cache, nslots, slots);
 	if (batch)
 		queue_rcu_work(mobj_free_wq, &batch->rwork);
 	INIT_LIST_HEAD(reap);
