@@ -853,7 +853,8 @@ bool mobj_heap_drain_step(struct mobj_heap *heap, long *budget,
 void mobj_heap_reap(struct list_head *reap);
 void mobj_obj_free(struct mobj_obj *obj);
 void mobj_heap_drain_locked(struct mobj_heap *heap);
-void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj);
+void mobj_obj_queue_dead(struct mobj_heap *heap, struct list_head *dead,
+			 unsigned long n);
 int mobj_slot_append(struct mobj_heap *heap, struct mobj_pool *pool,
 		     struct mobj_obj *obj, struct mobj_obj *target, u32 *index);
 int mobj_slot_set(struct mobj_heap *heap, struct mobj_obj *obj, u32 index,

@@ -603,23 +603,34 @@ static void mobj_gc_cycle_end(struct mobj_heap *heap)
 	}
 }
 
-/* Pass 7: every garbage object is at zero now; free it. */
+/*
+ * Pass 7: every garbage object is at zero now; it dies, and what the step
+ * killed joins the queue of the dead in one splice (the cursor stays
+ * first: what is before @pos is what this step killed).
+ */
 static bool mobj_gc_destroy(struct mobj_heap *heap, long *budget)
 {
 	struct mobj_gc_cycle *c = &heap->cycle;
-	struct list_head *pos, *next;
+	struct list_head *pos;
 	struct mobj_obj *obj;
+	unsigned long n = 0;
+	bool done = true;
+	LIST_HEAD(dead);
 
-	for (pos = c->cursor.next; pos != &c->unreachable; pos = next) {
-		if (--*budget < 0)
-			return mobj_gc_pause(c, pos);
-		next = pos->next;
+	for (pos = c->cursor.next; pos != &c->unreachable; pos = pos->next) {
+		if (--*budget < 0) {
+			done = false;
+			break;
+		}
 		obj = list_entry(pos, struct mobj_obj, gc_node);
-		list_del_init(&obj->gc_node);
 		heap->list_count[obj->gen]--;
 		mobj_obj_die(heap, obj, MOBJ_EVENT_CYCLE, c->generation);
-		mobj_obj_queue_dead(heap, obj);
+		n++;
 	}
+	list_cut_before(&dead, &c->cursor, pos);
+	mobj_obj_queue_dead(heap, &dead, n);
+	if (!done)
+		return false;
 	mobj_gc_cycle_end(heap);
 	return true;
 }

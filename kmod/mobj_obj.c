@@ -730,12 +730,20 @@ void mobj_obj_put_close(struct mobj_heap *heap, struct mobj_obj *obj)
 	__mobj_obj_put(heap, obj, true);
 }
 
-/* The collector's garbage, dead and without slots: freed the same way. */
-void mobj_obj_queue_dead(struct mobj_heap *heap, struct mobj_obj *obj)
+/*
+ * The collector's garbage, @n objects dead and without slots on @dead:
+ * freed the same way, queued in their order with one splice.
+ */
+void mobj_obj_queue_dead(struct mobj_heap *heap, struct list_head *dead,
+			 unsigned long n)
 {
 	lockdep_assert_held(&heap->lock);
 
-	mobj_dying_add(heap, obj);
+	if (!n)
+		return;
+	list_splice_tail(dead, &heap->dying);
+	heap->ndying += n;
+	heap->drain_owed = true;
 }
 
 static void mobj_ref_link(struct mobj_heap *heap, struct mobj_ref *ref,
