@@ -561,6 +561,7 @@ struct mobj_handle_table {
  * @cache: where the objects come from and go back to
  * @n: how many @free holds
  * @refill: how many the next refill asks for
+ * @refilling: a thread of the client is filling @free, without @lock
  * @free: the objects, highest address first: the next one is @free[@n - 1]
  * @node: entry in the list of every pool (the shrinker's)
  */
@@ -569,6 +570,7 @@ struct mobj_pool {
 	struct kmem_cache *cache;
 	unsigned int n;
 	unsigned int refill;
+	bool refilling;
 	void *free[MOBJ_POOL_MAX];
 	struct list_head node;
 };

@@ -47,6 +47,7 @@ void mobj_pool_init(struct mobj_pool *pool, struct kmem_cache *cache)
 	pool->cache = cache;
 	pool->n = 0;
 	pool->refill = MOBJ_POOL_FIRST;
+	pool->refilling = false;
 	spin_lock(&mobj_pools_lock);
 	list_add_tail(&pool->node, &mobj_pools);
 	spin_unlock(&mobj_pools_lock);
@@ -75,11 +76,13 @@ static void mobj_pool_sort(void **v, unsigned int n)
 
 /*
  * One object of the pool's cache, not zeroed; NULL when the slab has none
- * (a refill takes all it asks for or nothing).  May sleep with @gfp.
+ * (a refill takes all it asks for or nothing).  May sleep with @gfp.  The
+ * refill writes @free without the lock: @refilling keeps other threads of
+ * the client out (they take from the slab meanwhile), and with @n at zero
+ * the shrinker does not look at it.
  */
 void *mobj_pool_alloc(struct mobj_pool *pool, gfp_t gfp)
 {
-	void *fresh[MOBJ_POOL_MAX];
 	unsigned int want;
 	void *obj;
 	int got;
@@ -90,25 +93,22 @@ void *mobj_pool_alloc(struct mobj_pool *pool, gfp_t gfp)
 		spin_unlock(&pool->lock);
 		return obj;
 	}
+	if (pool->refilling) {
+		spin_unlock(&pool->lock);
+		return kmem_cache_alloc(pool->cache, gfp);
+	}
+	pool->refilling = true;
 	want = pool->refill;
 	pool->refill = min_t(unsigned int, want * 2, MOBJ_POOL_MAX);
 	spin_unlock(&pool->lock);
 
-	got = kmem_cache_alloc_bulk(pool->cache, gfp, want, fresh);
-	if (!got)
-		return NULL;
-	mobj_pool_sort(fresh, got);
-	obj = fresh[--got];
+	got = kmem_cache_alloc_bulk(pool->cache, gfp, want, pool->free);
+	mobj_pool_sort(pool->free, got);
+	obj = got ? pool->free[--got] : NULL;
 	spin_lock(&pool->lock);
-	/* Another thread of the client may have refilled it meanwhile. */
-	if (!pool->n) {
-		memcpy(pool->free, fresh, got * sizeof(fresh[0]));
-		pool->n = got;
-		got = 0;
-	}
+	pool->n = got;
+	pool->refilling = false;
 	spin_unlock(&pool->lock);
-	if (got)
-		kmem_cache_free_bulk(pool->cache, got, fresh);
 	return obj;
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_pool_alloc);
