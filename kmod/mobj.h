@@ -520,6 +520,29 @@ struct mobj_handle_table {
 	unsigned long next;
 };
 
+/* Objects a pool holds at most (mobj_pool.c). */
+#define MOBJ_POOL_MAX 64
+
+/**
+ * struct mobj_pool - objects of one slab cache, handed out in address order
+ * @lock: guards the rest
+ * @cache: where the objects come from and go back to
+ * @n: how many @free holds
+ * @refill: how many the next refill asks for
+ * @refilling: a thread of the client is filling @free, without @lock
+ * @free: the objects, highest address first: the next one is @free[@n - 1]
+ * @node: entry in the list of every pool (the shrinker's)
+ */
+struct mobj_pool {
+	spinlock_t lock;	/* a client's threads allocate without the big lock */
+	struct kmem_cache *cache;
+	unsigned int n;
+	unsigned int refill;
+	bool refilling;
+	void *free[MOBJ_POOL_MAX];
+	struct list_head node;
+};
+
 /**
  * struct mobj_client - one open file of the device
  * @heap: the device
@@ -551,30 +574,9 @@ struct mobj_handle_table {
  * @batch_ops: room for MOBJ_BATCH_KEEP entries, kept between batches of
  *	up to that many (allocated by the first)
  * @node: entry in heap->clients
+ * @obj_pool: where its objects come from, in address order
+ * @slot_pool: where its one-slot arrays come from, in address order
  */
-/* Objects a pool holds at most (mobj_pool.c). */
-#define MOBJ_POOL_MAX 64
-
-/**
- * struct mobj_pool - objects of one slab cache, handed out in address order
- * @lock: guards the rest
- * @cache: where the objects come from and go back to
- * @n: how many @free holds
- * @refill: how many the next refill asks for
- * @refilling: a thread of the client is filling @free, without @lock
- * @free: the objects, highest address first: the next one is @free[@n - 1]
- * @node: entry in the list of every pool (the shrinker's)
- */
-struct mobj_pool {
-	spinlock_t lock;	/* a client's threads allocate without the big lock */
-	struct kmem_cache *cache;
-	unsigned int n;
-	unsigned int refill;
-	bool refilling;
-	void *free[MOBJ_POOL_MAX];
-	struct list_head node;
-};
-
 struct mobj_client {
 	struct mobj_heap *heap;
 	u64 id;

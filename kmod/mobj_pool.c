@@ -75,8 +75,10 @@ static void mobj_pool_sort(void **v, unsigned int n)
 }
 
 /*
- * One object of the pool's cache, not zeroed; NULL when the slab has none
- * (a refill takes all it asks for or nothing).  May sleep with @gfp.  The
+ * One object of the pool's cache, not zeroed; NULL when the slab has none.
+ * A refill takes all it asks for or nothing: when it gets nothing (a memory
+ * cgroup near its limit), one object is still tried for, and the next
+ * refill asks for no more than this one did.  May sleep with @gfp.  The
  * refill writes @free without the lock: @refilling keeps other threads of
  * the client out (they take from the slab meanwhile), and with @n at zero
  * the shrinker does not look at it.
@@ -108,8 +110,10 @@ void *mobj_pool_alloc(struct mobj_pool *pool, gfp_t gfp)
 	spin_lock(&pool->lock);
 	pool->n = got;
 	pool->refilling = false;
+	if (!obj)
+		pool->refill = want;
 	spin_unlock(&pool->lock);
-	return obj;
+	return obj ?: kmem_cache_alloc(pool->cache, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(mobj_pool_alloc);
 
