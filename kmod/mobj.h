@@ -926,6 +926,17 @@ static inline bool mobj_entry_is_weak(void *entry)
 	return (unsigned long)entry & MOBJ_WEAK_TAG;
 }
 
+/* The entry of a weak handle to @ob, and back. */
+static inline void *mobj_entry_weak(struct mobj_observer *ob)
+{
+	return (void *)((unsigned long)ob | MOBJ_WEAK_TAG);
+}
+
+static inline struct mobj_observer *mobj_entry_observer(void *entry)
+{
+	return (void *)((unsigned long)entry & ~MOBJ_WEAK_TAG);
+}
+
 /* An entry as mobj_handle_next() finds it: filled but not published. */
 static inline bool mobj_entry_is_pending(void *entry)
 {

@@ -55,7 +55,7 @@ static void mobj_check_clients(struct mobj_heap *heap, struct mobj_check *chk)
 				((struct mobj_obj *)entry)->gc_refs++;
 				continue;
 			}
-			ob = xa_untag_pointer(entry);
+			ob = mobj_entry_observer(entry);
 			mobj_check_that(chk, ob->kind == MOBJ_OBSERVER_WEAK,
 					"client %llu handle %u: bad weak entry",
 					client->id, h);

@@ -361,7 +361,7 @@ void mobj_entry_drop(struct mobj_heap *heap, void *entry)
 		mobj_obj_put(heap, entry);
 		return;
 	}
-	ob = xa_untag_pointer(entry);
+	ob = mobj_entry_observer(entry);
 	if (ob->obj)
 		list_del(&ob->node);
 	kfree(ob);

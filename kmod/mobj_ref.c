@@ -165,8 +165,7 @@ int mobj_ioctl_weakref(struct mobj_ucmd *ucmd)
 		kfree(ob);
 		return rc;
 	}
-	return mobj_respond_handle(ucmd, cmd->result,
-				   xa_tag_pointer(ob, MOBJ_WEAK_TAG));
+	return mobj_respond_handle(ucmd, cmd->result, mobj_entry_weak(ob));
 }
 
 int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
@@ -186,7 +185,7 @@ int mobj_ioctl_weakref_get(struct mobj_ucmd *ucmd)
 	} else if (!mobj_entry_is_weak(entry)) {
 		rc = -EINVAL;
 	} else {
-		ob = xa_untag_pointer(entry);
+		ob = mobj_entry_observer(entry);
 		obj = ob->obj;
 		/*
 		 * At refcount zero while alive: saved garbage that the list

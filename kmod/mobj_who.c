@@ -122,7 +122,7 @@ static bool mobj_who_holds(void *entry, struct mobj_obj *obj)
 
 	if (!mobj_entry_is_weak(entry))
 		return entry == obj;
-	ob = xa_untag_pointer(entry);
+	ob = mobj_entry_observer(entry);
 	return ob->obj == obj;
 }
 
