@@ -810,8 +810,7 @@ static int mobj_slots_grow(struct mobj_heap *heap, struct mobj_pool *pool,
 	if (!slots)
 		return -ENOMEM;
 	mobj_slots_move(obj, slots);
-	if (base)
-		mobj_slots_free(base, obj->cap_order);
+	mobj_slots_free(base, obj->cap_order);
 	obj->cap_order = order;
 	return 0;
 }
