@@ -4,7 +4,7 @@
  *
  * With the module parameter handle_traces set (off by default, root-writable
  * at any time), each handle made (NEW, DUP, SLOT_GET, WEAKREF_GET, IMPORT,
- * GC_GARBAGE, the batch versions: all go through mobj_handle_reserve())
+ * GC_GARBAGE, the batch versions: all go through mobj_handle_alloc())
  * keeps the stack of the call that made it, saved in the stack depot: the
  * client's @traces XArray maps the handle to xa_mk_value(depot handle).
  * Off, a static branch skips it all and nothing is stored.  A trace that
